@@ -1,0 +1,27 @@
+/**
+ * What a backup reads: entries with metadata and content streams, addressed by absolute POSIX
+ * paths. The fs connector reads the local disk; S3 and SFTP sources implement the same.
+ */
+export interface SourceEntry {
+  readonly name: string;
+  /** `special`: devices, FIFOs, sockets; skipped with a warning */
+  readonly type: 'file' | 'dir' | 'symlink' | 'special';
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly user?: string;
+  readonly group?: string;
+  /** nanoseconds since the epoch */
+  readonly mtimeNs: bigint;
+  readonly size: number;
+  readonly device: number;
+  readonly inode: number;
+  readonly links: number;
+  readonly target?: string;
+}
+
+export interface BackupSource {
+  stat(path: string): Promise<SourceEntry>;
+  list(dir: string): Promise<SourceEntry[]>;
+  read(path: string): AsyncIterable<Buffer>;
+}

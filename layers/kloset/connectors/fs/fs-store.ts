@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { KlosetError, errnoCode } from '../../errors.js';
+import type { ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+
+const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
+
+/**
+ * A store in a local directory:
+ *   config, keys/<name>, index/<name>, packs/<first 2 hex>/<name>, tmp/ (in-flight writes)
+ * Writes go to tmp/ and are hard-linked into place, which fails rather than replaces when the
+ * name exists, so no object is ever overwritten and a crash never leaves a half-written object
+ * under its final name.
+ */
+export class FsStore implements StoreBackend {
+  readonly root: string;
+
+  constructor(readonly location: string) {
+    this.root = resolve(location);
+  }
+
+  private path(kind: ObjectKind, name: string): string {
+    if (kind === 'config') return join(this.root, 'config');
+    if (kind === 'packs') return join(this.root, 'packs', name.slice(0, 2), name);
+    return join(this.root, kind, name);
+  }
+
+  async prepare(): Promise<void> {
+    let entries: string[] = [];
+    try {
+      const st = await stat(this.root);
+      if (!st.isDirectory()) {
+        throw new KlosetError('INVALID_ARGUMENT', `${this.location} exists and is not a directory`);
+      }
+      entries = await readdir(this.root);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+    if (entries.includes('config'))
+      throw new KlosetError('STORE_EXISTS', `a store already exists at ${this.location}`);
+    if (entries.length > 0) {
+      throw new KlosetError(
+        'STORE_EXISTS',
+        `${this.location} is not empty; choose an empty or new directory`,
+      );
+    }
+    for (const dir of [...KINDS, 'tmp']) await mkdir(join(this.root, dir), { recursive: true });
+  }
+
+  async put(kind: ObjectKind, name: string, parts: readonly Buffer[]): Promise<void> {
+    const final = this.path(kind, name);
+    const tmp = join(this.root, 'tmp', `${name.slice(0, 16)}-${randomBytes(6).toString('hex')}`);
+    let fh: FileHandle | undefined = await open(tmp, 'wx', 0o600);
+    try {
+      await fh.writev(parts as Buffer[]);
+      await fh.sync();
+      await fh.close();
+      fh = undefined;
+      if (kind === 'packs') await mkdir(join(this.root, 'packs', name.slice(0, 2)), { recursive: true });
+      try {
+        await link(tmp, final);
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw err;
+        if (kind === 'config')
+          throw new KlosetError('STORE_EXISTS', `a store already exists at ${this.location}`);
+        // content-addressed: an object with this name already holds these bytes
+      }
+    } finally {
+      await fh?.close();
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async get(kind: ObjectKind, name: string): Promise<Buffer> {
+    try {
+      return await readFile(this.path(kind, name));
+    } catch (err) {
+      if (kind === 'config' && errnoCode(err) === 'ENOENT') throw await this.noStore();
+      if (kind === 'config' && errnoCode(err) === 'ENOTDIR') {
+        throw new KlosetError('NOT_A_STORE', `${this.location} is a file, not a store directory`);
+      }
+      throw this.missing(err, kind, name);
+    }
+  }
+
+  private async noStore(): Promise<KlosetError> {
+    const st = await stat(this.root).catch(() => undefined);
+    if (!st)
+      return new KlosetError('STORE_NOT_FOUND', `no store at ${this.location} (create one with "create")`);
+    return new KlosetError('NOT_A_STORE', `${this.location} exists but is not a kloud store (no config)`);
+  }
+
+  async getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.path(kind, name), 'r');
+    } catch (err) {
+      throw this.missing(err, kind, name);
+    }
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      return got === length ? buf : buf.subarray(0, got);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async stat(kind: ObjectKind, name: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.path(kind, name))).size;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async *list(kind: ObjectKind): AsyncIterable<ObjectInfo> {
+    if (kind === 'config') {
+      const size = await this.stat('config', 'config');
+      if (size !== undefined) yield { name: 'config', size };
+      return;
+    }
+    const dirs = kind === 'packs' ? await this.readdirOrEmpty(join(this.root, 'packs')) : [''];
+    for (const sub of dirs.sort()) {
+      const dir = join(this.root, kind, sub);
+      for (const name of (await this.readdirOrEmpty(dir)).sort()) {
+        const size = (await stat(join(dir, name))).size;
+        yield { name, size };
+      }
+    }
+  }
+
+  async delete(kind: ObjectKind, name: string): Promise<void> {
+    try {
+      await unlink(this.path(kind, name));
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    }
+  }
+
+  private async readdirOrEmpty(dir: string): Promise<string[]> {
+    try {
+      return await readdir(dir);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return [];
+      throw err;
+    }
+  }
+
+  private missing(err: unknown, kind: ObjectKind, name: string): Error {
+    if (errnoCode(err) === 'ENOENT') {
+      return new KlosetError(
+        'CORRUPT',
+        `${kind} object ${name.slice(0, 12)} is missing from ${this.location}`,
+      );
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}

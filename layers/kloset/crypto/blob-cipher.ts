@@ -1,0 +1,69 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { corrupt } from '../errors.js';
+import type { BlobType } from '../format/blob.js';
+
+const NONCE_SIZE = 12;
+const TAG_SIZE = 16;
+const ZERO_ID = Buffer.alloc(32);
+
+/** Per-blob authenticated encryption; `none` exists only for stores created `plaintext`. */
+export interface BlobCipher {
+  readonly algorithm: 'aes-256-gcm' | 'none';
+  /** bytes added to each sealed blob */
+  readonly overhead: number;
+  /** Seals the concatenation of `plain` (not copied); returns the parts of the sealed blob. */
+  seal(type: BlobType, id: Buffer | undefined, plain: readonly Buffer[]): Buffer[];
+  open(type: BlobType, id: Buffer | undefined, sealed: Buffer, what: string): Buffer;
+}
+
+function associatedData(type: BlobType, id: Buffer | undefined): Buffer {
+  const ad = Buffer.allocUnsafe(33);
+  ad[0] = type;
+  (id ?? ZERO_ID).copy(ad, 1);
+  return ad;
+}
+
+/** AES-256-GCM with a random 96-bit nonce; sealed = nonce | ciphertext | tag. */
+export class AesGcmCipher implements BlobCipher {
+  readonly algorithm = 'aes-256-gcm';
+  readonly overhead = NONCE_SIZE + TAG_SIZE;
+
+  constructor(private readonly key: Buffer) {}
+
+  seal(type: BlobType, id: Buffer | undefined, plain: readonly Buffer[]): Buffer[] {
+    const nonce = randomBytes(NONCE_SIZE);
+    const c = createCipheriv('aes-256-gcm', this.key, nonce);
+    c.setAAD(associatedData(type, id));
+    const out = [nonce];
+    for (const p of plain) out.push(c.update(p));
+    out.push(c.final(), c.getAuthTag());
+    return out;
+  }
+
+  open(type: BlobType, id: Buffer | undefined, sealed: Buffer, what: string): Buffer {
+    if (sealed.length < this.overhead) throw corrupt(`${what} is truncated`);
+    const d = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(0, NONCE_SIZE));
+    d.setAAD(associatedData(type, id));
+    d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
+    try {
+      const out = d.update(sealed.subarray(NONCE_SIZE, sealed.length - TAG_SIZE));
+      const rest = d.final();
+      return rest.length ? Buffer.concat([out, rest]) : out;
+    } catch (err) {
+      throw corrupt(`${what} is damaged (authentication failed)`, err);
+    }
+  }
+}
+
+export class NullCipher implements BlobCipher {
+  readonly algorithm = 'none';
+  readonly overhead = 0;
+
+  seal(_type: BlobType, _id: Buffer | undefined, plain: readonly Buffer[]): Buffer[] {
+    return [...plain];
+  }
+
+  open(_type: BlobType, _id: Buffer | undefined, sealed: Buffer): Buffer {
+    return sealed;
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Typed engine errors. Every error a caller can act on carries a stable `code` and a one-line
+ * message saying what is wrong; callers (CLI, handlers) map codes to exit codes or HTTP status.
+ */
+export type KlosetErrorCode =
+  | 'STORE_EXISTS'
+  | 'STORE_NOT_FOUND'
+  | 'NOT_A_STORE'
+  | 'WRONG_PASSPHRASE'
+  | 'PASSPHRASE_REQUIRED'
+  | 'UNSUPPORTED_VERSION'
+  | 'CORRUPT'
+  | 'SNAPSHOT_NOT_FOUND'
+  | 'AMBIGUOUS_SNAPSHOT'
+  | 'PATH_NOT_FOUND'
+  | 'INVALID_ARGUMENT'
+  | 'LAST_KEY'
+  | 'IO';
+
+export class KlosetError extends Error {
+  readonly code: KlosetErrorCode;
+
+  constructor(code: KlosetErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KlosetError';
+    this.code = code;
+  }
+}
+
+export function corrupt(message: string, cause?: unknown): KlosetError {
+  return new KlosetError('CORRUPT', message, { cause });
+}
+
+/** Node's system error codes (ENOENT, EACCES...) without an unsafe cast at every call site. */
+export function errnoCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined;
+}

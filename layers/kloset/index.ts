@@ -1,0 +1,15 @@
+/**
+ * The Kloset engine's public API: the only module the CLI, the Lambda handlers, the local mode
+ * and the benchmarks import. docs/ENGINE-API.md describes it; docs/FORMAT.md the bytes.
+ */
+export { createStore, openStore, storeNeedsPassphrase, Store } from './store.js';
+export type { EntryInfo, StoreInfo } from './store.js';
+export { KlosetError } from './errors.js';
+export type { KlosetErrorCode } from './errors.js';
+export type { CreateOptions, OpenOptions } from './repository/repository.js';
+export type { StoreConfig } from './repository/store-config.js';
+export type { KeySlotInfo } from './repository/key-slots.js';
+export type { BackupOptions, BackupProgress, BackupResult } from './backup/backup.js';
+export type { RestoreOptions, RestoreProgress, RestoreResult, OverwritePolicy } from './restore/restore.js';
+export type { CheckOptions, CheckProblem, CheckProgress, CheckReport } from './check/check.js';
+export type { SnapshotRecord, SnapshotSummary, SnapshotError } from './snapshot/snapshot-record.js';

@@ -1,0 +1,233 @@
+import { ID_SIZE } from '../crypto/mac.js';
+import { corrupt } from '../errors.js';
+import { BinaryReader, BinaryWriter } from '../format/binary.js';
+import { BlobType, PackKind, isBlobType } from '../format/blob.js';
+
+export interface PackInfo {
+  /** hex name of the pack object */
+  readonly name: string;
+  readonly kind: PackKind;
+  readonly size: number;
+}
+
+export interface BlobLocation {
+  readonly id: Buffer;
+  readonly type: BlobType;
+  readonly pack: PackInfo;
+  readonly offset: number;
+  readonly length: number;
+  readonly rawLength: number;
+}
+
+export interface BlobRecord {
+  readonly id: Buffer;
+  readonly type: BlobType;
+  readonly packNo: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly rawLength: number;
+}
+
+/**
+ * Fixed-size binary records sorted by blob ID, searched by binary search: 49 bytes per blob and
+ * no JS object per blob, so millions of blobs cost tens of MB, not GB.
+ *   id (32) | type u8 | pack number u32 | offset u32 | length u32 | raw length u32   (LE)
+ */
+export const RECORD_SIZE = ID_SIZE + 1 + 16;
+const TYPE_AT = ID_SIZE;
+const PACK_AT = ID_SIZE + 1;
+const OFFSET_AT = PACK_AT + 4;
+const LENGTH_AT = OFFSET_AT + 4;
+const RAW_AT = LENGTH_AT + 4;
+
+/**
+ * One index delta, or the merge of many: the packs it names, the blob records, the snapshots it
+ * adds and the snapshots it removes (tombstones).
+ */
+export class IndexTable {
+  constructor(
+    readonly packs: readonly PackInfo[],
+    private readonly records: Buffer,
+    readonly snapshots: readonly string[],
+    readonly tombstones: readonly string[],
+  ) {}
+
+  static empty(): IndexTable {
+    return new IndexTable([], Buffer.alloc(0), [], []);
+  }
+
+  static fromRecords(
+    packs: readonly PackInfo[],
+    records: readonly BlobRecord[],
+    snapshots: readonly string[] = [],
+    tombstones: readonly string[] = [],
+  ): IndexTable {
+    const sorted = [...records].sort((a, b) => Buffer.compare(a.id, b.id));
+    const buf = Buffer.allocUnsafe(sorted.length * RECORD_SIZE);
+    let o = 0;
+    for (const r of sorted) {
+      if (o > 0 && buf.compare(r.id, 0, ID_SIZE, o - RECORD_SIZE, o - RECORD_SIZE + ID_SIZE) === 0) continue;
+      r.id.copy(buf, o);
+      buf[o + TYPE_AT] = r.type;
+      buf.writeUInt32LE(r.packNo, o + PACK_AT);
+      buf.writeUInt32LE(r.offset, o + OFFSET_AT);
+      buf.writeUInt32LE(r.length, o + LENGTH_AT);
+      buf.writeUInt32LE(r.rawLength, o + RAW_AT);
+      o += RECORD_SIZE;
+    }
+    return new IndexTable(packs, buf.subarray(0, o), snapshots, tombstones);
+  }
+
+  get blobCount(): number {
+    return this.records.length / RECORD_SIZE;
+  }
+
+  private search(id: Buffer): number {
+    let lo = 0;
+    let hi = this.blobCount - 1;
+    const recs = this.records;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = mid * RECORD_SIZE;
+      const c = recs.compare(id, 0, ID_SIZE, at, at + ID_SIZE);
+      if (c === 0) return at;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  has(id: Buffer): boolean {
+    return this.search(id) >= 0;
+  }
+
+  find(id: Buffer): BlobLocation | undefined {
+    const at = this.search(id);
+    return at < 0 ? undefined : this.locationAt(at, id);
+  }
+
+  private locationAt(at: number, id?: Buffer): BlobLocation {
+    const r = this.records;
+    const pack = this.packs[r.readUInt32LE(at + PACK_AT)];
+    if (!pack) throw corrupt('index record names a pack that is not listed');
+    return {
+      id: id ?? Buffer.from(r.subarray(at, at + ID_SIZE)),
+      type: r[at + TYPE_AT] as BlobType,
+      pack,
+      offset: r.readUInt32LE(at + OFFSET_AT),
+      length: r.readUInt32LE(at + LENGTH_AT),
+      rawLength: r.readUInt32LE(at + RAW_AT),
+    };
+  }
+
+  *blobs(): Generator<BlobLocation> {
+    for (let at = 0; at < this.records.length; at += RECORD_SIZE) yield this.locationAt(at);
+  }
+
+  encode(): Buffer {
+    const w = new BinaryWriter(64 + this.packs.length * 41 + this.records.length);
+    w.u32(this.packs.length);
+    for (const p of this.packs) w.bytes(Buffer.from(p.name, 'hex')).u8(p.kind).u64(p.size);
+    w.u64(this.blobCount).bytes(this.records);
+    for (const ids of [this.snapshots, this.tombstones]) {
+      w.u32(ids.length);
+      for (const id of ids) w.bytes(Buffer.from(id, 'hex'));
+    }
+    return w.finish();
+  }
+
+  static decode(buf: Buffer, what: string): IndexTable {
+    const r = new BinaryReader(buf, what);
+    const packs: PackInfo[] = [];
+    for (let n = r.u32(); n > 0; n--) {
+      const name = r.bytes(ID_SIZE).toString('hex');
+      const kind = r.u8();
+      if (kind !== PackKind.Data && kind !== PackKind.Metadata)
+        throw corrupt(`${what} lists a pack of unknown kind`);
+      packs.push({ name, kind, size: r.u64() });
+    }
+    const count = r.u64();
+    const records = Buffer.from(r.bytes(count * RECORD_SIZE));
+    for (let at = 0; at < records.length; at += RECORD_SIZE) {
+      if (!isBlobType(records[at + TYPE_AT]!) || records.readUInt32LE(at + PACK_AT) >= packs.length) {
+        throw corrupt(`${what} holds an invalid blob record`);
+      }
+      if (
+        at > 0 &&
+        records.compare(records, at - RECORD_SIZE, at - RECORD_SIZE + ID_SIZE, at, at + ID_SIZE) <= 0
+      ) {
+        throw corrupt(`${what} blob records are not sorted`);
+      }
+    }
+    const ids = (): string[] => {
+      const out: string[] = [];
+      for (let n = r.u32(); n > 0; n--) out.push(r.bytes(ID_SIZE).toString('hex'));
+      return out;
+    };
+    const snapshots = ids();
+    const tombstones = ids();
+    r.expectEnd();
+    return new IndexTable(packs, records, snapshots, tombstones);
+  }
+
+  /**
+   * Merges tables into one: pack lists are unioned and records renumbered, sorted runs merged
+   * pairwise (O(n log k)); a blob stored twice (two concurrent writers) keeps its first location.
+   */
+  static merge(tables: readonly IndexTable[]): IndexTable {
+    if (tables.length === 1) return tables[0]!;
+    const packs: PackInfo[] = [];
+    const packNo = new Map<string, number>();
+    let runs: Buffer[] = tables.map((t) => {
+      const remap = t.packs.map((p) => {
+        let n = packNo.get(p.name);
+        if (n === undefined) {
+          n = packs.push(p) - 1;
+          packNo.set(p.name, n);
+        }
+        return n;
+      });
+      const recs = Buffer.from(t.records);
+      for (let at = 0; at < recs.length; at += RECORD_SIZE) {
+        recs.writeUInt32LE(remap[recs.readUInt32LE(at + PACK_AT)]!, at + PACK_AT);
+      }
+      return recs;
+    });
+    while (runs.length > 1) {
+      const next: Buffer[] = [];
+      for (let i = 0; i < runs.length; i += 2)
+        next.push(i + 1 < runs.length ? mergeRuns(runs[i]!, runs[i + 1]!) : runs[i]!);
+      runs = next;
+    }
+    const union = (pick: (t: IndexTable) => readonly string[]): string[] => [
+      ...new Set(tables.flatMap(pick)),
+    ];
+    return new IndexTable(
+      packs,
+      runs[0] ?? Buffer.alloc(0),
+      union((t) => t.snapshots),
+      union((t) => t.tombstones),
+    );
+  }
+}
+
+function mergeRuns(a: Buffer, b: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let o = 0;
+  while (i < a.length && j < b.length) {
+    const c = a.compare(b, j, j + ID_SIZE, i, i + ID_SIZE);
+    if (c <= 0) {
+      o += a.copy(out, o, i, i + RECORD_SIZE);
+      i += RECORD_SIZE;
+      if (c === 0) j += RECORD_SIZE;
+    } else {
+      o += b.copy(out, o, j, j + RECORD_SIZE);
+      j += RECORD_SIZE;
+    }
+  }
+  o += a.copy(out, o, i);
+  o += b.copy(out, o, j);
+  return out.subarray(0, o);
+}

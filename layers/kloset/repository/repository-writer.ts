@@ -1,0 +1,133 @@
+import { encodePayload } from '../compression/codec.js';
+import { type BlobType, PackKind, packKindOf } from '../format/blob.js';
+import { sealIndexTable } from '../index/index-delta.js';
+import { type BlobRecord, IndexTable, type PackInfo } from '../index/index-table.js';
+import { PackBuilder } from '../pack/pack-builder.js';
+import type { Repository } from './repository.js';
+
+export interface WriterStats {
+  /** blobs this writer stored */
+  newBlobs: number;
+  /** their plaintext bytes */
+  newRawBytes: number;
+  /** their sealed (compressed, encrypted) bytes */
+  newSealedBytes: number;
+  /** bytes of packs and index delta written */
+  storedBytes: number;
+}
+
+export interface WriterOptions {
+  /** compute everything, write nothing */
+  dryRun?: boolean;
+  /** packs being uploaded at once per writer (memory = this × pack size) */
+  maxUploads?: number;
+}
+
+/**
+ * One writer of a store (a backup, a batch worker, a sync): seals new blobs into data and
+ * metadata packs, uploads full packs with bounded concurrency, and at commit writes one
+ * immutable index delta listing everything it wrote plus the snapshots it adds or removes.
+ * Writers never coordinate: a blob written twice by concurrent writers is harmless.
+ */
+export class RepositoryWriter {
+  readonly stats: WriterStats = { newBlobs: 0, newRawBytes: 0, newSealedBytes: 0, storedBytes: 0 };
+  private readonly builders = new Map<PackKind, PackBuilder>([
+    [PackKind.Data, new PackBuilder(PackKind.Data)],
+    [PackKind.Metadata, new PackBuilder(PackKind.Metadata)],
+  ]);
+  /** IDs (latin1 keys) this writer has taken on, stored or in flight */
+  private readonly claimed = new Set<string>();
+  private readonly packs: PackInfo[] = [];
+  private readonly records: BlobRecord[] = [];
+  private readonly uploads = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(
+    readonly repo: Repository,
+    private readonly opts: WriterOptions = {},
+  ) {}
+
+  /** Whether the store (as indexed when opened) or this writer already holds the blob. */
+  has(id: Buffer): boolean {
+    return this.claimed.has(id.toString('latin1')) || this.repo.index.has(id);
+  }
+
+  /**
+   * Stores a blob unless it is known. Resolves once the blob sits in a pack builder (not
+   * necessarily uploaded); `commit` waits for the uploads.
+   */
+  async saveBlob(
+    type: BlobType,
+    data: Buffer,
+    id = this.repo.mac.blobId(data),
+  ): Promise<{ id: Buffer; isNew: boolean }> {
+    this.throwIfFailed();
+    const key = id.toString('latin1');
+    if (this.claimed.has(key) || this.repo.index.has(id)) return { id, isNew: false };
+    this.claimed.add(key);
+    const { compression } = this.repo.config;
+    const payload = await encodePayload(data, compression.algorithm, compression.level);
+    const sealed = this.repo.cipher.seal(type, id, payload);
+    const kind = packKindOf(type);
+    const builder = this.builders.get(kind)!;
+    const before = builder.size;
+    builder.add(id, type, sealed, data.length);
+    this.stats.newSealedBytes += builder.size - before;
+    this.stats.newBlobs++;
+    this.stats.newRawBytes += data.length;
+    if (builder.size >= this.repo.config.packing.targetSize) await this.flushPack(kind);
+    return { id, isNew: true };
+  }
+
+  private async flushPack(kind: PackKind): Promise<void> {
+    const builder = this.builders.get(kind)!;
+    if (builder.count === 0) return;
+    this.builders.set(kind, new PackBuilder(kind));
+    const { pack, blobs } = builder.finish(this.repo.cipher, this.repo.mac.authenticator);
+    const upload = (
+      this.opts.dryRun ? Promise.resolve() : this.repo.backend.put('packs', pack.name, pack.parts)
+    ).then(
+      () => {
+        const packNo = this.packs.push({ name: pack.name, kind, size: pack.size }) - 1;
+        for (const b of blobs) this.records.push({ ...b, packNo });
+        this.stats.storedBytes += pack.size;
+      },
+      (err: unknown) => {
+        this.failure ??= err;
+      },
+    );
+    const tracked = upload.finally(() => this.uploads.delete(tracked));
+    this.uploads.add(tracked);
+    while (this.uploads.size >= (this.opts.maxUploads ?? 2)) await Promise.race(this.uploads);
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Writes out every partly filled pack and waits for all uploads. */
+  async flush(): Promise<void> {
+    await this.flushPack(PackKind.Data);
+    await this.flushPack(PackKind.Metadata);
+    await Promise.all(this.uploads);
+    this.throwIfFailed();
+  }
+
+  /**
+   * Flushes, then writes the index delta: the moment the snapshots it names become visible.
+   * Returns the delta's name, or undefined when there was nothing to record.
+   */
+  async commit(
+    change: { snapshots?: readonly string[]; tombstones?: readonly string[] } = {},
+  ): Promise<string | undefined> {
+    await this.flush();
+    const table = IndexTable.fromRecords(this.packs, this.records, change.snapshots, change.tombstones);
+    if (table.blobCount === 0 && table.snapshots.length === 0 && table.tombstones.length === 0)
+      return undefined;
+    const sealed = await sealIndexTable(table, this.repo.cipher, this.repo.mac.authenticator);
+    if (!this.opts.dryRun) await this.repo.backend.put('index', sealed.name, sealed.parts);
+    this.stats.storedBytes += sealed.size;
+    return sealed.name;
+  }
+}

@@ -1,0 +1,226 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { join } from 'node:path';
+import { DEFAULT_CHUNK_SIZES, FastCdc } from '../chunker/fastcdc.js';
+import { decodePayload } from '../compression/codec.js';
+import { AesGcmCipher, type BlobCipher, NullCipher } from '../crypto/blob-cipher.js';
+import { DEFAULT_KDF, type KdfParams, type MasterKeys, generateMasterKeys } from '../crypto/keys.js';
+import { StoreMac } from '../crypto/mac.js';
+import type { StoreBackend } from '../connectors/store-backend.js';
+import { KlosetError, corrupt } from '../errors.js';
+import { BLOB_TYPE_NAMES, type BlobType } from '../format/blob.js';
+import { IndexCache } from '../index/index-cache.js';
+import { openIndexDelta } from '../index/index-delta.js';
+import { type BlobLocation, IndexTable } from '../index/index-table.js';
+import { mapLimit } from '../concurrency.js';
+import { type StoreConfig, openConfig, sealConfig } from './store-config.js';
+import { unlockKeys, writeKeySlot } from './key-slots.js';
+
+export interface CreateOptions {
+  /** required unless `plaintext` */
+  passphrase?: string;
+  /** an unencrypted store: only by explicit choice */
+  plaintext?: boolean;
+  compression?: 'zstd' | 'none';
+  compressionLevel?: number;
+  chunking?: { min: number; avg: number; max: number };
+  /** target pack size in bytes */
+  packSize?: number;
+  kdf?: KdfParams;
+}
+
+export interface OpenOptions {
+  passphrase?: string;
+  /** where the merged index is cached; no cache when absent */
+  cacheDir?: string;
+}
+
+export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
+
+function canaryOf(keys: MasterKeys, storeId: string): Buffer {
+  return createHmac('sha256', keys.mac).update(`kloud canary ${storeId}`).digest();
+}
+
+/**
+ * An open store: config, keys, and the merged index. Reads blobs; writers
+ * (RepositoryWriter) add packs and index deltas.
+ */
+export class Repository {
+  readonly mac: StoreMac;
+  readonly cipher: BlobCipher;
+  readonly chunker: FastCdc;
+  private indexTable: IndexTable = IndexTable.empty();
+  private deltaNames: string[] = [];
+  private damaged = new Map<string, string>();
+
+  private constructor(
+    readonly backend: StoreBackend,
+    readonly config: StoreConfig,
+    private readonly keys: MasterKeys,
+    /** the key slot the passphrase opened (none for plaintext stores) */
+    readonly keySlot: string | undefined,
+    private readonly cacheDir: string | undefined,
+  ) {
+    this.mac = new StoreMac(keys.mac);
+    this.cipher =
+      config.encryption.algorithm === 'none' ? new NullCipher() : new AesGcmCipher(keys.encryption);
+    this.chunker = new FastCdc(config.chunking);
+  }
+
+  static async create(backend: StoreBackend, opts: CreateOptions): Promise<StoreConfig> {
+    if (!opts.plaintext && !opts.passphrase) {
+      throw new KlosetError('PASSPHRASE_REQUIRED', 'a passphrase is required to create an encrypted store');
+    }
+    await backend.prepare();
+    const storeId = randomBytes(16).toString('hex');
+    const keys = generateMasterKeys();
+    const kdf = opts.kdf ?? DEFAULT_KDF;
+    const config: StoreConfig = {
+      version: 1,
+      storeId,
+      createdAt: new Date().toISOString(),
+      chunking: {
+        algorithm: 'fastcdc',
+        ...(opts.chunking ?? DEFAULT_CHUNK_SIZES),
+        seed: randomBytes(16).toString('hex'),
+      },
+      compression: { algorithm: opts.compression ?? 'zstd', level: opts.compressionLevel ?? 3 },
+      mac: { algorithm: 'hmac-sha256' },
+      encryption: opts.plaintext
+        ? { algorithm: 'none', macKey: keys.mac.toString('base64') }
+        : { algorithm: 'aes-256-gcm', kdf, canary: canaryOf(keys, storeId).toString('base64') },
+      packing: { targetSize: opts.packSize ?? DEFAULT_PACK_SIZE },
+    };
+    const sealed = sealConfig(config);
+    // validate before anything is written: bad chunking parameters fail here
+    openConfig(Buffer.concat(sealed.parts), backend.location);
+    if (!opts.plaintext) await writeKeySlot(backend, keys, opts.passphrase!, kdf, storeId);
+    // the config goes last: its presence is what makes the location a store
+    await backend.put('config', 'config', sealed.parts);
+    return config;
+  }
+
+  static async readConfig(backend: StoreBackend): Promise<StoreConfig> {
+    return openConfig(await backend.get('config', 'config'), backend.location);
+  }
+
+  static async open(backend: StoreBackend, opts: OpenOptions): Promise<Repository> {
+    const config = await Repository.readConfig(backend);
+    let keys: MasterKeys;
+    let slot: string | undefined;
+    if (config.encryption.algorithm === 'none') {
+      keys = { encryption: Buffer.alloc(32), mac: Buffer.from(config.encryption.macKey, 'base64') };
+    } else {
+      if (!opts.passphrase) {
+        throw new KlosetError('PASSPHRASE_REQUIRED', `a passphrase is required to open ${backend.location}`);
+      }
+      ({ keys, slot } = await unlockKeys(backend, opts.passphrase, config.storeId));
+      const canary = Buffer.from(config.encryption.canary, 'base64');
+      const computed = canaryOf(keys, config.storeId);
+      if (canary.length !== computed.length || !timingSafeEqual(canary, computed)) {
+        throw corrupt(
+          `the key slot opened but does not match the store config of ${backend.location} (damaged)`,
+        );
+      }
+    }
+    const repo = new Repository(
+      backend,
+      config,
+      keys,
+      slot,
+      opts.cacheDir && join(opts.cacheDir, config.storeId),
+    );
+    await repo.refreshIndex();
+    return repo;
+  }
+
+  /** Adds a key slot for another passphrase; returns its ID. */
+  async addKeySlot(passphrase: string): Promise<string> {
+    if (this.config.encryption.algorithm === 'none') {
+      throw new KlosetError('INVALID_ARGUMENT', 'a plaintext store has no passphrases');
+    }
+    return writeKeySlot(this.backend, this.keys, passphrase, this.config.encryption.kdf, this.config.storeId);
+  }
+
+  get index(): IndexTable {
+    return this.indexTable;
+  }
+
+  get indexDeltas(): readonly string[] {
+    return this.deltaNames;
+  }
+
+  /** Index deltas that could not be read, with the reason. */
+  get damagedDeltas(): ReadonlyMap<string, string> {
+    return this.damaged;
+  }
+
+  /** Lists the index deltas and merges those not merged yet (starting from the cache when cold). */
+  async refreshIndex(): Promise<void> {
+    const names: string[] = [];
+    for await (const { name } of this.backend.list('index')) names.push(name);
+    const listed = new Set(names);
+    const have = new Set(this.deltaNames);
+    if (names.length === have.size && names.every((n) => have.has(n))) return;
+    const cache = this.cacheDir
+      ? new IndexCache(join(this.cacheDir, 'index'), this.cipher, this.mac.authenticator)
+      : undefined;
+    let base: IndexTable | undefined;
+    let covered = new Set<string>();
+    if (this.deltaNames.length > 0 && this.deltaNames.every((n) => listed.has(n))) {
+      base = this.indexTable;
+      covered = have;
+    } else {
+      const cached = await cache?.load(names);
+      base = cached?.table;
+      covered = cached?.covered ?? covered;
+    }
+    const missing = names.filter((n) => !covered.has(n));
+    const tables = await mapLimit(missing, 8, async (name) => {
+      try {
+        return await openIndexDelta(
+          await this.backend.get('index', name),
+          name,
+          this.cipher,
+          this.mac.authenticator,
+        );
+      } catch (err) {
+        // one damaged delta must not lock the user out of the store: its blobs look missing,
+        // which check reports by snapshot and file
+        if (!(err instanceof KlosetError) || err.code !== 'CORRUPT') throw err;
+        this.damaged.set(name, err.message);
+        return IndexTable.empty();
+      }
+    });
+    this.indexTable = IndexTable.merge(base ? [base, ...tables] : tables);
+    this.deltaNames = names;
+    // the cache is an optimisation: failing to write it (read-only home, full disk) is not an error
+    if (cache && missing.length > 0 && this.damaged.size === 0)
+      await cache.save(names, this.indexTable).catch(() => undefined);
+  }
+
+  locate(id: Buffer, what: string): BlobLocation {
+    const loc = this.indexTable.find(id);
+    if (!loc)
+      throw corrupt(
+        `${what} ${id.toString('hex').slice(0, 12)} is not in the index (missing from the store)`,
+      );
+    return loc;
+  }
+
+  /** Reads, decrypts, decompresses and verifies one blob. */
+  async loadBlob(id: Buffer, type: BlobType): Promise<Buffer> {
+    const what = `${BLOB_TYPE_NAMES[type]} blob`;
+    const loc = this.locate(id, what);
+    const sealed = await this.backend.getRange('packs', loc.pack.name, loc.offset, loc.length);
+    return this.openBlob(loc, sealed);
+  }
+
+  async openBlob(loc: BlobLocation, sealed: Buffer): Promise<Buffer> {
+    const what = `${BLOB_TYPE_NAMES[loc.type]} blob ${loc.id.toString('hex').slice(0, 12)} in pack ${loc.pack.name.slice(0, 12)}`;
+    if (sealed.length !== loc.length) throw corrupt(`${what} is truncated`);
+    const plain = await decodePayload(this.cipher.open(loc.type, loc.id, sealed, what), what);
+    if (!this.mac.blobId(plain).equals(loc.id))
+      throw corrupt(`${what} is damaged (content does not match its ID)`);
+    return plain;
+  }
+}

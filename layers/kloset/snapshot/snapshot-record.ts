@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { KlosetError, corrupt } from '../errors.js';
+
+/**
+ * The snapshot record: a small JSON blob in a metadata pack. Its blob ID is the snapshot ID, and
+ * it becomes visible when the index delta naming it is written.
+ */
+export const SNAPSHOT_VERSION = 1;
+
+export const snapshotSummarySchema = z.object({
+  files: z.number().int().min(0),
+  dirs: z.number().int().min(0),
+  symlinks: z.number().int().min(0),
+  /** logical bytes of the files */
+  bytes: z.number().int().min(0),
+  /** files whose content was read (the rest came unchanged from the parent snapshot) */
+  filesRead: z.number().int().min(0),
+  /** plaintext bytes of blobs this backup added */
+  newBytes: z.number().int().min(0),
+  /** bytes of packs and index delta this backup wrote */
+  storedBytes: z.number().int().min(0),
+  durationMs: z.number().min(0),
+});
+export type SnapshotSummary = z.infer<typeof snapshotSummarySchema>;
+
+export const snapshotErrorSchema = z.object({ path: z.string(), message: z.string() });
+export type SnapshotError = z.infer<typeof snapshotErrorSchema>;
+
+const recordSchema = z.object({
+  v: z.number().int(),
+  time: z.string(),
+  hostname: z.string(),
+  username: z.string(),
+  tags: z.array(z.string()),
+  /** absolute source paths, as given */
+  sources: z.array(z.string()),
+  /** tree ID of `/` */
+  root: z.string().regex(/^[0-9a-f]{64}$/),
+  parent: z.string().optional(),
+  summary: snapshotSummarySchema,
+  errors: z.array(snapshotErrorSchema),
+});
+export type SnapshotBody = z.infer<typeof recordSchema>;
+
+export interface SnapshotRecord extends SnapshotBody {
+  readonly id: string;
+}
+
+export function encodeSnapshot(body: SnapshotBody): Buffer {
+  return Buffer.from(JSON.stringify(body));
+}
+
+export function decodeSnapshot(id: string, data: Buffer): SnapshotRecord {
+  const what = `snapshot ${id.slice(0, 12)}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString('utf8'));
+  } catch (err) {
+    throw corrupt(`${what} is not valid JSON`, err);
+  }
+  const v = (json as { v?: unknown }).v;
+  if (typeof v === 'number' && v > SNAPSHOT_VERSION) {
+    throw new KlosetError('UNSUPPORTED_VERSION', `${what} is snapshot format version ${v}; upgrade kloud`);
+  }
+  const parsed = recordSchema.safeParse(json);
+  if (!parsed.success)
+    throw corrupt(`${what} is invalid: ${parsed.error.issues[0]?.message ?? 'bad record'}`);
+  return { id, ...parsed.data };
+}

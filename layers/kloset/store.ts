@@ -1,0 +1,231 @@
+import { type BackupOptions, type BackupResult, backup } from './backup/backup.js';
+import { type CheckOptions, type CheckReport, check } from './check/check.js';
+import { openLocation } from './connectors/open-location.js';
+import { KlosetError } from './errors.js';
+import { BlobType, PackKind } from './format/blob.js';
+import { type KeySlotInfo, listKeySlots } from './repository/key-slots.js';
+import { type CreateOptions, type OpenOptions, Repository } from './repository/repository.js';
+import type { StoreConfig } from './repository/store-config.js';
+import { type RestoreOptions, type RestoreResult, restore } from './restore/restore.js';
+import { fileContent } from './snapshot/file-content.js';
+import { loadSnapshots, resolveSnapshotRef } from './snapshot/snapshot-list.js';
+import type { SnapshotRecord } from './snapshot/snapshot-record.js';
+import type { TreeEntry } from './snapshot/tree-node.js';
+import { TreeReader, joinSnapshotPath } from './snapshot/tree-reader.js';
+
+/** An entry of a snapshot as callers see it. */
+export interface EntryInfo {
+  readonly path: string;
+  readonly name: string;
+  readonly type: 'file' | 'dir' | 'symlink';
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly user?: string;
+  readonly group?: string;
+  /** ISO 8601, millisecond precision */
+  readonly mtime: string;
+  readonly size: number;
+  readonly target?: string;
+}
+
+export interface StoreInfo {
+  readonly location: string;
+  readonly storeId: string;
+  readonly createdAt: string;
+  readonly formatVersion: number;
+  readonly encryption: 'aes-256-gcm' | 'none';
+  readonly kdf?: { algorithm: string; N: number; r: number; p: number };
+  readonly mac: string;
+  readonly compression: { algorithm: string; level: number };
+  readonly chunking: { algorithm: string; min: number; avg: number; max: number };
+  readonly packSize: number;
+  readonly keySlots: number;
+  readonly snapshots: number;
+  readonly packs: { data: number; metadata: number };
+  readonly blobs: { data: number; tree: number; snapshot: number };
+  /** sum of the file sizes of every snapshot */
+  readonly logicalBytes: number;
+  /** plaintext bytes of the distinct data blobs */
+  readonly uniqueBytes: number;
+  /** bytes of every object in the store */
+  readonly storedBytes: number;
+  /** logical / unique */
+  readonly dedupRatio: number;
+  /** plaintext of all blobs / their packs */
+  readonly compressionRatio: number;
+}
+
+function entryInfo(path: string, e: TreeEntry): EntryInfo {
+  return {
+    path,
+    name: e.name,
+    type: e.type,
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    ...(e.user !== undefined && { user: e.user }),
+    ...(e.group !== undefined && { group: e.group }),
+    mtime: new Date(Number(BigInt(e.mtime) / 1_000_000n)).toISOString(),
+    size: e.type === 'file' ? e.size : 0,
+    ...(e.type === 'symlink' && { target: e.target }),
+  };
+}
+
+function ratio(a: number, b: number): number {
+  return b === 0 ? 1 : Math.round((a / b) * 100) / 100;
+}
+
+export async function createStore(location: string, opts: CreateOptions): Promise<StoreConfig> {
+  return Repository.create(openLocation(location), opts);
+}
+
+export async function storeNeedsPassphrase(location: string): Promise<boolean> {
+  return (await Repository.readConfig(openLocation(location))).encryption.algorithm !== 'none';
+}
+
+export async function openStore(location: string, opts: OpenOptions = {}): Promise<Store> {
+  return new Store(await Repository.open(openLocation(location), opts));
+}
+
+/** An open store: the operations the CLI, the Lambda handlers and the local mode call. */
+export class Store {
+  private trees: TreeReader;
+
+  constructor(readonly repo: Repository) {
+    this.trees = new TreeReader(repo);
+  }
+
+  get location(): string {
+    return this.repo.backend.location;
+  }
+
+  get config(): StoreConfig {
+    return this.repo.config;
+  }
+
+  async backup(sources: string[], opts?: BackupOptions): Promise<BackupResult> {
+    await this.repo.refreshIndex();
+    const result = await backup(this.repo, sources, opts);
+    await this.repo.refreshIndex();
+    return result;
+  }
+
+  async snapshots(opts: { tag?: string } = {}): Promise<SnapshotRecord[]> {
+    const all = await loadSnapshots(this.repo);
+    return opts.tag ? all.filter((s) => s.tags.includes(opts.tag!)) : all;
+  }
+
+  async resolveSnapshot(ref: string): Promise<SnapshotRecord> {
+    return resolveSnapshotRef(await loadSnapshots(this.repo), ref);
+  }
+
+  /** The entries of a directory, or the one entry of a file or symlink. */
+  async ls(ref: string, path = '/'): Promise<EntryInfo[]> {
+    const snap = await this.resolveSnapshot(ref);
+    const { path: at, entry } = await this.trees.resolve(snap.root, path);
+    if (entry.type !== 'dir') return [entryInfo(at, entry)];
+    return (await this.trees.entries(entry.subtree)).map((e) => entryInfo(joinSnapshotPath(at, e.name), e));
+  }
+
+  async *cat(ref: string, path: string): AsyncGenerator<Buffer> {
+    const snap = await this.resolveSnapshot(ref);
+    const { path: at, entry } = await this.trees.resolve(snap.root, path);
+    if (entry.type !== 'file')
+      throw new KlosetError('INVALID_ARGUMENT', `${at} is a ${entry.type}, not a file`);
+    yield* fileContent(this.repo, entry);
+  }
+
+  async restore(ref: string, path: string | undefined, opts: RestoreOptions): Promise<RestoreResult> {
+    return restore(this.repo, await this.resolveSnapshot(ref), path, opts);
+  }
+
+  async check(opts?: CheckOptions): Promise<CheckReport> {
+    await this.repo.refreshIndex();
+    return check(this.repo, opts);
+  }
+
+  async info(): Promise<StoreInfo> {
+    await this.repo.refreshIndex();
+    const { config, index } = this.repo;
+    const snapshots = await loadSnapshots(this.repo);
+    const blobs = { data: 0, tree: 0, snapshot: 0 };
+    let uniqueBytes = 0;
+    let rawBytes = 0;
+    for (const b of index.blobs()) {
+      rawBytes += b.rawLength;
+      if (b.type === BlobType.Data) {
+        blobs.data++;
+        uniqueBytes += b.rawLength;
+      } else if (b.type === BlobType.Tree) blobs.tree++;
+      else if (b.type === BlobType.Snapshot) blobs.snapshot++;
+    }
+    const packBytes = index.packs.reduce((n, p) => n + p.size, 0);
+    let storedBytes = 0;
+    for (const kind of ['config', 'keys', 'index', 'packs'] as const) {
+      for await (const o of this.repo.backend.list(kind)) storedBytes += o.size;
+    }
+    const logicalBytes = snapshots.reduce((n, s) => n + s.summary.bytes, 0);
+    const { encryption } = config;
+    return {
+      location: this.location,
+      storeId: config.storeId,
+      createdAt: config.createdAt,
+      formatVersion: config.version,
+      encryption: encryption.algorithm,
+      ...(encryption.algorithm === 'aes-256-gcm' && { kdf: encryption.kdf }),
+      mac: config.mac.algorithm,
+      compression: config.compression,
+      chunking: {
+        algorithm: config.chunking.algorithm,
+        min: config.chunking.min,
+        avg: config.chunking.avg,
+        max: config.chunking.max,
+      },
+      packSize: config.packing.targetSize,
+      keySlots: encryption.algorithm === 'none' ? 0 : (await listKeySlots(this.repo.backend)).length,
+      snapshots: snapshots.length,
+      packs: {
+        data: index.packs.filter((p) => p.kind === PackKind.Data).length,
+        metadata: index.packs.filter((p) => p.kind === PackKind.Metadata).length,
+      },
+      blobs,
+      logicalBytes,
+      uniqueBytes,
+      storedBytes,
+      dedupRatio: ratio(logicalBytes, uniqueBytes),
+      compressionRatio: ratio(rawBytes, packBytes),
+    };
+  }
+
+  keys(): Promise<KeySlotInfo[]> {
+    return listKeySlots(this.repo.backend);
+  }
+
+  /** Adds a passphrase; the data is not re-encrypted. */
+  addKey(passphrase: string): Promise<string> {
+    return this.repo.addKeySlot(passphrase);
+  }
+
+  /** Removes a key slot; never the last one. */
+  async removeKey(id: string): Promise<void> {
+    const slots = await this.keys();
+    const matches = slots.filter((s) => s.id.startsWith(id));
+    if (matches.length !== 1) throw new KlosetError('INVALID_ARGUMENT', `no single key slot matches "${id}"`);
+    if (slots.length === 1)
+      throw new KlosetError('LAST_KEY', 'this is the only key slot: add another passphrase first');
+    await this.repo.backend.delete('keys', matches[0]!.id);
+  }
+
+  /** Replaces the passphrase that opened the store: adds the new slot, then drops the old one. */
+  async changePassphrase(passphrase: string): Promise<string> {
+    const added = await this.addKey(passphrase);
+    if (this.repo.keySlot && this.repo.keySlot !== added)
+      await this.repo.backend.delete('keys', this.repo.keySlot);
+    return added;
+  }
+
+  async close(): Promise<void> {
+    // nothing held open yet; connectors with sessions (SFTP) will release them here
+  }
+}
