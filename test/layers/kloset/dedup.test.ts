@@ -6,7 +6,7 @@ import { listFiles, newStore, removeTempDirs, tempDir, writeTree } from './fixtu
 afterAll(removeTempDirs);
 
 describe('deduplication', () => {
-  test('the same tree backed up twice adds only a snapshot record and an index delta', async () => {
+  test('the same tree backed up twice adds only a snapshot record, trees and an index delta', async () => {
     const { store, location } = await newStore();
     const src = join(await tempDir(), 'src');
     await writeTree(src, {
@@ -18,13 +18,15 @@ describe('deduplication', () => {
     const infoBefore = await store.info();
     const second = await store.backup([src], { parent: null });
     const added = (await listFiles(location)).filter((f) => !before.includes(f));
-    // one metadata pack (holding just the snapshot record: the trees are unchanged) and one delta
+    // one metadata pack (the snapshot record, and new nodes only for the directories above the
+    // source, whose mtimes other tests may change) and one delta
     expect(added.filter((f) => f.startsWith('packs/'))).toHaveLength(1);
     expect(added.filter((f) => f.startsWith('index/'))).toHaveLength(1);
     expect(added).toHaveLength(2);
     const infoAfter = await store.info();
+    expect(infoAfter.packs.data).toBe(infoBefore.packs.data);
     expect(infoAfter.blobs.data).toBe(infoBefore.blobs.data);
-    expect(infoAfter.blobs.tree).toBe(infoBefore.blobs.tree);
+    expect(infoAfter.blobs.tree - infoBefore.blobs.tree).toBeLessThanOrEqual(src.split('/').length - 1);
     expect(infoAfter.blobs.snapshot).toBe(infoBefore.blobs.snapshot + 1);
     expect(second.summary.filesRead).toBe(3);
     expect(second.summary.newBytes).toBe(0);
