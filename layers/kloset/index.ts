@@ -13,3 +13,5 @@ export type { BackupOptions, BackupProgress, BackupResult } from './backup/backu
 export type { RestoreOptions, RestoreProgress, RestoreResult, OverwritePolicy } from './restore/restore.js';
 export type { CheckOptions, CheckProblem, CheckProgress, CheckReport } from './check/check.js';
 export type { SnapshotRecord, SnapshotSummary, SnapshotError } from './snapshot/snapshot-record.js';
+export type { Change, ChangeKind } from './diff/diff.js';
+export type { RemoveSelection } from './rm/remove-snapshots.js';

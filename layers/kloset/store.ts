@@ -1,5 +1,8 @@
 import { type BackupOptions, type BackupResult, backup } from './backup/backup.js';
 import { type CheckOptions, type CheckReport, check } from './check/check.js';
+import { type Change, diffEntries } from './diff/diff.js';
+import { findInSnapshots } from './find/find.js';
+import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
 import { openLocation } from './connectors/open-location.js';
 import { KlosetError } from './errors.js';
 import { BlobType, PackKind } from './format/blob.js';
@@ -134,6 +137,35 @@ export class Store {
     if (entry.type !== 'file')
       throw new KlosetError('INVALID_ARGUMENT', `${at} is a ${entry.type}, not a file`);
     yield* fileContent(this.repo, entry);
+  }
+
+  /**
+   * Paths added, removed or changed from `a` to `b` (snapshot + path each); equal subtrees are
+   * skipped by their IDs.
+   */
+  async *diff(a: { ref: string; path?: string }, b: { ref: string; path?: string }): AsyncGenerator<Change> {
+    const [sa, sb] = await Promise.all([this.resolveSnapshot(a.ref), this.resolveSnapshot(b.ref)]);
+    const [ea, eb] = await Promise.all([
+      this.trees.resolve(sa.root, a.path ?? '/'),
+      this.trees.resolve(sb.root, b.path ?? '/'),
+    ]);
+    yield* diffEntries(this.repo, ea.entry, eb.entry);
+  }
+
+  /** Which snapshots hold paths matching a glob (all snapshots, or those with `tag`). */
+  async *find(
+    pattern: string,
+    opts: { tag?: string } = {},
+  ): AsyncGenerator<{ snapshot: SnapshotRecord; entry: EntryInfo }> {
+    for await (const f of findInSnapshots(this.repo, await this.snapshots(opts), pattern)) {
+      yield { snapshot: f.snapshot, entry: entryInfo(f.path, f.entry) };
+    }
+  }
+
+  /** Tombstones the selected snapshots (instant; space is reclaimed by garbage collection). */
+  async rm(selection: RemoveSelection): Promise<SnapshotRecord[]> {
+    await this.repo.refreshIndex();
+    return removeSnapshots(this.repo, selection);
   }
 
   async restore(ref: string, path: string | undefined, opts: RestoreOptions): Promise<RestoreResult> {

@@ -262,7 +262,7 @@ class BackupRun {
     if (this.unchanged(st, prev)) {
       entry = { ...base, size: st.size, chunks: prev.chunks };
     } else {
-      const content = await this.readContent(path);
+      const content = await this.readContent(path, st.size);
       if (!content) return undefined;
       if (content.size !== st.size) this.warn(path, 'file changed while it was read');
       entry = { ...base, size: content.size, chunks: content.chunks };
@@ -274,13 +274,16 @@ class BackupRun {
     return entry;
   }
 
-  private async readContent(path: string): Promise<{ size: number; chunks: string[] } | undefined> {
+  private async readContent(
+    path: string,
+    expectedSize: number,
+  ): Promise<{ size: number; chunks: string[] } | undefined> {
     const chunks: string[] = [];
     const saves: Promise<unknown>[] = [];
     let size = 0;
     let readError: unknown;
     try {
-      for await (const chunk of chunkStream(this.repo.chunker, this.source.read(path))) {
+      for await (const chunk of chunkStream(this.repo.chunker, this.source.read(path, expectedSize))) {
         const id = this.repo.mac.blobId(chunk);
         chunks.push(id.toString('hex'));
         size += chunk.length;

@@ -76,34 +76,47 @@ export class FastCdc {
 
 /**
  * Splits a byte stream into content-defined chunks. Holds at most `max` bytes plus one input
- * piece; each yielded chunk is a fresh buffer the consumer may keep.
+ * piece. A piece that arrives while nothing is buffered is cut in place, without a copy (small
+ * files: one read, no copy at all); bytes left over are copied into a buffer that grows only
+ * as far as needed. Yielded chunks are never overwritten, so the consumer may keep them.
  */
 export async function* chunkStream(cdc: FastCdc, source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const { max } = cdc.params;
-  let work = Buffer.allocUnsafe(2 * max);
+  let buf: Buffer = Buffer.alloc(0);
+  let owned = false;
   let start = 0;
   let end = 0;
-  for await (const piece of source) {
-    if (end + piece.length > work.length) {
-      // compact, and grow when one piece is larger than the free room
-      const size = Math.max(work.length, end - start + piece.length);
-      const next = size > work.length ? Buffer.allocUnsafe(size) : work;
-      work.copy(next, 0, start, end);
-      end -= start;
+  for await (const chunk of source) {
+    const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (start === end) {
+      buf = piece;
+      owned = false;
       start = 0;
-      work = next;
+      end = piece.length;
+    } else {
+      const held = end - start;
+      if (!owned || end + piece.length > buf.length) {
+        const next = Buffer.allocUnsafe(
+          Math.max(held + piece.length, Math.min(2 * max, 2 * (held + piece.length))),
+        );
+        buf.copy(next, 0, start, end);
+        buf = next;
+        owned = true;
+        start = 0;
+        end = held;
+      }
+      piece.copy(buf, end);
+      end += piece.length;
     }
-    work.set(piece, end);
-    end += piece.length;
     while (end - start >= max) {
-      const n = cdc.cut(work, start, end);
-      yield Buffer.from(work.subarray(start, start + n));
+      const n = cdc.cut(buf, start, end);
+      yield owned ? Buffer.from(buf.subarray(start, start + n)) : buf.subarray(start, start + n);
       start += n;
     }
   }
   while (end > start) {
-    const n = cdc.cut(work, start, end);
-    yield Buffer.from(work.subarray(start, start + n));
+    const n = cdc.cut(buf, start, end);
+    yield owned ? Buffer.from(buf.subarray(start, start + n)) : buf.subarray(start, start + n);
     start += n;
   }
 }

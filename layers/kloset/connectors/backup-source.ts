@@ -23,5 +23,6 @@ export interface SourceEntry {
 export interface BackupSource {
   stat(path: string): Promise<SourceEntry>;
   list(dir: string): Promise<SourceEntry[]>;
-  read(path: string): AsyncIterable<Buffer>;
+  /** The content; `size` (from stat) lets a connector size its reads. */
+  read(path: string, size: number): AsyncIterable<Buffer>;
 }

@@ -27,14 +27,14 @@ describe('backup of imperfect sources', () => {
     const source = {
       stat: (p: string) => fs.stat(p),
       list: (p: string) => fs.list(p),
-      read: (p: string) => {
+      read: (p: string, size: number) => {
         if (p.endsWith('broken.txt')) {
           return (async function* () {
             yield Buffer.from('first bytes read, then the disk fails');
             throw Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
           })();
         }
-        return fs.read(p);
+        return fs.read(p, size);
       },
     };
     const result = await store.backup([src], { source });

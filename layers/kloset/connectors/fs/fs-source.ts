@@ -8,6 +8,7 @@ import { Accounts } from './accounts.js';
 
 /** Large reads: fewer syscalls, and the chunker sees whole chunks at once. */
 const READ_SIZE = 4 * 1024 * 1024;
+const MIN_READ_SIZE = 64 * 1024;
 
 export class FsSource implements BackupSource {
   private readonly accounts = new Accounts();
@@ -56,7 +57,9 @@ export class FsSource implements BackupSource {
     return out.filter((e): e is SourceEntry => e !== undefined);
   }
 
-  read(path: string): AsyncIterable<Buffer> {
-    return createReadStream(path, { highWaterMark: READ_SIZE });
+  read(path: string, size: number): AsyncIterable<Buffer> {
+    // a small file is read in one call into a buffer of its size (+1 to see the end at once)
+    const highWaterMark = Math.min(READ_SIZE, Math.max(MIN_READ_SIZE, size + 1));
+    return createReadStream(path, { highWaterMark });
   }
 }

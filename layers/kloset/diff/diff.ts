@@ -1,0 +1,94 @@
+import type { Repository } from '../repository/repository.js';
+import type { TreeEntry } from '../snapshot/tree-node.js';
+import { compareNames } from '../snapshot/tree-node.js';
+import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
+
+export type ChangeKind = 'added' | 'removed' | 'modified' | 'metadata' | 'type';
+
+export interface Change {
+  /** path relative to the compared roots, starting with `/` */
+  readonly path: string;
+  /** content changed (`modified`), only metadata (`metadata`), or file ↔ dir ↔ symlink (`type`) */
+  readonly change: ChangeKind;
+  readonly type: TreeEntry['type'];
+}
+
+function sameMetadata(a: TreeEntry, b: TreeEntry): boolean {
+  return (
+    a.mode === b.mode &&
+    a.uid === b.uid &&
+    a.gid === b.gid &&
+    a.mtime === b.mtime &&
+    a.user === b.user &&
+    a.group === b.group
+  );
+}
+
+function sameContent(a: TreeEntry, b: TreeEntry): boolean {
+  if (a.type === 'file' && b.type === 'file') return a.size === b.size && a.chunks.join() === b.chunks.join();
+  if (a.type === 'symlink' && b.type === 'symlink') return a.target === b.target;
+  return a.type === 'dir' && b.type === 'dir';
+}
+
+/**
+ * Differences between two entries (usually the roots of two snapshots or two paths in them),
+ * in path order. Directories with equal subtree IDs are skipped without being read: a diff of
+ * two snapshots of a large, mostly unchanged tree reads only the changed branches.
+ */
+export async function* diffEntries(
+  repo: Repository,
+  a: TreeEntry,
+  b: TreeEntry,
+  path = '/',
+): AsyncGenerator<Change> {
+  const trees = new TreeReader(repo);
+  yield* diffPair(trees, a, b, path, true);
+}
+
+async function* diffPair(
+  trees: TreeReader,
+  a: TreeEntry,
+  b: TreeEntry,
+  path: string,
+  isRoot = false,
+): AsyncGenerator<Change> {
+  if (a.type !== b.type) {
+    yield* whole(trees, a, path, 'removed');
+    yield* whole(trees, b, path, 'added');
+    return;
+  }
+  if (!isRoot) {
+    if (!sameContent(a, b)) yield { path, change: 'modified', type: a.type };
+    else if (!sameMetadata(a, b)) yield { path, change: 'metadata', type: a.type };
+  }
+  if (a.type !== 'dir' || b.type !== 'dir' || a.subtree === b.subtree) return;
+  const [left, right] = await Promise.all([trees.entries(a.subtree), trees.entries(b.subtree)]);
+  let i = 0;
+  let j = 0;
+  while (i < left.length || j < right.length) {
+    const c = i >= left.length ? 1 : j >= right.length ? -1 : compareNames(left[i]!.name, right[j]!.name);
+    if (c < 0) {
+      yield* whole(trees, left[i]!, joinSnapshotPath(path, left[i]!.name), 'removed');
+      i++;
+    } else if (c > 0) {
+      yield* whole(trees, right[j]!, joinSnapshotPath(path, right[j]!.name), 'added');
+      j++;
+    } else {
+      yield* diffPair(trees, left[i]!, right[j]!, joinSnapshotPath(path, left[i]!.name));
+      i++;
+      j++;
+    }
+  }
+}
+
+/** An entry and, for a directory, everything below it. */
+async function* whole(
+  trees: TreeReader,
+  e: TreeEntry,
+  path: string,
+  change: 'added' | 'removed',
+): AsyncGenerator<Change> {
+  yield { path, change, type: e.type };
+  if (e.type !== 'dir') return;
+  for await (const w of trees.walk(e.subtree, path)) yield { path: w.path, change, type: w.entry.type };
+}
