@@ -114,13 +114,15 @@ export class Store {
     return result;
   }
 
+  /** Lists the visible snapshots; picks up what other writers committed since the last call. */
   async snapshots(opts: { tag?: string } = {}): Promise<SnapshotRecord[]> {
+    await this.repo.refreshIndex();
     const all = await loadSnapshots(this.repo);
     return opts.tag ? all.filter((s) => s.tags.includes(opts.tag!)) : all;
   }
 
   async resolveSnapshot(ref: string): Promise<SnapshotRecord> {
-    return resolveSnapshotRef(await loadSnapshots(this.repo), ref);
+    return resolveSnapshotRef(await this.snapshots(), ref);
   }
 
   /** The entries of a directory, or the one entry of a file or symlink. */

@@ -168,7 +168,7 @@ class CheckRun {
         this.compareIndex(
           short,
           indexed,
-          await readPackIndex(this.repo.backend, this.repo.cipher, name, size),
+          (await readPackIndex(this.repo.backend, this.repo.cipher, name, size)).blobs,
         );
     } catch (err) {
       this.markPackBlobs(indexed, `${short}: ${errorText(err)}`);

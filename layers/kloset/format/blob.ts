@@ -10,6 +10,8 @@ export enum BlobType {
   PackIndex = 4,
   /** the body of an index delta object */
   IndexDelta = 5,
+  /** the result of one batch of a distributed backup, read by its commit step */
+  PartialTree = 6,
 }
 
 export const BLOB_TYPE_NAMES: Record<BlobType, string> = {
@@ -18,10 +20,11 @@ export const BLOB_TYPE_NAMES: Record<BlobType, string> = {
   [BlobType.Snapshot]: 'snapshot',
   [BlobType.PackIndex]: 'pack index',
   [BlobType.IndexDelta]: 'index delta',
+  [BlobType.PartialTree]: 'partial tree',
 };
 
 export function isBlobType(v: number): v is BlobType {
-  return v >= BlobType.Data && v <= BlobType.IndexDelta;
+  return v >= BlobType.Data && v <= BlobType.PartialTree;
 }
 
 /** Pack kinds: content goes to data packs, everything needed to browse a store to metadata packs. */

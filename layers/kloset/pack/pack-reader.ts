@@ -1,23 +1,33 @@
 import type { BlobCipher } from '../crypto/blob-cipher.js';
 import type { StoreBackend } from '../connectors/store-backend.js';
 import { corrupt } from '../errors.js';
-import { type Authenticator, ObjectType, TRAILER_SIZE, readHeader } from '../format/object.js';
-import { PACK_TAIL_SIZE, type PackedBlob, decodeFooter, openPackIndex } from './pack-format.js';
+import type { PackKind } from '../format/blob.js';
+import { type Authenticator, HEADER_SIZE, ObjectType, TRAILER_SIZE, readHeader } from '../format/object.js';
+import {
+  PACK_TAIL_SIZE,
+  type PackedBlob,
+  decodeFooter,
+  openPackIndex,
+  packKindFromFlags,
+} from './pack-format.js';
 
-/** Reads a pack's own index with two ranged reads (footer, then index): no data is read. */
+/** Reads a pack's header and own index with three small ranged reads: no data is read. */
 export async function readPackIndex(
   backend: StoreBackend,
   cipher: BlobCipher,
   name: string,
   size: number,
-): Promise<PackedBlob[]> {
+): Promise<{ kind: PackKind; blobs: PackedBlob[] }> {
   const what = `pack ${name.slice(0, 12)}`;
   if (size < PACK_TAIL_SIZE) throw corrupt(`${what} is truncated (${size} bytes)`);
-  const head = await backend.getRange('packs', name, 0, 8);
-  readHeader(head, ObjectType.Pack, what);
+  const header = readHeader(await backend.getRange('packs', name, 0, HEADER_SIZE), ObjectType.Pack, what);
+  const kind = packKindFromFlags(header.flags, what);
   const tail = await backend.getRange('packs', name, size - PACK_TAIL_SIZE, PACK_TAIL_SIZE);
   const { offset, length } = decodeFooter(tail, size, what);
-  return openPackIndex(await backend.getRange('packs', name, offset, length), cipher, offset, what);
+  return {
+    kind,
+    blobs: openPackIndex(await backend.getRange('packs', name, offset, length), cipher, offset, what),
+  };
 }
 
 export interface PackContents {

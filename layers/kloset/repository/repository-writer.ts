@@ -1,8 +1,10 @@
 import { encodePayload } from '../compression/codec.js';
+import { KlosetError, errnoCode } from '../errors.js';
 import { type BlobType, PackKind, packKindOf } from '../format/blob.js';
 import { sealIndexTable } from '../index/index-delta.js';
 import { type BlobRecord, IndexTable, type PackInfo } from '../index/index-table.js';
 import { PackBuilder } from '../pack/pack-builder.js';
+import type { PackedBlob } from '../pack/pack-format.js';
 import type { Repository } from './repository.js';
 
 export interface WriterStats {
@@ -21,6 +23,28 @@ export interface WriterOptions {
   dryRun?: boolean;
   /** packs being uploaded at once per writer (memory = this × pack size) */
   maxUploads?: number;
+}
+
+const WRITE_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EIO: 'input/output error',
+};
+
+/** A failed write, said plainly; nothing was committed, so the store stays as it was. */
+function writeError(err: unknown, location: string): KlosetError {
+  if (err instanceof KlosetError) return err;
+  const code = errnoCode(err);
+  const why = (code && WRITE_ERRORS[code]) ?? (err instanceof Error ? err.message : String(err));
+  return new KlosetError(
+    'IO',
+    `writing to ${location} failed: ${why}; nothing was committed, the store is unchanged`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /**
@@ -79,6 +103,15 @@ export class RepositoryWriter {
     return { id, isNew: true };
   }
 
+  /** Lists an existing pack (found unindexed) in this writer's delta, so its blobs are reused. */
+  adoptPack(pack: PackInfo, blobs: readonly PackedBlob[]): void {
+    const packNo = this.packs.push(pack) - 1;
+    for (const b of blobs) {
+      this.claimed.add(b.id.toString('latin1'));
+      this.records.push({ ...b, packNo });
+    }
+  }
+
   private async flushPack(kind: PackKind): Promise<void> {
     const builder = this.builders.get(kind)!;
     if (builder.count === 0) return;
@@ -93,7 +126,7 @@ export class RepositoryWriter {
         this.stats.storedBytes += pack.size;
       },
       (err: unknown) => {
-        this.failure ??= err;
+        this.failure ??= writeError(err, this.repo.backend.location);
       },
     );
     const tracked = upload.finally(() => this.uploads.delete(tracked));
@@ -126,7 +159,11 @@ export class RepositoryWriter {
     if (table.blobCount === 0 && table.snapshots.length === 0 && table.tombstones.length === 0)
       return undefined;
     const sealed = await sealIndexTable(table, this.repo.cipher, this.repo.mac.authenticator);
-    if (!this.opts.dryRun) await this.repo.backend.put('index', sealed.name, sealed.parts);
+    if (!this.opts.dryRun) {
+      await this.repo.backend.put('index', sealed.name, sealed.parts).catch((err: unknown) => {
+        throw writeError(err, this.repo.backend.location);
+      });
+    }
     this.stats.storedBytes += sealed.size;
     return sealed.name;
   }

@@ -16,8 +16,7 @@ export function isSafeName(name: string): boolean {
 
 const hexId = z.string().regex(/^[0-9a-f]{64}$/);
 
-const common = {
-  name: z.string().refine(isSafeName, { message: 'unsafe entry name' }),
+const metadata = {
   /** permission bits, setuid/setgid/sticky included (mode & 0o7777) */
   mode: z.number().int().min(0).max(0o7777),
   uid: z.number().int().min(0),
@@ -27,6 +26,11 @@ const common = {
   /** modification time, nanoseconds since the epoch, as a decimal string */
   mtime: z.string().regex(/^-?\d+$/),
 };
+const common = { name: z.string().refine(isSafeName, { message: 'unsafe entry name' }), ...metadata };
+
+/** What every entry carries besides its name and content: also recorded for directories above a batch. */
+export const entryMetadataSchema = z.object(metadata);
+export type EntryMetadata = z.infer<typeof entryMetadataSchema>;
 
 export const fileEntrySchema = z.object({
   ...common,

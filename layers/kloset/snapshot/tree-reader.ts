@@ -22,16 +22,34 @@ export function joinSnapshotPath(dir: string, name: string): string {
   return dir === '/' ? `/${name}` : `${dir}/${name}`;
 }
 
+/** Decoded nodes kept per reader: path lookups of one batch revisit the same directories. */
+const CACHED_NODES = 256;
+
 /** Reads directory nodes of snapshots (parts resolved) and walks them. */
 export class TreeReader {
+  private readonly cache = new Map<string, Promise<TreeEntry[]>>();
+
   constructor(private readonly repo: Repository) {}
 
-  async entries(treeId: string): Promise<TreeEntry[]> {
+  entries(treeId: string): Promise<TreeEntry[]> {
+    let entries = this.cache.get(treeId);
+    if (entries) {
+      this.cache.delete(treeId); // re-insert: the map's order is the recency order
+    } else {
+      entries = this.load(treeId);
+      entries.catch(() => this.cache.delete(treeId));
+      if (this.cache.size >= CACHED_NODES) this.cache.delete(this.cache.keys().next().value!);
+    }
+    this.cache.set(treeId, entries);
+    return entries;
+  }
+
+  private async load(treeId: string): Promise<TreeEntry[]> {
     const what = `tree ${treeId.slice(0, 12)}`;
     const node = decodeNode(await this.repo.loadBlob(Buffer.from(treeId, 'hex'), BlobType.Tree), what);
     if ('entries' in node) return node.entries;
     const out: TreeEntry[] = [];
-    for (const part of node.parts) out.push(...(await this.entries(part)));
+    for (const part of node.parts) out.push(...(await this.load(part)));
     return out;
   }
 
@@ -60,6 +78,6 @@ export class TreeReader {
   }
 }
 
-export function rootEntry(rootId: string): DirEntry {
+function rootEntry(rootId: string): DirEntry {
   return { name: '/', type: 'dir', subtree: rootId, mode: 0o755, uid: 0, gid: 0, mtime: '0' };
 }

@@ -1,0 +1,291 @@
+import { dirname } from 'node:path';
+import { chunkStream } from '../chunker/fastcdc.js';
+import type { BackupSource, SourceEntry } from '../connectors/backup-source.js';
+import { Semaphore } from '../concurrency.js';
+import { errnoCode } from '../errors.js';
+import { BlobType } from '../format/blob.js';
+import type { RepositoryWriter } from '../repository/repository-writer.js';
+import type { SnapshotError } from '../snapshot/snapshot-record.js';
+import { type EntryMetadata, type FileEntry, type TreeEntry, compareNames } from '../snapshot/tree-node.js';
+import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
+import { saveDirectory } from './directory-writer.js';
+import { excludeMatcher } from './exclude.js';
+import { type PartialTree, emptyCounts } from './partial-tree.js';
+
+export interface BackupProgress {
+  readonly files: number;
+  readonly dirs: number;
+  /** logical bytes of files done */
+  readonly bytes: number;
+  readonly filesRead: number;
+  readonly newBytes: number;
+  readonly errors: number;
+  readonly path: string;
+}
+
+export interface BatchOptions {
+  source: BackupSource;
+  /** glob patterns; see excludeMatcher */
+  excludes?: string[];
+  /** tree ID of `/` in the parent snapshot: unchanged files are not read again */
+  parentRoot?: string;
+  onProgress?: (p: BackupProgress) => void;
+  onWarning?: (w: SnapshotError) => void;
+}
+
+/** Files read at once: enough to keep the disk and both cores busy. */
+const FILE_CONCURRENCY = 4;
+/** Chunks being compressed and sealed at once (bounds memory to this × max chunk size). */
+const CHUNK_CONCURRENCY = 8;
+const PROGRESS_INTERVAL_MS = 100;
+
+function message(err: unknown): string {
+  const code = errnoCode(err);
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOENT') return 'vanished during the backup';
+  return err instanceof Error ? err.message : String(err);
+}
+
+function metadataOf(st: SourceEntry): EntryMetadata {
+  return {
+    mode: st.mode,
+    uid: st.uid,
+    gid: st.gid,
+    ...(st.user !== undefined && { user: st.user }),
+    ...(st.group !== undefined && { group: st.group }),
+    mtime: st.mtimeNs.toString(),
+  };
+}
+
+/** Every directory above `path`, `/` included. */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let p = dirname(path); ; p = dirname(p)) {
+    out.push(p);
+    if (p === '/') return out;
+  }
+}
+
+/**
+ * Backs up one batch of paths (files, or directories with everything below them) into packs
+ * through a writer, and returns the partial tree. The single-process backup is one batch of all
+ * its sources; a distributed backup runs many batches in parallel workers, then one commit.
+ */
+export class BatchRun {
+  private readonly excluded: (path: string, name: string) => boolean;
+  private readonly files = new Semaphore(FILE_CONCURRENCY);
+  private readonly chunks = new Semaphore(CHUNK_CONCURRENCY);
+  private readonly parentTrees: TreeReader;
+  private readonly errors: SnapshotError[] = [];
+  readonly warnings: SnapshotError[] = [];
+  private readonly counts = emptyCounts();
+  private lastProgress = 0;
+
+  constructor(
+    private readonly writer: RepositoryWriter,
+    private readonly opts: BatchOptions,
+  ) {
+    this.excluded = excludeMatcher(opts.excludes ?? []);
+    this.parentTrees = new TreeReader(writer.repo);
+  }
+
+  async run(paths: readonly string[]): Promise<PartialTree> {
+    const items: PartialTree['items'] = [];
+    const pending: Promise<void>[] = [];
+    for (const path of [...paths].sort(compareNames)) {
+      let st: SourceEntry;
+      try {
+        st = await this.opts.source.stat(path);
+      } catch (err) {
+        this.fail(path, err);
+        continue;
+      }
+      const task = this.previous(path)
+        .then((prev) => this.entry(path, st, prev))
+        .then((entry) => {
+          if (entry) items.push({ path, entry });
+        });
+      if (st.type === 'dir') await task;
+      else pending.push(task);
+    }
+    await Promise.all(pending);
+    const dirs: PartialTree['dirs'] = [];
+    for (const path of [...new Set(paths.flatMap(ancestors))].sort(compareNames)) {
+      try {
+        dirs.push({ path, meta: metadataOf(await this.opts.source.stat(path)) });
+      } catch (err) {
+        this.fail(path, err);
+      }
+    }
+    this.progress('', true);
+    const { stats } = this.writer;
+    return {
+      v: 1,
+      items: items.sort((a, b) => compareNames(a.path, b.path)),
+      dirs,
+      counts: { ...this.counts, newBytes: stats.newRawBytes, storedBytes: stats.newSealedBytes },
+      errors: this.errors,
+    };
+  }
+
+  /** The entry at `path` in the parent snapshot, if any. */
+  private async previous(path: string): Promise<TreeEntry | undefined> {
+    if (!this.opts.parentRoot) return undefined;
+    try {
+      return (await this.parentTrees.resolve(this.opts.parentRoot, path)).entry;
+    } catch {
+      return undefined; // not in the parent, or the parent is unreadable: read the files again
+    }
+  }
+
+  private progress(path: string, force = false): void {
+    if (!this.opts.onProgress) return;
+    const now = Date.now();
+    if (!force && now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
+    this.lastProgress = now;
+    this.opts.onProgress({
+      ...this.counts,
+      newBytes: this.writer.stats.newRawBytes,
+      errors: this.errors.length,
+      path,
+    });
+  }
+
+  private fail(path: string, err: unknown): undefined {
+    this.errors.push({ path, message: message(err) });
+    return undefined;
+  }
+
+  private warn(path: string, msg: string): undefined {
+    const w = { path, message: msg };
+    this.warnings.push(w);
+    this.opts.onWarning?.(w);
+    return undefined;
+  }
+
+  private async parentEntries(parent: TreeEntry | undefined): Promise<Map<string, TreeEntry>> {
+    if (parent?.type !== 'dir') return new Map();
+    try {
+      return new Map((await this.parentTrees.entries(parent.subtree)).map((e) => [e.name, e]));
+    } catch {
+      return new Map();
+    }
+  }
+
+  private entry(
+    path: string,
+    st: SourceEntry,
+    prev: TreeEntry | undefined,
+  ): Promise<TreeEntry | undefined> | TreeEntry | undefined {
+    switch (st.type) {
+      case 'dir':
+        return this.dir(path, st, prev);
+      case 'file':
+        return this.files.run(() => this.file(path, st, prev));
+      case 'symlink':
+        this.counts.symlinks++;
+        return { ...metadataOf(st), name: st.name, type: 'symlink', target: st.target ?? '' };
+      default:
+        return this.warn(path, 'special file (device, FIFO or socket) skipped');
+    }
+  }
+
+  private async dir(
+    path: string,
+    st: SourceEntry,
+    prev: TreeEntry | undefined,
+  ): Promise<TreeEntry | undefined> {
+    let children: SourceEntry[];
+    try {
+      children = await this.opts.source.list(path);
+    } catch (err) {
+      return this.fail(path, err);
+    }
+    const previous = await this.parentEntries(prev);
+    children.sort((a, b) => compareNames(a.name, b.name));
+    // files start at once (bounded by the semaphore); subdirectories are walked one at a time,
+    // so pending work stays proportional to the depth, not to the size of the tree
+    const results: (Promise<TreeEntry | undefined> | TreeEntry | undefined)[] = [];
+    for (const child of children) {
+      const childPath = joinSnapshotPath(path, child.name);
+      if (this.excluded(childPath, child.name)) continue;
+      const task = this.entry(childPath, child, previous.get(child.name));
+      results.push(child.type === 'dir' ? await task : task);
+    }
+    const entries = (await Promise.all(results)).filter((e): e is TreeEntry => e !== undefined);
+    this.counts.dirs++;
+    this.progress(path);
+    return {
+      ...metadataOf(st),
+      name: st.name,
+      type: 'dir',
+      subtree: await saveDirectory(this.writer, entries),
+    };
+  }
+
+  private unchanged(st: SourceEntry, prev: TreeEntry | undefined): prev is FileEntry {
+    return (
+      prev?.type === 'file' &&
+      prev.size === st.size &&
+      prev.mtime === st.mtimeNs.toString() &&
+      prev.inode === st.inode &&
+      prev.device === st.device &&
+      prev.chunks.every((c) => this.writer.has(Buffer.from(c, 'hex')))
+    );
+  }
+
+  private async file(
+    path: string,
+    st: SourceEntry,
+    prev: TreeEntry | undefined,
+  ): Promise<TreeEntry | undefined> {
+    const base = {
+      ...metadataOf(st),
+      name: st.name,
+      type: 'file' as const,
+      device: st.device,
+      inode: st.inode,
+      links: st.links,
+    };
+    let entry: FileEntry;
+    if (this.unchanged(st, prev)) {
+      entry = { ...base, size: st.size, chunks: prev.chunks };
+    } else {
+      const content = await this.readContent(path, st.size);
+      if (!content) return undefined;
+      if (content.size !== st.size) this.warn(path, 'file changed while it was read');
+      entry = { ...base, size: content.size, chunks: content.chunks };
+      this.counts.filesRead++;
+    }
+    this.counts.files++;
+    this.counts.bytes += entry.size;
+    this.progress(path);
+    return entry;
+  }
+
+  private async readContent(
+    path: string,
+    expectedSize: number,
+  ): Promise<{ size: number; chunks: string[] } | undefined> {
+    const chunks: string[] = [];
+    const saves: Promise<unknown>[] = [];
+    let size = 0;
+    let readError: unknown;
+    const { repo } = this.writer;
+    try {
+      for await (const chunk of chunkStream(repo.chunker, this.opts.source.read(path, expectedSize))) {
+        const id = repo.mac.blobId(chunk);
+        chunks.push(id.toString('hex'));
+        size += chunk.length;
+        await this.chunks.acquire();
+        saves.push(this.writer.saveBlob(BlobType.Data, chunk, id).finally(() => this.chunks.release()));
+      }
+    } catch (err) {
+      readError = err;
+    }
+    // a failed save is a store failure and aborts the backup; a failed read only skips the file
+    await Promise.all(saves);
+    if (readError !== undefined) return this.fail(path, readError);
+    return { size, chunks };
+  }
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { corrupt } from '../errors.js';
+import { BlobType } from '../format/blob.js';
+import type { RepositoryWriter } from '../repository/repository-writer.js';
+import type { Repository } from '../repository/repository.js';
+import { snapshotErrorSchema } from '../snapshot/snapshot-record.js';
+import { entryMetadataSchema, treeEntrySchema } from '../snapshot/tree-node.js';
+
+/**
+ * What one batch of a backup produces: the entries of the paths it was given (a directory
+ * entry carries its whole subtree), the metadata of the directories above them, and its
+ * counts and errors. A commit step assembles partial trees into one snapshot. Stored as a
+ * metadata blob (type 6), so a batch worker hands its commit step only an ID.
+ */
+export const backupCountsSchema = z.object({
+  files: z.number().int().min(0),
+  dirs: z.number().int().min(0),
+  symlinks: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  filesRead: z.number().int().min(0),
+  newBytes: z.number().int().min(0),
+  storedBytes: z.number().int().min(0),
+});
+export type BackupCounts = z.infer<typeof backupCountsSchema>;
+
+const partialTreeSchema = z.object({
+  v: z.literal(1),
+  items: z.array(z.object({ path: z.string(), entry: treeEntrySchema })),
+  dirs: z.array(z.object({ path: z.string(), meta: entryMetadataSchema })),
+  counts: backupCountsSchema,
+  errors: z.array(snapshotErrorSchema),
+});
+export type PartialTree = z.infer<typeof partialTreeSchema>;
+
+export function emptyCounts(): BackupCounts {
+  return { files: 0, dirs: 0, symlinks: 0, bytes: 0, filesRead: 0, newBytes: 0, storedBytes: 0 };
+}
+
+export async function savePartialTree(writer: RepositoryWriter, partial: PartialTree): Promise<string> {
+  const { id } = await writer.saveBlob(BlobType.PartialTree, Buffer.from(JSON.stringify(partial)));
+  return id.toString('hex');
+}
+
+export async function loadPartialTree(repo: Repository, id: string): Promise<PartialTree> {
+  const data = await repo.loadBlob(Buffer.from(id, 'hex'), BlobType.PartialTree);
+  const parsed = partialTreeSchema.safeParse(JSON.parse(data.toString('utf8')));
+  if (!parsed.success) throw corrupt(`partial tree ${id.slice(0, 12)} is invalid`);
+  return parsed.data;
+}

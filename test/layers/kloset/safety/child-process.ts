@@ -1,0 +1,26 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PASSPHRASE } from '../fixtures.js';
+
+const CHILD = fileURLToPath(new URL('./backup-child.ts', import.meta.url));
+
+export interface RunningBackup {
+  readonly child: ChildProcess;
+  /** resolves with the exit code (null when killed) and stdout */
+  readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+export function spawnBackup(location: string, sources: string[]): RunningBackup {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, location, ...sources], {
+    env: { ...process.env, KLOUD_TEST_PASSPHRASE: PASSPHRASE, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
