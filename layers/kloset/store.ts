@@ -259,7 +259,7 @@ export class Store {
     return added;
   }
 
-  async close(): Promise<void> {
-    // nothing held open yet; connectors with sessions (SFTP) will release them here
+  close(): Promise<void> {
+    return this.repo.backend.close();
   }
 }

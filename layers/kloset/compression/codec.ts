@@ -1,5 +1,14 @@
-import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
+import { createRequire } from 'node:module';
+import { decompress as zstdDecompress } from '@mongodb-js/zstd';
 import { corrupt } from '../errors.js';
+
+/**
+ * The native binding itself: the package's `compress` wrapper drops the level argument
+ * (@mongodb-js/zstd 1.2.x), so it would always compress at zstd's default.
+ */
+const zstdBinding = createRequire(import.meta.url)('@mongodb-js/zstd/bindings') as {
+  compress(data: Buffer, level: number): Promise<Buffer>;
+};
 
 /** First byte of every blob's plaintext payload: how the rest is encoded. */
 export enum Codec {
@@ -23,7 +32,7 @@ export async function encodePayload(
   level: number,
 ): Promise<Buffer[]> {
   if (algorithm === 'zstd' && data.length >= MIN_COMPRESSIBLE) {
-    const packed = await zstdCompress(data, level);
+    const packed = await zstdBinding.compress(data, level);
     if (packed.length < data.length * 0.98) return [Buffer.of(Codec.Zstd), packed];
   }
   return [Buffer.of(Codec.None), data];

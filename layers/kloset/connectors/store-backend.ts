@@ -23,4 +23,6 @@ export interface StoreBackend {
   stat(kind: ObjectKind, name: string): Promise<number | undefined>;
   list(kind: ObjectKind): AsyncIterable<ObjectInfo>;
   delete(kind: ObjectKind, name: string): Promise<void>;
+  /** Releases connections and open files. */
+  close(): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { type FileHandle, link, mkdir, open, readFile, readdir, stat, unlink } f
 import { join, resolve } from 'node:path';
 import { KlosetError, errnoCode } from '../../errors.js';
 import type { ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import { OpenFiles } from './open-files.js';
 
 const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
 
@@ -15,6 +16,7 @@ const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
  */
 export class FsStore implements StoreBackend {
   readonly root: string;
+  private readonly openFiles = new OpenFiles();
 
   constructor(readonly location: string) {
     this.root = resolve(location);
@@ -92,23 +94,19 @@ export class FsStore implements StoreBackend {
   }
 
   async getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer> {
-    let fh: FileHandle;
     try {
-      fh = await open(this.path(kind, name), 'r');
+      return await this.openFiles.use(this.path(kind, name), async (fh) => {
+        const buf = Buffer.allocUnsafe(length);
+        let got = 0;
+        while (got < length) {
+          const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return got === length ? buf : buf.subarray(0, got);
+      });
     } catch (err) {
       throw this.missing(err, kind, name);
-    }
-    try {
-      const buf = Buffer.allocUnsafe(length);
-      let got = 0;
-      while (got < length) {
-        const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return got === length ? buf : buf.subarray(0, got);
-    } finally {
-      await fh.close();
     }
   }
 
@@ -143,6 +141,10 @@ export class FsStore implements StoreBackend {
     } catch (err) {
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
+  }
+
+  close(): Promise<void> {
+    return this.openFiles.closeAll();
   }
 
   private async readdirOrEmpty(dir: string): Promise<string[]> {

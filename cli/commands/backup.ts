@@ -1,0 +1,91 @@
+/** `kloud backup [PLACE...]`: one snapshot of one or more places. */
+import type { Command } from 'commander';
+import type { BackupResult } from '../../layers/kloset/index.js';
+import type { CommandContext } from '../context.js';
+import { EXIT } from '../errors.js';
+import { formatBytes, formatDuration, plural } from '../human-units.js';
+import { shortId } from '../listing-text.js';
+import { type Place, type PlaceContext, requireLocal, resolvePlace } from '../places.js';
+import { withProgress } from '../progress.js';
+import { withStore } from '../store-session.js';
+
+interface BackupOptions {
+  exclude: string[];
+  tag: string[];
+  dryRun?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerBackupCommand(program: Command, ctx: CommandContext): void {
+  program
+    .command('backup')
+    .description(
+      'back up places into one new snapshot (default: the default source alias, else the current directory)',
+    )
+    .argument('[places...]', 'paths or @source aliases (@NAME, @NAME:sub/dir, @NAME:/other/dir)')
+    .option(
+      '--exclude <pattern>',
+      'skip names (*.log) or absolute paths (/home/*/.cache); repeatable',
+      collect,
+      [],
+    )
+    .option('--tag <tag>', 'label the snapshot; repeatable', collect, [])
+    .option('--dry-run', 'read everything and report, but write nothing')
+    .addHelpText(
+      'after',
+      `
+Exit code 3 when some files could not be read: the snapshot holds the rest.
+
+Examples:
+  kloud at /var/backups backup /etc ~/documents --tag daily
+  kloud backup @web:html --exclude '*.tmp' --exclude node_modules
+  kloud backup --dry-run --json`,
+    )
+    .action(async (args: string[], opts: BackupOptions, command: Command) => {
+      const sources = (await backupPlaces(args, ctx.places())).map((place) => requireLocal(place, 'source'));
+      const out = ctx.output(command);
+      const title = opts.dryRun ? 'dry run' : 'backup';
+      const result = await withStore(ctx, command, (store) =>
+        withProgress(ctx.runtime.stderr, title, 'bytes', (progress) =>
+          store.backup(sources, {
+            excludes: opts.exclude,
+            tags: opts.tag,
+            dryRun: opts.dryRun,
+            onProgress: (p) =>
+              progress.update({ done: p.bytes, detail: plural(p.files, 'file'), path: p.path }),
+          }),
+        ),
+      );
+      for (const warning of result.warnings) out.note(`note: ${warning.path}: ${warning.message}`);
+      for (const error of result.errors) out.note(`warning: could not read ${error.path}: ${error.message}`);
+      const { summary, errors, warnings } = result;
+      const answer = {
+        snapshot: result.snapshot?.id ?? null,
+        dryRun: opts.dryRun === true,
+        sources,
+        summary,
+        errors,
+        warnings,
+      };
+      out.print(answer, () => describeBackup(result));
+      if (result.errors.length > 0) ctx.exitCode = EXIT.partial;
+    });
+}
+
+async function backupPlaces(args: string[], places: PlaceContext): Promise<Place[]> {
+  if (args.length > 0) return Promise.all(args.map((arg) => resolvePlace(arg, 'source', places)));
+  const fallback = (await places.aliases()).defaultAlias('source');
+  return [await resolvePlace(fallback ? `@${fallback.name}` : places.cwd, 'source', places)];
+}
+
+function describeBackup(result: BackupResult): string {
+  const s = result.summary;
+  const counts = `${plural(s.files, 'file')}, ${plural(s.dirs, 'dir')}, ${formatBytes(s.bytes)}`;
+  const added = `${formatBytes(s.newBytes)} new, ${formatBytes(s.storedBytes)} stored`;
+  const head = result.snapshot
+    ? `snapshot ${shortId(result.snapshot.id)} saved: ${counts} (${added}) in ${formatDuration(s.durationMs)}`
+    : `dry run: ${counts} (${added}); nothing was written`;
+  if (result.errors.length === 0) return head;
+  return `${head}\n${plural(result.errors.length, 'file')} could not be read (see the warnings above)`;
+}

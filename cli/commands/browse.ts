@@ -1,0 +1,64 @@
+/** Reading snapshots without restoring them: `ls` and `cat`. */
+import type { Command } from 'commander';
+import type { CommandContext } from '../context.js';
+import { usageError } from '../errors.js';
+import { entryLine, snapshotLine } from '../listing-text.js';
+import { parseSnapshotPath } from '../snapshot-path.js';
+import { withStore } from '../store-session.js';
+
+export function registerBrowseCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('ls')
+    .description('list snapshots, or the entries of a directory in a snapshot')
+    .argument('[snapshot]', 'SNAPSHOT[:PATH]: latest, an ID or a unique prefix, then an absolute path')
+    .option('--tag <tag>', 'only snapshots with this tag (when listing snapshots)')
+    .addHelpText(
+      'after',
+      `
+With --json, one JSON object per line (NDJSON).
+
+Examples:
+  kloud ls                       snapshots, newest first
+  kloud ls latest                the top of the newest snapshot
+  kloud ls 1a2b3c:/etc/nginx     a directory of snapshot 1a2b3c...`,
+    )
+    .action(async (arg: string | undefined, opts: { tag?: string }, command: Command) => {
+      const out = ctx.output(command);
+      await withStore(ctx, command, async (store) => {
+        if (arg === undefined) {
+          for (const snapshot of await store.snapshots({ tag: opts.tag })) out.print(snapshot, snapshotLine);
+          return;
+        }
+        const { ref, path } = parseSnapshotPath(arg);
+        for (const entry of await store.ls(ref, path)) out.print(entry, entryLine);
+      });
+    });
+
+  program
+    .command('cat')
+    .description('write a file of a snapshot to stdout')
+    .argument('<file>', 'SNAPSHOT:PATH, e.g. latest:/etc/hosts')
+    .addHelpText(
+      'after',
+      `
+With --json, the content comes as NDJSON objects { path, offset, base64 }.
+
+Examples:
+  kloud cat latest:/etc/hosts
+  kloud at @home cat 1a2b3c:/home/me/notes.txt > notes.txt`,
+    )
+    .action(async (arg: string, _opts, command: Command) => {
+      const { ref, path } = parseSnapshotPath(arg);
+      if (path === undefined)
+        throw usageError(`no file in "${arg}"`, 'write SNAPSHOT:PATH, e.g. latest:/etc/hosts');
+      const out = ctx.output(command);
+      await withStore(ctx, command, async (store) => {
+        let offset = 0;
+        for await (const chunk of store.cat(ref, path)) {
+          if (out.json) out.print({ path, offset, base64: chunk.toString('base64') }, () => '');
+          else await out.write(chunk);
+          offset += chunk.length;
+        }
+      });
+    });
+}

@@ -1,0 +1,219 @@
+/** Commands on the store as a whole: `create`, `info`, `check`, `passwd`, `key add|ls|rm`. */
+import { Option, type Command } from 'commander';
+import type { CheckReport, StoreInfo } from '../../layers/kloset/index.js';
+import type { CommandContext } from '../context.js';
+import { EXIT } from '../errors.js';
+import { formatBytes, plural } from '../human-units.js';
+import { resolveNewPassphrase } from '../passphrase.js';
+import { withProgress } from '../progress.js';
+import {
+  askPassphrase,
+  explainStoreFailure,
+  refuseExistingStore,
+  type StoreTarget,
+  targetStore,
+  withStore,
+} from '../store-session.js';
+
+export function registerStoreCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('create')
+    .description('create a new store at the selected location')
+    .option('--plaintext', 'do not encrypt (anyone who can read the store can read the backups)')
+    .addOption(new Option('--compression <algorithm>', 'compression of new data').choices(['zstd', 'none']))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kloud at /var/backups create
+  KLOUD_PASSPHRASE=... kloud at @home create
+  kloud at /srv/public-mirror create --plaintext`,
+    )
+    .action(async (opts: { plaintext?: boolean; compression?: 'zstd' | 'none' }, command: Command) => {
+      const target = await targetStore(ctx);
+      await refuseExistingStore(target);
+      const passphrase = opts.plaintext ? undefined : await askPassphrase(ctx, command, target, true);
+      const config = await target.engine
+        .createStore(target.place.location, {
+          passphrase: passphrase?.value,
+          plaintext: opts.plaintext,
+          compression: opts.compression,
+        })
+        .catch((err: unknown) => {
+          throw explainStoreFailure(err, target);
+        });
+      const created = {
+        location: target.place.location,
+        storeId: config.storeId,
+        encryption: config.encryption.algorithm,
+        compression: config.compression.algorithm,
+      };
+      const out = ctx.output(command);
+      out.print(
+        created,
+        (c) => `created store ${c.location} (id ${c.storeId.slice(0, 8)}, ${c.encryption}, ${c.compression})`,
+      );
+      if (opts.plaintext) out.note('note: this store is not encrypted');
+    });
+
+  program
+    .command('info')
+    .description('show how the store is configured and how much it holds')
+    .addHelpText('after', '\nExample:\n  kloud at /var/backups info --json')
+    .action(async (_opts, command: Command) => {
+      const info = await withStore(ctx, command, (store) => store.info());
+      ctx.output(command).print(info, describeInfo);
+    });
+
+  program
+    .command('check')
+    .description('verify the store: metadata, and with --read-data every stored byte')
+    .option('--read-data', 'read and verify all data (slow: reads the whole store)')
+    .addHelpText(
+      'after',
+      `
+Exit code 4 when damage is found.
+
+Examples:
+  kloud at /var/backups check
+  kloud at @home check --read-data --json`,
+    )
+    .action(async (opts: { readData?: boolean }, command: Command) => {
+      const report = await withStore(ctx, command, (store) =>
+        withProgress(ctx.runtime.stderr, 'check', 'items', (progress) =>
+          store.check({
+            readData: opts.readData,
+            onProgress: (p) => progress.update({ done: p.done, total: p.total, detail: p.phase }),
+          }),
+        ),
+      );
+      ctx.output(command).print(report, describeCheck);
+      if (!report.ok) ctx.exitCode = EXIT.integrity;
+    });
+
+  program
+    .command('passwd')
+    .description("change the store's passphrase (the data is not re-encrypted)")
+    .option('--new-passphrase-file <file>', 'read the new passphrase from FILE instead of asking')
+    .addHelpText(
+      'after',
+      `
+The passphrase that opens the store is replaced; other key slots stay (see kloud key).
+
+Examples:
+  kloud at /var/backups passwd
+  kloud at @home passwd --passphrase-file old.txt --new-passphrase-file new.txt`,
+    )
+    .action(async (opts: { newPassphraseFile?: string }, command: Command) => {
+      const slot = await withStore(ctx, command, async (store, target) =>
+        store.changePassphrase((await newPassphrase(ctx, opts.newPassphraseFile, target)).value),
+      );
+      const out = ctx.output(command);
+      out.print({ keySlot: slot }, () => `passphrase changed (key slot ${slot.slice(0, 8)})`);
+      noteAliasPassphrase(ctx, command);
+    });
+
+  registerKeyCommands(program, ctx);
+}
+
+function registerKeyCommands(program: Command, ctx: CommandContext): void {
+  const key = program
+    .command('key')
+    .description("manage the store's key slots: each holds the master key under one passphrase")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kloud at /var/backups key add\n  kloud at /var/backups key ls\n  kloud at /var/backups key rm 3f2a',
+    );
+
+  key
+    .command('add')
+    .description('add a passphrase that also opens the store')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kloud at /var/backups key add\n  kloud at @home key add --new-passphrase-file second.txt',
+    )
+    .option('--new-passphrase-file <file>', 'read the new passphrase from FILE instead of asking')
+    .action(async (opts: { newPassphraseFile?: string }, command: Command) => {
+      const slot = await withStore(ctx, command, async (store, target) =>
+        store.addKey((await newPassphrase(ctx, opts.newPassphraseFile, target)).value),
+      );
+      ctx.output(command).print({ keySlot: slot }, () => `added key slot ${slot.slice(0, 8)}`);
+    });
+
+  key
+    .command('ls')
+    .description('list the key slots')
+    .addHelpText('after', '\nExample:\n  kloud at /var/backups key ls --json')
+    .action(async (_opts, command: Command) => {
+      const slots = await withStore(ctx, command, (store) => store.keys());
+      const out = ctx.output(command);
+      for (const slot of slots) {
+        out.print(slot, (s) => `${s.id.slice(0, 8)}  ${s.createdAt}  ${s.username}@${s.hostname}`);
+      }
+    });
+
+  key
+    .command('rm')
+    .description('remove a key slot (never the last one)')
+    .addHelpText('after', '\nExample:\n  kloud at /var/backups key rm 3f2a9c')
+    .argument('<id>', 'the slot ID or a unique prefix, as key ls shows it')
+    .action(async (id: string, _opts, command: Command) => {
+      await withStore(ctx, command, (store) => store.removeKey(id));
+      ctx.output(command).print({ removed: id }, () => `removed key slot ${id}`);
+    });
+}
+
+function newPassphrase(ctx: CommandContext, file: string | undefined, target: StoreTarget) {
+  const { cwd, stdin, stderr } = ctx.runtime;
+  return resolveNewPassphrase({ file, cwd, stdin, stderr }, target.label);
+}
+
+function noteAliasPassphrase(ctx: CommandContext, command: Command): void {
+  ctx
+    .output(command)
+    .note(
+      'note: an alias or $KLOUD_PASSPHRASE holding the old passphrase must be updated too (kloud store set NAME passphrase=...)',
+    );
+}
+
+function describeInfo(info: StoreInfo): string {
+  const kdf = info.kdf ? ` (${info.kdf.algorithm} N=${info.kdf.N} r=${info.kdf.r} p=${info.kdf.p})` : '';
+  const { min, avg, max } = info.chunking;
+  const rows: [string, string][] = [
+    ['location', info.location],
+    ['store id', info.storeId],
+    ['created', info.createdAt],
+    ['format', `version ${info.formatVersion}`],
+    ['encryption', `${info.encryption}${kdf}`],
+    ['compression', `${info.compression.algorithm} level ${info.compression.level}`],
+    [
+      'chunking',
+      `${info.chunking.algorithm} ${formatBytes(min)} / ${formatBytes(avg)} / ${formatBytes(max)}`,
+    ],
+    ['pack size', formatBytes(info.packSize)],
+    ['key slots', String(info.keySlots)],
+    ['snapshots', String(info.snapshots)],
+    ['packs', `${info.packs.data} data, ${info.packs.metadata} metadata`],
+    ['logical size', formatBytes(info.logicalBytes)],
+    ['unique data', `${formatBytes(info.uniqueBytes)} (dedup ratio ${info.dedupRatio})`],
+    ['stored', `${formatBytes(info.storedBytes)} (compression ratio ${info.compressionRatio})`],
+  ];
+  return rows.map(([key, value]) => `${`${key}:`.padEnd(14)}${value}`).join('\n');
+}
+
+function describeCheck(report: CheckReport): string {
+  const { stats } = report;
+  const lines = [
+    `checked ${plural(stats.snapshots, 'snapshot')}, ${plural(stats.packs, 'pack')}, ${plural(stats.blobs, 'blob')}` +
+      (stats.bytesRead > 0 ? `, read ${formatBytes(stats.bytesRead)}` : ''),
+    ...report.notes.map((note) => `note: ${note}`),
+  ];
+  for (const problem of report.problems) {
+    lines.push(`problem: ${problem.message}`);
+    if (problem.snapshots.length > 0)
+      lines.push(`  snapshots: ${problem.snapshots.map((id) => id.slice(0, 8)).join(', ')}`);
+    for (const path of problem.paths) lines.push(`  ${path}`);
+  }
+  lines.push(report.ok ? 'no problems found' : `${plural(report.problems.length, 'problem')} found`);
+  return lines.join('\n');
+}

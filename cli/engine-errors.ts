@@ -1,0 +1,38 @@
+/**
+ * The engine's typed errors as CLI errors: its message says what is wrong; this table adds what to
+ * do and the exit code. Recognised by name, so commands that never load the engine stay fast.
+ */
+import type { KlosetErrorCode } from '../layers/kloset/index.js';
+import { CliError, EXIT, type ExitCode } from './errors.js';
+
+const ADVICE: Record<KlosetErrorCode, [string, ExitCode]> = {
+  STORE_EXISTS: ['use it as it is, or choose a new or empty directory', EXIT.failure],
+  STORE_NOT_FOUND: ['check the location, or create a store with: kloud at LOCATION create', EXIT.failure],
+  NOT_A_STORE: ['check the location', EXIT.failure],
+  WRONG_PASSPHRASE: ['check where the passphrase comes from (kloud --help, "Passphrase")', EXIT.failure],
+  PASSPHRASE_REQUIRED: [
+    'use --passphrase-file FILE, set KLOUD_PASSPHRASE, or run in a terminal',
+    EXIT.failure,
+  ],
+  UNSUPPORTED_VERSION: ['upgrade kloud', EXIT.failure],
+  CORRUPT: ['run kloud check to see what is damaged', EXIT.integrity],
+  SNAPSHOT_NOT_FOUND: ['list the snapshots with: kloud ls', EXIT.failure],
+  AMBIGUOUS_SNAPSHOT: ['give more characters of the snapshot ID', EXIT.failure],
+  PATH_NOT_FOUND: ['list the snapshot with: kloud ls SNAPSHOT:/PATH', EXIT.failure],
+  INVALID_ARGUMENT: ["see the command's --help", EXIT.usage],
+  LAST_KEY: ['add another passphrase first: kloud key add', EXIT.failure],
+  IO: ['check that the location is reachable and writable', EXIT.failure],
+};
+
+interface EngineError extends Error {
+  code: KlosetErrorCode;
+}
+
+export function isEngineError(err: unknown): err is EngineError {
+  return err instanceof Error && err.name === 'KlosetError' && (err as EngineError).code in ADVICE;
+}
+
+export function fromEngineError(err: EngineError): CliError {
+  const [todo, exitCode] = ADVICE[err.code];
+  return new CliError(err.message, todo, exitCode, { cause: err });
+}

@@ -1,0 +1,31 @@
+/** How snapshots and snapshot entries read in a terminal (`kloud ls`). */
+import type { EntryInfo, SnapshotRecord } from '../layers/kloset/index.js';
+import { formatBytes } from './human-units.js';
+
+const TYPE_LETTER = { file: '-', dir: 'd', symlink: 'l' } as const;
+
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+export function snapshotLine(snapshot: SnapshotRecord): string {
+  const time = snapshot.time.slice(0, 19).replace('T', ' ');
+  const tags = snapshot.tags.length > 0 ? `  [${snapshot.tags.join(',')}]` : '';
+  const size = formatBytes(snapshot.summary.bytes).padStart(9);
+  return `${shortId(snapshot.id)}  ${time}  ${snapshot.hostname}  ${size}  ${snapshot.sources.join(' ')}${tags}`;
+}
+
+/** Like `ls -l`: type and permissions, owner, size, modification time, path. */
+export function entryLine(entry: EntryInfo): string {
+  const owner = `${entry.user ?? entry.uid} ${entry.group ?? entry.gid}`;
+  const time = entry.mtime.slice(0, 16).replace('T', ' ');
+  const target = entry.target === undefined ? '' : ` -> ${entry.target}`;
+  return `${modeString(entry)}  ${owner}  ${formatBytes(entry.size).padStart(9)}  ${time}  ${entry.path}${target}`;
+}
+
+function modeString(entry: EntryInfo): string {
+  const rwx = ['r', 'w', 'x'];
+  let bits = '';
+  for (let i = 8; i >= 0; i--) bits += entry.mode & (1 << i) ? rwx[(8 - i) % 3] : '-';
+  return `${TYPE_LETTER[entry.type]}${bits}`;
+}

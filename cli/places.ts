@@ -1,0 +1,71 @@
+/**
+ * Turns what the user typed (`/path`, `s3://...`, `@name`, `@name:sub`, `@name:/abs`) into the
+ * location handed to the engine, and picks the store when no `at` is given.
+ */
+import { join } from 'node:path';
+import type { AliasBook, Role } from './aliases.js';
+import { ALIAS_NAME } from './config-file.js';
+import { CliError, usageError } from './errors.js';
+import { applyOverride, formatLocation, parseLocation, type PathContext, type Scheme } from './location.js';
+
+export interface Place {
+  /** What the engine receives: a plain absolute path for fs, the URL otherwise. */
+  location: string;
+  scheme: Scheme;
+  /** The alias's options (passphrase, connector settings); empty for a literal location. */
+  options: Record<string, string>;
+  alias?: string;
+}
+
+export interface PlaceContext extends PathContext {
+  env: NodeJS.ProcessEnv;
+  /** Loads the config only when an alias is actually needed. */
+  aliases: () => Promise<AliasBook>;
+}
+
+export async function resolvePlace(arg: string, role: Role, ctx: PlaceContext): Promise<Place> {
+  if (!arg.startsWith('@')) {
+    const location = parseLocation(arg, ctx);
+    return { location: formatLocation(location), scheme: location.scheme, options: {} };
+  }
+  const colon = arg.indexOf(':');
+  const name = arg.slice(1, colon < 0 ? undefined : colon);
+  if (!ALIAS_NAME.test(name)) {
+    throw usageError(
+      `bad alias reference "${arg}"`,
+      'write @NAME, @NAME:relative/path or @NAME:/absolute/path',
+    );
+  }
+  const alias = (await ctx.aliases()).get(role, name);
+  const root = parseLocation(alias.location, ctx);
+  const location = colon < 0 ? root : applyOverride(root, arg.slice(colon + 1));
+  return { location: formatLocation(location), scheme: location.scheme, options: alias.options, alias: name };
+}
+
+/** `at LOCATION`, else `$KLOUD_REPOSITORY`, else the default store alias, else `~/.kloud`. */
+export async function selectStore(at: string | undefined, ctx: PlaceContext): Promise<Place> {
+  const chosen = at ?? ctx.env.KLOUD_REPOSITORY;
+  if (chosen) return resolvePlace(chosen, 'store', ctx);
+  const fallback = (await ctx.aliases()).defaultAlias('store');
+  if (fallback) return resolvePlace(`@${fallback.name}`, 'store', ctx);
+  if (!ctx.home) {
+    throw new CliError('no store given and HOME is not set', 'name one with: kloud at LOCATION COMMAND');
+  }
+  return resolvePlace(join(ctx.home, '.kloud'), 'store', ctx);
+}
+
+/** How messages name a place: `@home (/srv/backups)` for an alias, else the location. */
+export function placeLabel(place: Place): string {
+  return place.alias === undefined ? place.location : `@${place.alias} (${place.location})`;
+}
+
+/** Sources and destinations are local only until the engine has their connectors. */
+export function requireLocal(place: Place, role: 'source' | 'destination'): string {
+  if (place.scheme !== 'fs') {
+    throw new CliError(
+      `${place.scheme} ${role}s are not supported yet (${place.location})`,
+      `use a local path`,
+    );
+  }
+  return place.location;
+}

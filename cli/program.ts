@@ -1,0 +1,91 @@
+/** The command tree: global options, help texts, and the command groups. */
+import { Command, CommanderError } from 'commander';
+import { registerAliasCommands } from './commands/aliases.js';
+import { registerBackupCommand } from './commands/backup.js';
+import { registerBrowseCommands } from './commands/browse.js';
+import { registerRestoreCommand } from './commands/restore.js';
+import { registerStoreCommands } from './commands/store.js';
+import type { CommandContext } from './context.js';
+import { EXIT } from './errors.js';
+
+export const OVERVIEW = `kloud — encrypted, deduplicated backups
+
+  kloud at /var/backups create       create a store
+  kloud at /var/backups backup ~/    back up your home directory into it
+  kloud at /var/backups ls           list its snapshots
+  kloud store add home /var/backups  name it, then: kloud at @home ls
+
+Without 'at', kloud uses $KLOUD_REPOSITORY, else the default store alias, else ~/.kloud.
+Run 'kloud --help' for every command, 'kloud COMMAND --help' for one.
+`;
+
+const HELP_AFTER = `
+Usage with a store:
+  kloud [options] [at LOCATION] COMMAND ...
+  LOCATION is a path, fs:/path, s3://bucket/prefix, sftp://user@host:port/path, or @ALIAS,
+  @ALIAS:relative/path (appended to the alias's path), @ALIAS:/absolute/path (replacing it).
+  Without 'at': $KLOUD_REPOSITORY, else the default store alias, else ~/.kloud.
+
+Passphrase, first found: --passphrase-file, the alias's passphrase or passphrase_cmd,
+  $KLOUD_PASSPHRASE, $PLAKAR_PASSPHRASE, a prompt when stdin is a terminal.
+
+Exit codes:
+  0  success
+  1  failure
+  2  usage error (unknown command or option, malformed argument)
+  3  partial: the backup is done but some files could not be read
+  4  integrity problem found by check
+
+Examples:
+  kloud at /var/backups create
+  kloud at /var/backups backup /etc ~/documents --tag daily
+  kloud at /var/backups ls latest:/etc
+  kloud at /var/backups restore latest:/etc --to /tmp/restored
+  kloud store add home /var/backups && kloud store default home && kloud ls`;
+
+/** Thrown instead of exiting when commander stops: a usage error, or help/version shown. */
+export class CommanderStop extends Error {
+  constructor(
+    readonly error: CommanderError,
+    /** The command whose help explains the mistake, as typed: `kloud store add`. */
+    readonly commandPath: string,
+  ) {
+    super(error.message);
+  }
+}
+
+export function buildProgram(ctx: CommandContext, version: string): Command {
+  const program = new Command('kloud')
+    .description('Encrypted, deduplicated, immutable backups')
+    .version(version, '-V, --version', 'print the version')
+    .option('--json', 'machine-readable output on stdout (one JSON document, or NDJSON for streams)')
+    .option('--debug', 'print the stack trace of errors')
+    .option('--passphrase-file <file>', 'read the store passphrase from FILE')
+    .helpOption('-h, --help', 'show help')
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      writeOut: (text) => ctx.runtime.stdout.write(text),
+      writeErr: (text) => ctx.runtime.stderr.write(text),
+      outputError: () => undefined,
+    })
+    .addHelpText('after', HELP_AFTER);
+  registerStoreCommands(program, ctx);
+  registerBackupCommand(program, ctx);
+  registerBrowseCommands(program, ctx);
+  registerRestoreCommand(program, ctx);
+  registerAliasCommands(program, ctx);
+  stopInsteadOfExit(program, 'kloud');
+  return program;
+}
+
+function stopInsteadOfExit(command: Command, path: string): void {
+  command.exitOverride((err) => {
+    throw new CommanderStop(err, path);
+  });
+  for (const sub of command.commands) stopInsteadOfExit(sub, `${path} ${sub.name()}`);
+}
+
+/** Help and version shown on request end the run successfully; anything else commander stops on is a usage error. */
+export function stopExitCode(stop: CommanderStop): number {
+  return stop.error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+}

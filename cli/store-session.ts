@@ -1,0 +1,124 @@
+/**
+ * Opening (or creating) the store a command works on: choose it, find its passphrase, and explain
+ * the two failures people meet most (no store there, wrong passphrase) in their own words.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Store } from '../layers/kloset/index.js';
+import type { CommandContext } from './context.js';
+import { isEngineError } from './engine-errors.js';
+import { CliError, EXIT } from './errors.js';
+import { type Passphrase, type PassphraseSources, resolvePassphrase } from './passphrase.js';
+import { type Place, placeLabel, selectStore } from './places.js';
+
+export type Engine = typeof import('../layers/kloset/index.js');
+
+/** Loaded only by commands that use a store: importing the engine doubles the start-up time. */
+function loadEngine(): Promise<Engine> {
+  return import('../layers/kloset/index.js');
+}
+
+export interface StoreTarget {
+  engine: Engine;
+  place: Place;
+  /** The store as messages name it. */
+  label: string;
+  /** How to reach it again on the command line: `at ...`. */
+  at: string;
+}
+
+export async function targetStore(ctx: CommandContext): Promise<StoreTarget> {
+  const [engine, place] = await Promise.all([loadEngine(), selectStore(ctx.at, ctx.places())]);
+  const at = place.alias === undefined ? place.location : `@${place.alias}`;
+  return { engine, place, label: placeLabel(place), at };
+}
+
+function passphraseSources(ctx: CommandContext, command: Command, place: Place): PassphraseSources {
+  const { env, cwd, stdin, stderr } = ctx.runtime;
+  return { file: ctx.options(command).passphraseFile, options: place.options, env, cwd, stdin, stderr };
+}
+
+export function askPassphrase(ctx: CommandContext, command: Command, target: StoreTarget, confirm: boolean) {
+  return resolvePassphrase(passphraseSources(ctx, command, target.place), { label: target.label, confirm });
+}
+
+/**
+ * Fails before a passphrase is asked (twice) when a store is there already. Any other problem with
+ * the location is left for `createStore` to report.
+ */
+export async function refuseExistingStore(target: StoreTarget): Promise<void> {
+  const exists = await target.engine.storeNeedsPassphrase(target.place.location).then(
+    () => true,
+    () => false,
+  );
+  if (exists) {
+    throw new CliError(
+      `a store already exists at ${target.label}`,
+      `use it (kloud at ${target.at} info), or choose a new directory`,
+    );
+  }
+}
+
+/** Opens the selected store, runs `use`, and closes the store whatever happens. */
+export async function withStore<T>(
+  ctx: CommandContext,
+  command: Command,
+  use: (store: Store, target: StoreTarget) => Promise<T>,
+): Promise<T> {
+  const target = await targetStore(ctx);
+  const { engine, place } = target;
+  let passphrase: Passphrase | undefined;
+  let store: Store;
+  try {
+    if (await engine.storeNeedsPassphrase(place.location))
+      passphrase = await askPassphrase(ctx, command, target, false);
+    store = await engine.openStore(place.location, {
+      passphrase: passphrase?.value,
+      cacheDir: cacheDir(ctx.runtime.env),
+    });
+  } catch (err) {
+    throw explainStoreFailure(err, target, passphrase);
+  }
+  try {
+    return await use(store, target);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The engine's words for the failures people meet most, with the store named as they named it. */
+export function explainStoreFailure(err: unknown, target: StoreTarget, passphrase?: Passphrase): unknown {
+  if (!isEngineError(err)) return err;
+  const because = { cause: err };
+  switch (err.code) {
+    case 'STORE_NOT_FOUND':
+      return new CliError(
+        `no store at ${target.label}`,
+        `create one with: kloud at ${target.at} create`,
+        EXIT.failure,
+        because,
+      );
+    case 'WRONG_PASSPHRASE':
+      return new CliError(
+        `wrong passphrase for ${target.label}${passphrase ? ` (from ${passphrase.source})` : ''}`,
+        'give the right one (see "Passphrase" in kloud --help for where it is looked for)',
+        EXIT.failure,
+        because,
+      );
+    case 'INVALID_ARGUMENT': {
+      // a location the engine cannot use (a file, a scheme it has no connector for yet)
+      const what = err.message.includes(target.place.location)
+        ? err.message
+        : `${target.label}: ${err.message}`;
+      return new CliError(what, 'choose another location', EXIT.failure, because);
+    }
+    default:
+      return err;
+  }
+}
+
+/** The merged-index cache: `$XDG_CACHE_HOME/kloud`, else `~/.cache/kloud`; none without either. */
+function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.XDG_CACHE_HOME?.startsWith('/')) return join(env.XDG_CACHE_HOME, 'kloud');
+  return env.HOME ? join(env.HOME, '.cache', 'kloud') : undefined;
+}
