@@ -20,6 +20,8 @@ const ADVICE: Record<KlosetErrorCode, [string, ExitCode]> = {
   AMBIGUOUS_SNAPSHOT: ['give more characters of the snapshot ID', EXIT.failure],
   PATH_NOT_FOUND: ['list the snapshot with: kloud ls SNAPSHOT:/PATH', EXIT.failure],
   INVALID_ARGUMENT: ["see the command's --help", EXIT.usage],
+  NOT_A_DIRECTORY: ['give a directory', EXIT.failure],
+  UNSUPPORTED: ['use a local path (fs:) for now', EXIT.failure],
   LAST_KEY: ['add another passphrase first: kloud key add', EXIT.failure],
   IO: ['check that the location is reachable and writable', EXIT.failure],
 };

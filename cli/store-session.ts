@@ -105,12 +105,14 @@ export function explainStoreFailure(err: unknown, target: StoreTarget, passphras
         EXIT.failure,
         because,
       );
-    case 'INVALID_ARGUMENT': {
+    case 'NOT_A_DIRECTORY':
+    case 'UNSUPPORTED': {
       // a location the engine cannot use (a file, a scheme it has no connector for yet)
       const what = err.message.includes(target.place.location)
         ? err.message
         : `${target.label}: ${err.message}`;
-      return new CliError(what, 'choose another location', EXIT.failure, because);
+      const todo = err.code === 'NOT_A_DIRECTORY' ? 'check the location' : 'choose another location';
+      return new CliError(what, todo, EXIT.failure, because);
     }
     default:
       return err;

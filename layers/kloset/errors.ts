@@ -14,6 +14,8 @@ export type KlosetErrorCode =
   | 'AMBIGUOUS_SNAPSHOT'
   | 'PATH_NOT_FOUND'
   | 'INVALID_ARGUMENT'
+  | 'NOT_A_DIRECTORY'
+  | 'UNSUPPORTED'
   | 'LAST_KEY'
   | 'IO';
 

@@ -2,7 +2,8 @@
  * The Kloset engine's public API: the only module the CLI, the Lambda handlers, the local mode
  * and the benchmarks import. docs/ENGINE-API.md describes it; docs/FORMAT.md the bytes.
  */
-export { createStore, openStore, storeNeedsPassphrase, Store } from './store.js';
+export { createStore, openStore, probeLocation, storeNeedsPassphrase, Store } from './store.js';
+export type { LocationState } from './connectors/store-backend.js';
 export type { EntryInfo, StoreInfo } from './store.js';
 export { KlosetError } from './errors.js';
 export type { KlosetErrorCode } from './errors.js';

@@ -4,6 +4,7 @@ import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
 import { openLocation } from './connectors/open-location.js';
+import type { LocationState } from './connectors/store-backend.js';
 import { KlosetError } from './errors.js';
 import { BlobType, PackKind } from './format/blob.js';
 import { type KeySlotInfo, listKeySlots } from './repository/key-slots.js';
@@ -81,6 +82,11 @@ function ratio(a: number, b: number): number {
 
 export async function createStore(location: string, opts: CreateOptions): Promise<StoreConfig> {
   return Repository.create(openLocation(location), opts);
+}
+
+/** What is at a location, without a passphrase and without changing anything. */
+export function probeLocation(location: string): Promise<LocationState> {
+  return openLocation(location).probe();
 }
 
 export async function storeNeedsPassphrase(location: string): Promise<boolean> {
@@ -230,6 +236,11 @@ export class Store {
       dedupRatio: ratio(logicalBytes, uniqueBytes),
       compressionRatio: ratio(rawBytes, packBytes),
     };
+  }
+
+  /** The key slot the passphrase opened (undefined for plaintext stores). */
+  get currentKeySlot(): string | undefined {
+    return this.repo.keySlot;
   }
 
   keys(): Promise<KeySlotInfo[]> {

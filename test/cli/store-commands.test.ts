@@ -56,7 +56,7 @@ test('a location that is a file is refused with its own message', async () => {
   await writeFile(file, 'data');
   const create = await sandbox.run(['at', file, 'create'], { env: secret });
   expect(create.code).toBe(1);
-  expect(create.stderr).toBe(`error: ${file} exists and is not a directory — choose another location\n`);
+  expect(create.stderr).toBe(`error: ${file} exists and is not a directory — check the location\n`);
   const ls = await sandbox.run(['at', file, 'ls']);
   expect(ls.code).toBe(1);
   expect(ls.stderr).toBe(`error: ${file} is a file, not a store directory — check the location\n`);

@@ -15,13 +15,7 @@ export function openLocation(location: string): StoreBackend {
     return new FsStore(path);
   }
   if (scheme === 's3' || scheme === 'sftp') {
-    throw new KlosetError(
-      'INVALID_ARGUMENT',
-      `${scheme} stores are not supported by this version of kloud yet`,
-    );
+    throw new KlosetError('UNSUPPORTED', `${scheme} stores are not supported by this version of kloud yet`);
   }
-  throw new KlosetError(
-    'INVALID_ARGUMENT',
-    `unknown location scheme "${scheme}:" in ${location} (use a path, fs:, s3:// or sftp://)`,
-  );
+  throw new KlosetError('UNSUPPORTED', `unknown location scheme "${scheme}:" in ${location}`);
 }

@@ -10,9 +10,14 @@ export interface ObjectInfo {
   readonly size: number;
 }
 
+/** What is at a location: nothing, an empty place, a store, or something else. */
+export type LocationState = 'absent' | 'empty' | 'store' | 'other';
+
 export interface StoreBackend {
   /** The location as the user gave it, for messages. */
   readonly location: string;
+  /** Looks without changing anything (before asking for a passphrase, for instance). */
+  probe(): Promise<LocationState>;
   /** Prepares an empty location; fails with STORE_EXISTS where a store or other data is. */
   prepare(): Promise<void>;
   /** Writes an object once; never replaces an existing object. */

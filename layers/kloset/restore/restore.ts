@@ -223,9 +223,15 @@ export async function restore(
   opts: RestoreOptions,
 ): Promise<RestoreResult> {
   const target = resolve(opts.to);
-  await mkdir(target, { recursive: true });
-  const st = await lstat(target);
-  if (!st.isDirectory()) throw new KlosetError('INVALID_ARGUMENT', `${opts.to} is not a directory`);
+  const st = await mkdir(target, { recursive: true })
+    .then(() => lstat(target))
+    .catch((err: unknown) => {
+      if (errnoCode(err) === 'EEXIST' || errnoCode(err) === 'ENOTDIR') {
+        throw new KlosetError('NOT_A_DIRECTORY', `${opts.to} is not a directory`);
+      }
+      throw err;
+    });
+  if (!st.isDirectory()) throw new KlosetError('NOT_A_DIRECTORY', `${opts.to} is not a directory`);
   const run = new RestoreRun(repo, target, opts);
   const { entry, path: at } = await new TreeReader(repo).resolve(snapshot.root, path ?? '/');
   if (at === '/' && entry.type === 'dir') await run.children(entry.subtree, target);

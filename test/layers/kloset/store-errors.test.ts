@@ -53,7 +53,7 @@ describe('creating and opening stores', () => {
     await expect(
       createStore(join(dir, 'precious.txt'), { passphrase: 'x', kdf: FAST_KDF }),
     ).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
+      code: 'NOT_A_DIRECTORY',
     });
   });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KlosetError, errnoCode } from '../../errors.js';
-import type { ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import type { LocationState, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
 import { OpenFiles } from './open-files.js';
 
 const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
@@ -28,12 +28,21 @@ export class FsStore implements StoreBackend {
     return join(this.root, kind, name);
   }
 
+  async probe(): Promise<LocationState> {
+    const st = await stat(this.root).catch(() => undefined);
+    if (!st) return 'absent';
+    if (!st.isDirectory()) return 'other';
+    const entries = await readdir(this.root);
+    if (entries.includes('config')) return 'store';
+    return entries.length === 0 ? 'empty' : 'other';
+  }
+
   async prepare(): Promise<void> {
     let entries: string[] = [];
     try {
       const st = await stat(this.root);
       if (!st.isDirectory()) {
-        throw new KlosetError('INVALID_ARGUMENT', `${this.location} exists and is not a directory`);
+        throw new KlosetError('NOT_A_DIRECTORY', `${this.location} exists and is not a directory`);
       }
       entries = await readdir(this.root);
     } catch (err) {
@@ -80,7 +89,7 @@ export class FsStore implements StoreBackend {
     } catch (err) {
       if (kind === 'config' && errnoCode(err) === 'ENOENT') throw await this.noStore();
       if (kind === 'config' && errnoCode(err) === 'ENOTDIR') {
-        throw new KlosetError('NOT_A_STORE', `${this.location} is a file, not a store directory`);
+        throw new KlosetError('NOT_A_DIRECTORY', `${this.location} is a file, not a store directory`);
       }
       throw this.missing(err, kind, name);
     }

@@ -12,6 +12,10 @@ export class FailingStore implements StoreBackend {
     return this.inner.location;
   }
 
+  probe() {
+    return this.inner.probe();
+  }
+
   prepare(): Promise<void> {
     return this.inner.prepare();
   }
@@ -41,5 +45,9 @@ export class FailingStore implements StoreBackend {
 
   delete(kind: ObjectKind, name: string): Promise<void> {
     return this.inner.delete(kind, name);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
   }
 }
