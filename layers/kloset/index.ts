@@ -16,3 +16,5 @@ export type { CheckOptions, CheckProblem, CheckProgress, CheckReport } from './c
 export type { SnapshotRecord, SnapshotSummary, SnapshotError } from './snapshot/snapshot-record.js';
 export type { Change, ChangeKind } from './diff/diff.js';
 export type { RemoveSelection } from './rm/remove-snapshots.js';
+export { backupBatch, commitSnapshot } from './backup/backup.js';
+export type { BatchResult, SnapshotMeta } from './backup/backup.js';
