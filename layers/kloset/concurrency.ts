@@ -3,7 +3,9 @@
  * keeps at most `limit` calls in flight and returns results in input order.
  */
 export class Semaphore {
+  /** FIFO of waiters; `head` advances instead of shift(), which is O(n) on long queues */
   private waiting: (() => void)[] = [];
+  private head = 0;
   private free: number;
 
   constructor(limit: number) {
@@ -19,9 +21,17 @@ export class Semaphore {
   }
 
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.free++;
+    const next = this.waiting[this.head];
+    if (!next) {
+      this.free++;
+      return;
+    }
+    this.waiting[this.head++] = undefined as never;
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    }
+    next();
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {

@@ -38,6 +38,8 @@ const FILE_CONCURRENCY = 4;
 /** Chunks being compressed and sealed at once (bounds memory to this × max chunk size). */
 const CHUNK_CONCURRENCY = 8;
 const PROGRESS_INTERVAL_MS = 100;
+/** Parent directory nodes loaded ahead of the walk (well under the tree reader's cache size). */
+const PARENT_PREFETCH = 64;
 
 function message(err: unknown): string {
   const code = errnoCode(err);
@@ -47,14 +49,10 @@ function message(err: unknown): string {
 }
 
 function metadataOf(st: SourceEntry): EntryMetadata {
-  return {
-    mode: st.mode,
-    uid: st.uid,
-    gid: st.gid,
-    ...(st.user !== undefined && { user: st.user }),
-    ...(st.group !== undefined && { group: st.group }),
-    mtime: st.mtimeNs.toString(),
-  };
+  const meta: EntryMetadata = { mode: st.mode, uid: st.uid, gid: st.gid, mtime: st.mtimeNs.toString() };
+  if (st.user !== undefined) meta.user = st.user;
+  if (st.group !== undefined) meta.group = st.group;
+  return meta;
 }
 
 /** Every directory above `path`, `/` included. */
@@ -181,7 +179,7 @@ export class BatchRun {
       case 'dir':
         return this.dir(path, st, prev);
       case 'file':
-        return this.files.run(() => this.file(path, st, prev));
+        return this.file(path, st, prev);
       case 'symlink':
         this.counts.symlinks++;
         return { ...metadataOf(st), name: st.name, type: 'symlink', target: st.target ?? '' };
@@ -203,6 +201,7 @@ export class BatchRun {
     }
     const previous = await this.parentEntries(prev);
     children.sort((a, b) => compareNames(a.name, b.name));
+    this.prefetchParents(children, previous);
     // files start at once (bounded by the semaphore); subdirectories are walked one at a time,
     // so pending work stays proportional to the depth, not to the size of the tree
     const results: (Promise<TreeEntry | undefined> | TreeEntry | undefined)[] = [];
@@ -223,6 +222,21 @@ export class BatchRun {
     };
   }
 
+  /**
+   * Starts loading the parent's nodes of the subdirectories about to be walked: the walk visits
+   * them one by one, and each load is a pack read plus a decompression off the main thread.
+   */
+  private prefetchParents(children: readonly SourceEntry[], previous: Map<string, TreeEntry>): void {
+    let started = 0;
+    for (const child of children) {
+      if (started >= PARENT_PREFETCH) return;
+      const prev = child.type === 'dir' ? previous.get(child.name) : undefined;
+      if (prev?.type !== 'dir') continue;
+      this.parentTrees.entries(prev.subtree).catch(() => undefined);
+      started++;
+    }
+  }
+
   private unchanged(st: SourceEntry, prev: TreeEntry | undefined): prev is FileEntry {
     return (
       prev?.type === 'file' &&
@@ -234,33 +248,28 @@ export class BatchRun {
     );
   }
 
-  private async file(
+  private fileEntry(st: SourceEntry, size: number, chunks: string[]): FileEntry {
+    this.counts.files++;
+    this.counts.bytes += size;
+    const { device, inode, links } = st;
+    return { ...metadataOf(st), name: st.name, type: 'file', device, inode, links, size, chunks };
+  }
+
+  /** A file unchanged since the parent snapshot keeps its chunk list without being read. */
+  private file(
     path: string,
     st: SourceEntry,
     prev: TreeEntry | undefined,
-  ): Promise<TreeEntry | undefined> {
-    const base = {
-      ...metadataOf(st),
-      name: st.name,
-      type: 'file' as const,
-      device: st.device,
-      inode: st.inode,
-      links: st.links,
-    };
-    let entry: FileEntry;
-    if (this.unchanged(st, prev)) {
-      entry = { ...base, size: st.size, chunks: prev.chunks };
-    } else {
+  ): Promise<TreeEntry | undefined> | TreeEntry {
+    if (this.unchanged(st, prev)) return this.fileEntry(st, st.size, prev.chunks);
+    return this.files.run(async () => {
       const content = await this.readContent(path, st.size);
       if (!content) return undefined;
       if (content.size !== st.size) this.warn(path, 'file changed while it was read');
-      entry = { ...base, size: content.size, chunks: content.chunks };
       this.counts.filesRead++;
-    }
-    this.counts.files++;
-    this.counts.bytes += entry.size;
-    this.progress(path);
-    return entry;
+      this.progress(path);
+      return this.fileEntry(st, content.size, content.chunks);
+    });
   }
 
   private async readContent(

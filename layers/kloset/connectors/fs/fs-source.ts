@@ -1,8 +1,7 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { mapLimit } from '../../concurrency.js';
 import type { BackupSource, SourceEntry } from '../backup-source.js';
 import { Accounts } from './accounts.js';
 
@@ -20,11 +19,17 @@ async function* readWhole(path: string, size: number): AsyncGenerator<Buffer> {
   yield size <= SYNC_READ_MAX ? readFileSync(path) : await readFile(path);
 }
 
+/**
+ * The local file system as a backup source. Metadata calls are synchronous on purpose: from the
+ * dentry cache an lstat is a microsecond, while a promise-based one is a thread-pool round trip
+ * that queues behind compression jobs (measured: a no-change backup of 46k files spent most of
+ * its time waiting for them). Content reads of large files stay asynchronous.
+ */
 export class FsSource implements BackupSource {
   private readonly accounts = new Accounts();
 
-  private async entry(path: string, name: string): Promise<SourceEntry> {
-    const st: BigIntStats = await lstat(path, { bigint: true });
+  private entry(path: string, name: string): SourceEntry {
+    const st: BigIntStats = lstatSync(path, { bigint: true });
     const type = st.isFile()
       ? 'file'
       : st.isDirectory()
@@ -47,24 +52,24 @@ export class FsSource implements BackupSource {
       device: Number(st.dev),
       inode: Number(st.ino),
       links: Number(st.nlink),
-      target: type === 'symlink' ? await readlink(path) : undefined,
+      target: type === 'symlink' ? readlinkSync(path) : undefined,
     };
   }
 
-  stat(path: string): Promise<SourceEntry> {
+  async stat(path: string): Promise<SourceEntry> {
     return this.entry(path, basename(path) || '/');
   }
 
   async list(dir: string): Promise<SourceEntry[]> {
-    const names = await readdir(dir);
-    const out = await mapLimit(names, 16, async (name) => {
+    const out: SourceEntry[] = [];
+    for (const name of readdirSync(dir)) {
       try {
-        return await this.entry(dir === '/' ? `/${name}` : `${dir}/${name}`, name);
+        out.push(this.entry(dir === '/' ? `/${name}` : `${dir}/${name}`, name));
       } catch {
-        return undefined; // vanished between readdir and lstat
+        // vanished between readdir and lstat
       }
-    });
-    return out.filter((e): e is SourceEntry => e !== undefined);
+    }
+    return out;
   }
 
   read(path: string, size: number): AsyncIterable<Buffer> {
