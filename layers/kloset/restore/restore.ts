@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from 'node:fs';
 import {
-  type FileHandle,
+  chmod,
+  lchown,
   link,
   lstat,
   lutimes,
   mkdir,
   open,
+  readdir,
   rename,
   symlink,
   unlink,
   utimes,
-  chmod,
-  lchown,
 } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Semaphore } from '../concurrency.js';
@@ -49,6 +50,19 @@ export interface RestoreResult {
 }
 
 const FILE_CONCURRENCY = 4;
+/** Files up to this size are written in one synchronous call sequence (see writeSmall). */
+const SYNC_WRITE_MAX = 1024 * 1024;
+
+function checkSize(entry: FileEntry, size: number): void {
+  if (size !== entry.size)
+    throw new KlosetError('CORRUPT', `content is ${size} bytes, expected ${entry.size}`);
+}
+
+async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of chunks) parts.push(c);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
 const PROGRESS_INTERVAL_MS = 100;
 
 function toDate(ns: string): Date {
@@ -98,8 +112,12 @@ class RestoreRun {
     this.opts.onProgress({ files: this.result.files, bytes: this.result.bytes, path });
   }
 
-  /** Restores the children of a directory node into `dir` (which exists and is a real directory). */
-  async children(treeId: string, dir: string): Promise<void> {
+  /**
+   * Restores the children of a directory node into `dir` (which exists and is a real directory).
+   * `fresh`: this run created `dir`, so nothing can be in the way and no existence checks are
+   * made (a restore into a new directory costs one create per file, not three).
+   */
+  async children(treeId: string, dir: string, fresh: boolean): Promise<void> {
     const pending: Promise<void>[] = [];
     for (const entry of await this.trees.entries(treeId)) {
       let dest: string;
@@ -109,22 +127,22 @@ class RestoreRun {
         this.fail(join(dir, '?'), err);
         continue;
       }
-      const task = this.entry(entry, dest);
+      const task = this.entry(entry, dest, fresh);
       if (entry.type === 'dir') await task;
       else pending.push(task);
     }
     await Promise.all(pending);
   }
 
-  async entry(entry: TreeEntry, dest: string): Promise<void> {
+  async entry(entry: TreeEntry, dest: string, fresh: boolean): Promise<void> {
     try {
       switch (entry.type) {
         case 'dir':
-          return await this.dir(entry, dest);
+          return await this.dir(entry, dest, fresh);
         case 'symlink':
-          return await this.symlink(entry, dest);
+          return await this.symlink(entry, dest, fresh);
         case 'file':
-          return await this.slots.run(() => this.file(entry, dest));
+          return await this.slots.run(() => this.file(entry, dest, fresh));
       }
     } catch (err) {
       this.fail(dest, err);
@@ -140,78 +158,111 @@ class RestoreRun {
     }
   }
 
-  private async dir(entry: Extract<TreeEntry, { type: 'dir' }>, dest: string): Promise<void> {
-    const st = await this.existing(dest);
+  private async dir(entry: Extract<TreeEntry, { type: 'dir' }>, dest: string, fresh: boolean): Promise<void> {
+    const st = fresh ? undefined : await this.existing(dest);
+    if (st && !st.isDirectory()) throw new Error('exists and is not a directory; not replaced');
     if (!st) await mkdir(dest, { mode: 0o700 });
-    else if (!st.isDirectory()) throw new Error('exists and is not a directory; not replaced');
-    await this.children(entry.subtree, dest);
-    await this.applyMeta(entry, dest);
+    await this.children(entry.subtree, dest, !st);
+    if (this.needsChown(entry)) await lchown(dest, entry.uid, entry.gid).catch(() => undefined);
+    await chmod(dest, entry.mode);
+    await utimes(dest, nsOf(entry.mtime), nsOf(entry.mtime));
     this.result.dirs++;
   }
 
   /** Decides whether an existing path is replaced; false: leave it. */
-  private async mayReplace(entry: TreeEntry, dest: string): Promise<boolean> {
+  private async mayReplace(entry: TreeEntry, dest: string): Promise<{ replace: boolean; exists: boolean }> {
     const st = await this.existing(dest);
-    if (!st) return true;
+    if (!st) return { replace: true, exists: false };
     if (st.isDirectory()) throw new Error('exists and is a directory; not replaced');
     const policy = this.opts.overwrite ?? 'never';
     const replace =
       policy === 'always' || (policy === 'if-newer' && toDate(entry.mtime).getTime() > st.mtimeMs);
     if (!replace) this.result.skipped++;
-    return replace;
+    return { replace, exists: true };
   }
 
-  private async symlink(entry: Extract<TreeEntry, { type: 'symlink' }>, dest: string): Promise<void> {
-    if (!(await this.mayReplace(entry, dest))) return;
-    const tmp = `${dest}.kloud-${randomBytes(4).toString('hex')}`;
-    await symlink(entry.target, tmp);
-    await rename(tmp, dest);
-    if (this.asRoot) await lchown(dest, entry.uid, entry.gid).catch(() => undefined);
+  /** As root, owners are restored; files are created owned by root, so only others need a chown. */
+  private needsChown(entry: TreeEntry): boolean {
+    return this.asRoot && (entry.uid !== 0 || entry.gid !== 0);
+  }
+
+  private async symlink(
+    entry: Extract<TreeEntry, { type: 'symlink' }>,
+    dest: string,
+    fresh: boolean,
+  ): Promise<void> {
+    const { replace, exists } = fresh ? { replace: true, exists: false } : await this.mayReplace(entry, dest);
+    if (!replace) return;
+    const at = exists ? `${dest}.kloud-${randomBytes(4).toString('hex')}` : dest;
+    await symlink(entry.target, at);
+    if (at !== dest) await rename(at, dest);
+    if (this.needsChown(entry)) await lchown(dest, entry.uid, entry.gid).catch(() => undefined);
     await lutimes(dest, nsOf(entry.mtime), nsOf(entry.mtime)).catch(() => undefined);
     this.result.symlinks++;
   }
 
-  private async file(entry: FileEntry, dest: string): Promise<void> {
-    if (!(await this.mayReplace(entry, dest))) return;
-    const linkKey = entry.links && entry.links > 1 ? `${entry.device}:${entry.inode}` : undefined;
-    const first = linkKey && this.hardLinks.get(linkKey);
-    if (first) {
-      await unlink(dest).catch(() => undefined);
-      await link(first, dest);
-      this.result.files++;
-      return;
+  /**
+   * Small files are written with synchronous calls: five syscalls on the main thread cost less
+   * than five thread-pool round trips, whose wake-ups dominated restore time (strace: 1.7 M
+   * futex calls for 46k files).
+   */
+  private writeSmall(entry: FileEntry, path: string, content: Buffer): void {
+    checkSize(entry, content.length);
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      writeSync(fd, content);
+      if (this.needsChown(entry)) fchownSync(fd, entry.uid, entry.gid);
+      fchmodSync(fd, entry.mode);
+      futimesSync(fd, nsOf(entry.mtime), nsOf(entry.mtime));
+    } finally {
+      closeSync(fd);
     }
-    // written beside the destination and renamed over it: an interrupted restore never leaves
-    // a half-written file under the real name, and a failed one leaves the old file intact
-    const tmp = `${dest}.kloud-${randomBytes(4).toString('hex')}`;
-    let fh: FileHandle | undefined = await open(tmp, 'wx', 0o600);
+  }
+
+  private async writeLarge(entry: FileEntry, path: string): Promise<void> {
+    const fh = await open(path, 'wx', 0o600);
     try {
       let size = 0;
       for await (const chunk of fileContent(this.repo, entry)) {
         await fh.write(chunk);
         size += chunk.length;
       }
-      if (size !== entry.size)
-        throw new KlosetError('CORRUPT', `content is ${size} bytes, expected ${entry.size}`);
+      checkSize(entry, size);
+      if (this.needsChown(entry)) await fh.chown(entry.uid, entry.gid);
+      await fh.chmod(entry.mode);
+      await fh.utimes(nsOf(entry.mtime), nsOf(entry.mtime));
+    } finally {
       await fh.close();
-      fh = undefined;
-      await this.applyMeta(entry, tmp);
-      await rename(tmp, dest);
+    }
+  }
+
+  private async file(entry: FileEntry, dest: string, fresh: boolean): Promise<void> {
+    const { replace, exists } = fresh ? { replace: true, exists: false } : await this.mayReplace(entry, dest);
+    if (!replace) return;
+    const linkKey = entry.links && entry.links > 1 ? `${entry.device}:${entry.inode}` : undefined;
+    const first = linkKey && this.hardLinks.get(linkKey);
+    if (first) {
+      if (exists) await unlink(dest);
+      await link(first, dest);
+      this.result.files++;
+      return;
+    }
+    // a file that exists is replaced through a temporary file renamed over it, so a failed
+    // restore leaves the old file intact; a new file is created exclusively under its name
+    const at = exists ? `${dest}.kloud-${randomBytes(4).toString('hex')}` : dest;
+    try {
+      if (entry.size <= SYNC_WRITE_MAX)
+        this.writeSmall(entry, at, await collect(fileContent(this.repo, entry)));
+      else await this.writeLarge(entry, at);
+      if (at !== dest) await rename(at, dest);
     } catch (err) {
-      await fh?.close();
-      await unlink(tmp).catch(() => undefined);
+      await unlink(at).catch(() => undefined);
       throw err;
     }
     if (linkKey) this.hardLinks.set(linkKey, dest);
     this.result.files++;
     this.result.bytes += entry.size;
     this.progress(dest);
-  }
-
-  private async applyMeta(entry: TreeEntry, path: string): Promise<void> {
-    if (this.asRoot) await lchown(path, entry.uid, entry.gid).catch(() => undefined);
-    await chmod(path, entry.mode);
-    await utimes(path, nsOf(entry.mtime), nsOf(entry.mtime));
   }
 }
 
@@ -234,7 +285,8 @@ export async function restore(
   if (!st.isDirectory()) throw new KlosetError('NOT_A_DIRECTORY', `${opts.to} is not a directory`);
   const run = new RestoreRun(repo, target, opts);
   const { entry, path: at } = await new TreeReader(repo).resolve(snapshot.root, path ?? '/');
-  if (at === '/' && entry.type === 'dir') await run.children(entry.subtree, target);
-  else await run.entry(entry, join(target, entry.name));
+  const fresh = (await readdir(target)).length === 0;
+  if (at === '/' && entry.type === 'dir') await run.children(entry.subtree, target, fresh);
+  else await run.entry(entry, join(target, entry.name), fresh);
   return run.result;
 }

@@ -104,16 +104,7 @@ export class FsStore implements StoreBackend {
 
   async getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer> {
     try {
-      return await this.openFiles.use(this.path(kind, name), async (fh) => {
-        const buf = Buffer.allocUnsafe(length);
-        let got = 0;
-        while (got < length) {
-          const { bytesRead } = await fh.read(buf, got, length - got, offset + got);
-          if (bytesRead === 0) break;
-          got += bytesRead;
-        }
-        return got === length ? buf : buf.subarray(0, got);
-      });
+      return this.openFiles.read(this.path(kind, name), offset, length);
     } catch (err) {
       throw this.missing(err, kind, name);
     }
@@ -152,8 +143,8 @@ export class FsStore implements StoreBackend {
     }
   }
 
-  close(): Promise<void> {
-    return this.openFiles.closeAll();
+  async close(): Promise<void> {
+    this.openFiles.closeAll();
   }
 
   private async readdirOrEmpty(dir: string): Promise<string[]> {

@@ -1,50 +1,41 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 
-/** Read handles kept open: a restore or check reads many ranges of the same packs. */
+/** Read descriptors kept open: a restore or check reads many ranges of the same packs. */
 const MAX_OPEN = 32;
 
-interface Slot {
-  readonly handle: Promise<FileHandle>;
-  users: number;
-}
-
 /**
- * A small LRU of read-only file handles. A handle is closed only when no read is using it, so
- * positional reads can share one handle safely.
+ * A small LRU of read-only file descriptors with synchronous positional reads. Reads of packs
+ * come from the page cache or a local disk; a synchronous pread costs microseconds, where the
+ * promise API costs a thread-pool round trip per read (the wake-ups dominated restore time).
  */
 export class OpenFiles {
-  private readonly slots = new Map<string, Slot>();
+  private readonly fds = new Map<string, number>();
 
-  async use<T>(path: string, fn: (fh: FileHandle) => Promise<T>): Promise<T> {
-    let slot = this.slots.get(path);
-    if (slot) {
-      this.slots.delete(path); // re-insert: the map's order is the recency order
+  read(path: string, offset: number, length: number): Buffer {
+    let fd = this.fds.get(path);
+    if (fd === undefined) {
+      fd = openSync(path, 'r');
+      if (this.fds.size >= MAX_OPEN) {
+        const [oldest, oldFd] = this.fds.entries().next().value!;
+        this.fds.delete(oldest);
+        closeSync(oldFd);
+      }
     } else {
-      slot = { handle: open(path, 'r'), users: 0 };
-      slot.handle.catch(() => this.slots.delete(path));
+      this.fds.delete(path); // re-insert: the map's order is the recency order
     }
-    this.slots.set(path, slot);
-    slot.users++;
-    try {
-      return await fn(await slot.handle);
-    } finally {
-      slot.users--;
-      this.evict();
+    this.fds.set(path, fd);
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const n = readSync(fd, buf, got, length - got, offset + got);
+      if (n === 0) break;
+      got += n;
     }
+    return got === length ? buf : buf.subarray(0, got);
   }
 
-  private evict(): void {
-    for (const [path, slot] of this.slots) {
-      if (this.slots.size <= MAX_OPEN) return;
-      if (slot.users > 0) continue;
-      this.slots.delete(path);
-      void slot.handle.then((fh) => fh.close()).catch(() => undefined);
-    }
-  }
-
-  async closeAll(): Promise<void> {
-    const all = [...this.slots.values()];
-    this.slots.clear();
-    await Promise.all(all.map((s) => s.handle.then((fh) => fh.close()).catch(() => undefined)));
+  closeAll(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
   }
 }
