@@ -3,7 +3,7 @@ import { corrupt } from '../errors.js';
 import { BlobType } from '../format/blob.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
-import { snapshotErrorSchema } from '../snapshot/snapshot-record.js';
+import { type BackupCounts, backupCountsSchema, snapshotErrorSchema } from '../snapshot/snapshot-record.js';
 import { entryMetadataSchema, treeEntrySchema } from '../snapshot/tree-node.js';
 
 /**
@@ -12,17 +12,6 @@ import { entryMetadataSchema, treeEntrySchema } from '../snapshot/tree-node.js';
  * counts and errors. A commit step assembles partial trees into one snapshot. Stored as a
  * metadata blob (type 6), so a batch worker hands its commit step only an ID.
  */
-export const backupCountsSchema = z.object({
-  files: z.number().int().min(0),
-  dirs: z.number().int().min(0),
-  symlinks: z.number().int().min(0),
-  bytes: z.number().int().min(0),
-  filesRead: z.number().int().min(0),
-  newBytes: z.number().int().min(0),
-  storedBytes: z.number().int().min(0),
-});
-export type BackupCounts = z.infer<typeof backupCountsSchema>;
-
 const partialTreeSchema = z.object({
   v: z.literal(1),
   items: z.array(z.object({ path: z.string(), entry: treeEntrySchema })),

@@ -7,7 +7,8 @@ import { KlosetError, corrupt } from '../errors.js';
  */
 export const SNAPSHOT_VERSION = 1;
 
-export const snapshotSummarySchema = z.object({
+/** What a backup (or one batch of it) counted; partial trees carry them too. */
+export const backupCountsSchema = z.object({
   files: z.number().int().min(0),
   dirs: z.number().int().min(0),
   symlinks: z.number().int().min(0),
@@ -17,10 +18,12 @@ export const snapshotSummarySchema = z.object({
   filesRead: z.number().int().min(0),
   /** plaintext bytes of blobs this backup added */
   newBytes: z.number().int().min(0),
-  /** bytes of packs and index delta this backup wrote */
+  /** sealed bytes of the blobs this backup added */
   storedBytes: z.number().int().min(0),
-  durationMs: z.number().min(0),
 });
+export type BackupCounts = z.infer<typeof backupCountsSchema>;
+
+export const snapshotSummarySchema = backupCountsSchema.extend({ durationMs: z.number().min(0) });
 export type SnapshotSummary = z.infer<typeof snapshotSummarySchema>;
 
 export const snapshotErrorSchema = z.object({ path: z.string(), message: z.string() });
