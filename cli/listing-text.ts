@@ -1,4 +1,4 @@
-/** How snapshots and snapshot entries read in a terminal (`kloud ls`). */
+/** How snapshots and snapshot entries read in a terminal (`ls`, `diff`, `find`, `rm`). */
 import type { EntryInfo, SnapshotRecord } from '../layers/kloset/index.js';
 import { formatBytes } from './human-units.js';
 
@@ -8,8 +8,18 @@ export function shortId(id: string): string {
   return id.slice(0, 8);
 }
 
+/** When a snapshot was taken, to the second: `2024-05-01 10:00:00`. */
+export function snapshotTime(snapshot: SnapshotRecord): string {
+  return snapshot.time.slice(0, 19).replace('T', ' ');
+}
+
+/** A path with a trailing `/` when it names a directory, as restic shows them. */
+export function typedPath(path: string, type: EntryInfo['type']): string {
+  return type === 'dir' && !path.endsWith('/') ? `${path}/` : path;
+}
+
 export function snapshotLine(snapshot: SnapshotRecord): string {
-  const time = snapshot.time.slice(0, 19).replace('T', ' ');
+  const time = snapshotTime(snapshot);
   const tags = snapshot.tags.length > 0 ? `  [${snapshot.tags.join(',')}]` : '';
   const size = formatBytes(snapshot.summary.bytes).padStart(9);
   return `${shortId(snapshot.id)}  ${time}  ${snapshot.hostname}  ${size}  ${snapshot.sources.join(' ')}${tags}`;

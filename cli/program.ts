@@ -3,7 +3,10 @@ import { Command, CommanderError } from 'commander';
 import { registerAliasCommands } from './commands/aliases.js';
 import { registerBackupCommand } from './commands/backup.js';
 import { registerBrowseCommands } from './commands/browse.js';
+import { registerDiffCommand } from './commands/diff.js';
+import { registerFindCommand } from './commands/find.js';
 import { registerRestoreCommand } from './commands/restore.js';
+import { registerRmCommand } from './commands/rm.js';
 import { registerStoreCommands } from './commands/store.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './errors.js';
@@ -41,6 +44,8 @@ Examples:
   kloud at /var/backups backup /etc ~/documents --tag daily
   kloud at /var/backups ls latest:/etc
   kloud at /var/backups restore latest:/etc --to /tmp/restored
+  kloud at /var/backups diff 1a2b3c latest
+  kloud at /var/backups rm --older-than 90d --dry-run
   kloud store add home /var/backups && kloud store default home && kloud ls`;
 
 /** Thrown instead of exiting when commander stops: a usage error, or help/version shown. */
@@ -72,7 +77,10 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
   registerStoreCommands(program, ctx);
   registerBackupCommand(program, ctx);
   registerBrowseCommands(program, ctx);
+  registerDiffCommand(program, ctx);
+  registerFindCommand(program, ctx);
   registerRestoreCommand(program, ctx);
+  registerRmCommand(program, ctx);
   registerAliasCommands(program, ctx);
   stopInsteadOfExit(program, 'kloud');
   return program;

@@ -42,23 +42,6 @@ export function askPassphrase(ctx: CommandContext, command: Command, target: Sto
   return resolvePassphrase(passphraseSources(ctx, command, target.place), { label: target.label, confirm });
 }
 
-/**
- * Fails before a passphrase is asked (twice) when a store is there already. Any other problem with
- * the location is left for `createStore` to report.
- */
-export async function refuseExistingStore(target: StoreTarget): Promise<void> {
-  const exists = await target.engine.storeNeedsPassphrase(target.place.location).then(
-    () => true,
-    () => false,
-  );
-  if (exists) {
-    throw new CliError(
-      `a store already exists at ${target.label}`,
-      `use it (kloud at ${target.at} info), or choose a new directory`,
-    );
-  }
-}
-
 /** Opens the selected store, runs `use`, and closes the store whatever happens. */
 export async function withStore<T>(
   ctx: CommandContext,

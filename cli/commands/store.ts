@@ -3,13 +3,13 @@ import { Option, type Command } from 'commander';
 import type { CheckReport, StoreInfo } from '../../layers/kloset/index.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
+import { requireFreshLocation } from '../fresh-location.js';
 import { formatBytes, plural } from '../human-units.js';
 import { resolveNewPassphrase } from '../passphrase.js';
 import { withProgress } from '../progress.js';
 import {
   askPassphrase,
   explainStoreFailure,
-  refuseExistingStore,
   type StoreTarget,
   targetStore,
   withStore,
@@ -31,7 +31,7 @@ Examples:
     )
     .action(async (opts: { plaintext?: boolean; compression?: 'zstd' | 'none' }, command: Command) => {
       const target = await targetStore(ctx);
-      await refuseExistingStore(target);
+      await requireFreshLocation(target);
       const passphrase = opts.plaintext ? undefined : await askPassphrase(ctx, command, target, true);
       const config = await target.engine
         .createStore(target.place.location, {
@@ -143,12 +143,26 @@ function registerKeyCommands(program: Command, ctx: CommandContext): void {
   key
     .command('ls')
     .description('list the key slots')
-    .addHelpText('after', '\nExample:\n  kloud at /var/backups key ls --json')
+    .addHelpText(
+      'after',
+      `
+* marks the slot whose passphrase opened the store (--json: "current": true).
+
+Examples:
+  kloud at /var/backups key ls
+  kloud at /var/backups key ls --json`,
+    )
     .action(async (_opts, command: Command) => {
-      const slots = await withStore(ctx, command, (store) => store.keys());
+      const { slots, current } = await withStore(ctx, command, async (store) => ({
+        slots: await store.keys(),
+        current: store.currentKeySlot,
+      }));
       const out = ctx.output(command);
       for (const slot of slots) {
-        out.print(slot, (s) => `${s.id.slice(0, 8)}  ${s.createdAt}  ${s.username}@${s.hostname}`);
+        out.print(
+          { ...slot, current: slot.id === current },
+          (s) => `${s.current ? '*' : ' '} ${s.id.slice(0, 8)}  ${s.createdAt}  ${s.username}@${s.hostname}`,
+        );
       }
     });
 

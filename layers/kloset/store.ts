@@ -85,7 +85,7 @@ export async function createStore(location: string, opts: CreateOptions): Promis
 }
 
 /** What is at a location, without a passphrase and without changing anything. */
-export function probeLocation(location: string): Promise<LocationState> {
+export async function probeLocation(location: string): Promise<LocationState> {
   return openLocation(location).probe();
 }
 

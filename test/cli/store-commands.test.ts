@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Sandbox } from './sandbox.js';
 
@@ -56,11 +56,26 @@ test('a location that is a file is refused with its own message', async () => {
   await writeFile(file, 'data');
   const create = await sandbox.run(['at', file, 'create'], { env: secret });
   expect(create.code).toBe(1);
-  expect(create.stderr).toBe(`error: ${file} exists and is not a directory — check the location\n`);
+  expect(create.stderr).toBe(`error: ${file} is a file, not a directory — choose a new or empty directory\n`);
   const ls = await sandbox.run(['at', file, 'ls']);
   expect(ls.code).toBe(1);
   expect(ls.stderr).toBe(`error: ${file} is a file, not a store directory — check the location\n`);
   expect(await readFile(file, 'utf8')).toBe('data');
+});
+
+test('create refuses a directory holding other things at once, without a passphrase; an empty one is fine', async () => {
+  const dir = await sandbox.writeTree('occupied', { 'photo.jpg': 'jpeg' });
+  const started = Date.now();
+  const create = await sandbox.run(['at', dir, 'create']);
+  expect(create.code).toBe(1);
+  expect(create.stderr).toBe(
+    `error: ${dir} is not empty and is not a store — choose a new or empty directory\n`,
+  );
+  expect(Date.now() - started).toBeLessThan(5000);
+  expect(await readdir(dir)).toEqual(['photo.jpg']);
+  const empty = sandbox.path('empty');
+  await mkdir(empty);
+  await sandbox.ok(['at', empty, 'create', '--plaintext']);
 });
 
 test('a missing store says how to create it', async () => {
@@ -134,10 +149,21 @@ test('key add, ls and rm manage several passphrases, never removing the last', a
   const added = JSON.parse((await sandbox.ok(add, { env: secret })).stdout).keySlot as string;
   const slots = (await sandbox.ok(['at', store, 'key', 'ls', '--json'], { env: secret })).stdout
     .trim()
-    .split('\n');
-  expect(slots.map((line) => JSON.parse(line).id)).toContain(added);
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: string; current: boolean });
   expect(slots).toHaveLength(2);
-  await sandbox.ok(['at', store, 'ls'], { env: { KLOUD_PASSPHRASE: 'second' } });
+  // the slot that opened the store is marked: the first passphrase's, not the one just added
+  expect(slots.map((slot) => [slot.id === added, slot.current])).toEqual(
+    expect.arrayContaining([
+      [true, false],
+      [false, true],
+    ]),
+  );
+  const text = (await sandbox.ok(['at', store, 'key', 'ls'], { env: { KLOUD_PASSPHRASE: 'second' } })).stdout;
+  expect(text.split('\n').filter((line) => line.startsWith('* '))).toEqual([
+    expect.stringMatching(new RegExp(`^\\* ${added.slice(0, 8)}  `)),
+  ]);
+  expect(text).toMatch(/^ {2}[0-9a-f]{8} {2}/m);
 
   await sandbox.ok(['at', store, 'key', 'rm', added.slice(0, 12)], { env: secret });
   expect((await sandbox.run(['at', store, 'ls'], { env: { KLOUD_PASSPHRASE: 'second' } })).code).toBe(1);

@@ -93,6 +93,20 @@ test('a source found before the prompt wins: no question is asked', async () => 
   expect(create.text).not.toContain('Passphrase');
 });
 
+test('create where a store or other data is fails before the prompt', async () => {
+  const store = sandbox.path('store');
+  await sandbox.ok(['at', store, 'create', '--plaintext']);
+  const occupied = await sandbox.writeTree('occupied', { 'photo.jpg': 'jpeg' });
+  for (const [location, message] of [
+    [store, `error: a store already exists at ${store} — `],
+    [occupied, `error: ${occupied} is not empty and is not a store — choose a new or empty directory`],
+  ]) {
+    const create = await inTerminal(['at', location, 'create'], []);
+    expect([create.code, create.text]).toEqual([1, expect.stringContaining(message)]);
+    expect(create.text).not.toContain('Passphrase');
+  }
+});
+
 test('progress is drawn on a terminal', async () => {
   const store = sandbox.path('store');
   await sandbox.ok(['at', store, 'create', '--plaintext']);

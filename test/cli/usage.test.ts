@@ -92,7 +92,11 @@ const COMMANDS = [
   'backup',
   'ls',
   'cat',
+  'diff',
+  'find',
+  'locate',
   'restore',
+  'rm',
   ...['store', 'source', 'destination'].flatMap((role) => [
     role,
     ...['add', 'set', 'unset', 'show', 'ls', 'rm', 'default'].map((sub) => `${role} ${sub}`),
@@ -101,7 +105,8 @@ const COMMANDS = [
 
 test.each(COMMANDS)('kloud %s --help shows examples', async (command) => {
   const run = await sandbox.ok([...command.split(' '), '--help']);
-  expect(run.stdout).toMatch(new RegExp(`^Usage: kloud ${command} `));
+  // a command with an alias is shown as both: kloud find|locate
+  expect(run.stdout).toMatch(new RegExp(`^Usage: kloud (\\w+\\|)?${command}[ |]`));
   expect(run.stdout).toMatch(/\nExamples?:\n {2}kloud /);
   expect(run.stdout).toContain('--json');
 });

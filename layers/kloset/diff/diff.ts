@@ -53,11 +53,14 @@ async function* diffPair(
   isRoot = false,
 ): AsyncGenerator<Change> {
   if (a.type !== b.type) {
-    yield* whole(trees, a, path, 'removed');
-    yield* whole(trees, b, path, 'added');
+    yield { path, change: 'type', type: b.type };
+    if (a.type === 'dir') yield* below(trees, a, path, 'removed');
+    if (b.type === 'dir') yield* below(trees, b, path, 'added');
     return;
   }
-  if (!isRoot) {
+  // the compared roots themselves: a file against a file is compared; two directories are not
+  // (their own metadata is where they were taken from, not a change in them)
+  if (!(isRoot && a.type === 'dir')) {
     if (!sameContent(a, b)) yield { path, change: 'modified', type: a.type };
     else if (!sameMetadata(a, b)) yield { path, change: 'metadata', type: a.type };
   }
@@ -81,6 +84,16 @@ async function* diffPair(
   }
 }
 
+/** Everything below a directory. */
+async function* below(
+  trees: TreeReader,
+  e: Extract<TreeEntry, { type: 'dir' }>,
+  path: string,
+  change: 'added' | 'removed',
+): AsyncGenerator<Change> {
+  for await (const w of trees.walk(e.subtree, path)) yield { path: w.path, change, type: w.entry.type };
+}
+
 /** An entry and, for a directory, everything below it. */
 async function* whole(
   trees: TreeReader,
@@ -89,6 +102,5 @@ async function* whole(
   change: 'added' | 'removed',
 ): AsyncGenerator<Change> {
   yield { path, change, type: e.type };
-  if (e.type !== 'dir') return;
-  for await (const w of trees.walk(e.subtree, path)) yield { path: w.path, change, type: w.entry.type };
+  if (e.type === 'dir') yield* below(trees, e, path, change);
 }

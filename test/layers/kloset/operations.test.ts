@@ -40,6 +40,28 @@ describe('diff, find, rm and passphrases', () => {
       '/new.txt': 'added',
     });
     expect(await all(store.diff({ ref: b.id }, { ref: b.id }))).toEqual([]);
+    // two files compared directly
+    expect(
+      await all(store.diff({ ref: a.id, path: `${src}/edit.txt` }, { ref: b.id, path: `${src}/edit.txt` })),
+    ).toEqual([{ path: '/', change: 'modified', type: 'file' }]);
+  });
+
+  test('diff reports a type change, and what appeared or vanished below it', async () => {
+    const { store } = await newStore();
+    const src = join(await tempDir(), 'src');
+    await writeTree(src, { x: 'a file', y: { dir: { 'inner.txt': 'i' } } });
+    const a = (await store.backup([src])).snapshot!;
+    await rm(join(src, 'x'));
+    await rm(join(src, 'y'), { recursive: true });
+    await writeTree(src, { x: { dir: { 'new.txt': 'n' } }, y: { symlink: 'x' } });
+    const b = (await store.backup([src])).snapshot!;
+    const changes = await all(store.diff({ ref: a.id, path: src }, { ref: b.id, path: src }));
+    expect(changes).toEqual([
+      { path: '/x', change: 'type', type: 'dir' },
+      { path: '/x/new.txt', change: 'added', type: 'file' },
+      { path: '/y', change: 'type', type: 'symlink' },
+      { path: '/y/inner.txt', change: 'removed', type: 'file' },
+    ]);
   });
 
   test('find lists the snapshots that hold matching paths', async () => {
