@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { decompress as zstdDecompress } from '@mongodb-js/zstd';
+import zstdNapi from 'zstd-napi';
 import { corrupt } from '../errors.js';
 
 /**
@@ -19,15 +20,34 @@ export enum Codec {
 export type CompressionAlgorithm = 'zstd' | 'none';
 
 /**
- * Below this size a blob is stored raw: zstd's per-call cost (~80 µs of context set-up here,
- * whatever the input size) buys back at most a few hundred bytes.
+ * Blobs up to this size are (de)compressed synchronously with a reused zstd context
+ * (zstd-napi): a one-shot call through the asynchronous binding sets up a fresh context each
+ * time, ~80 µs of CPU whatever the size, which dominated backups of many small files (measured:
+ * 3000 small files, 287 ms one-shot against 95 ms with a reused context). Larger blobs go to
+ * the asynchronous binding, which compresses on the thread pool in parallel with hashing and
+ * encryption on the main thread.
  */
+const SYNC_MAX = 128 * 1024;
+
+const compressors = new Map<number, zstdNapi.Compressor>();
+let decompressor: zstdNapi.Decompressor | undefined;
+
+function compressSmall(data: Buffer, level: number): Buffer {
+  let c = compressors.get(level);
+  if (!c) {
+    c = new zstdNapi.Compressor();
+    c.setParameters({ compressionLevel: level });
+    compressors.set(level, c);
+  }
+  return c.compress(data);
+}
+
+/** Below this size a blob is stored raw: compression buys back at most a few hundred bytes. */
 const MIN_COMPRESSIBLE = 512;
 
 /**
- * Compresses a blob and prefixes the codec byte. zstd runs on libuv's thread pool, so several
- * blobs compress in parallel with the hashing and encryption on the main thread. A blob whose
- * compressed form is not at least 2% smaller is stored raw.
+ * Compresses a blob and prefixes the codec byte; a blob whose compressed form is not at least
+ * 2% smaller is stored raw.
  */
 export async function encodePayload(
   data: Buffer,
@@ -35,7 +55,8 @@ export async function encodePayload(
   level: number,
 ): Promise<Buffer[]> {
   if (algorithm === 'zstd' && data.length >= MIN_COMPRESSIBLE) {
-    const packed = await zstdBinding.compress(data, level);
+    const packed =
+      data.length <= SYNC_MAX ? compressSmall(data, level) : await zstdBinding.compress(data, level);
     if (packed.length < data.length * 0.98) return [Buffer.of(Codec.Zstd), packed];
   }
   return [Buffer.of(Codec.None), data];
@@ -50,6 +71,7 @@ export async function decodePayload(payload: Buffer, what: string): Promise<Buff
       return body;
     case Codec.Zstd:
       try {
+        if (body.length <= SYNC_MAX) return (decompressor ??= new zstdNapi.Decompressor()).decompress(body);
         return await zstdDecompress(body);
       } catch (err) {
         throw corrupt(`${what} does not decompress`, err);
