@@ -4,6 +4,7 @@
  */
 export { createStore, openStore, probeLocation, storeNeedsPassphrase, Store } from './store.js';
 export type { LocationState } from './connectors/store-backend.js';
+export type { ConnectorOptions } from './connectors/open-location.js';
 export type { EntryInfo, StoreInfo } from './store.js';
 export { KlosetError } from './errors.js';
 export type { KlosetErrorCode } from './errors.js';
@@ -18,3 +19,5 @@ export type { Change, ChangeKind } from './diff/diff.js';
 export type { RemoveSelection } from './rm/remove-snapshots.js';
 export { backupBatch, commitSnapshot } from './backup/backup.js';
 export type { BatchResult, SnapshotMeta } from './backup/backup.js';
+export type { BackupSource, SourceEntry } from './connectors/backup-source.js';
+export { S3Source } from './connectors/s3/s3-source.js';

@@ -3,7 +3,7 @@ import { type CheckOptions, type CheckReport, check } from './check/check.js';
 import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
-import { openLocation } from './connectors/open-location.js';
+import { type ConnectorOptions, openLocation } from './connectors/open-location.js';
 import type { LocationState } from './connectors/store-backend.js';
 import { KlosetError } from './errors.js';
 import { BlobType, PackKind } from './format/blob.js';
@@ -80,21 +80,48 @@ function ratio(a: number, b: number): number {
   return b === 0 ? 1 : Math.round((a / b) * 100) / 100;
 }
 
-export async function createStore(location: string, opts: CreateOptions): Promise<StoreConfig> {
-  return Repository.create(openLocation(location), opts);
+export async function createStore(
+  location: string,
+  opts: CreateOptions & { options?: ConnectorOptions },
+): Promise<StoreConfig> {
+  const backend = openLocation(location, opts.options);
+  try {
+    return await Repository.create(backend, opts);
+  } finally {
+    await backend.close();
+  }
 }
 
 /** What is at a location, without a passphrase and without changing anything. */
-export async function probeLocation(location: string): Promise<LocationState> {
-  return openLocation(location).probe();
+export async function probeLocation(location: string, options?: ConnectorOptions): Promise<LocationState> {
+  const backend = openLocation(location, options);
+  try {
+    return await backend.probe();
+  } finally {
+    await backend.close();
+  }
 }
 
-export async function storeNeedsPassphrase(location: string): Promise<boolean> {
-  return (await Repository.readConfig(openLocation(location))).encryption.algorithm !== 'none';
+export async function storeNeedsPassphrase(location: string, options?: ConnectorOptions): Promise<boolean> {
+  const backend = openLocation(location, options);
+  try {
+    return (await Repository.readConfig(backend)).encryption.algorithm !== 'none';
+  } finally {
+    await backend.close();
+  }
 }
 
-export async function openStore(location: string, opts: OpenOptions = {}): Promise<Store> {
-  return new Store(await Repository.open(openLocation(location), opts));
+export async function openStore(
+  location: string,
+  opts: OpenOptions & { options?: ConnectorOptions } = {},
+): Promise<Store> {
+  const backend = openLocation(location, opts.options);
+  try {
+    return new Store(await Repository.open(backend, opts));
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
 }
 
 /** An open store: the operations the CLI, the Lambda handlers and the local mode call. */

@@ -1,0 +1,99 @@
+import { KlosetError } from '../../errors.js';
+import type { S3Settings } from './s3-options.js';
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
+
+interface SdkError {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function asSdkError(err: unknown): SdkError {
+  return typeof err === 'object' && err !== null ? (err as SdkError) : { message: String(err) };
+}
+
+/** The error's S3 name: HEAD answers have no body, so the SDK names them by status only. */
+export function s3ErrorName(err: unknown): string | undefined {
+  return asSdkError(err).name;
+}
+
+export function httpStatus(err: unknown): number | undefined {
+  return asSdkError(err).$metadata?.httpStatusCode;
+}
+
+export function isNotFound(err: unknown): boolean {
+  const name = s3ErrorName(err);
+  return name === 'NoSuchKey' || name === 'NotFound' || (httpStatus(err) === 404 && name !== 'NoSuchBucket');
+}
+
+/** Whether a conditional write lost against an existing object. */
+export function isPreconditionFailed(err: unknown): boolean {
+  const name = s3ErrorName(err);
+  return name === 'PreconditionFailed' || httpStatus(err) === 412;
+}
+
+/**
+ * The system error code of a failed connection. From the message too: where the socket error
+ * comes from another realm (jest's VM modules), the SDK wraps it and only its text survives.
+ */
+function networkCode(e: SdkError): string | undefined {
+  if (e.code && NETWORK_CODES.has(e.code)) return e.code;
+  if (e.name === 'TimeoutError') return 'timed out';
+  const fromText = /\b(E[A-Z_]+)\b/.exec(e.message ?? '')?.[1];
+  return fromText && NETWORK_CODES.has(fromText) ? fromText : undefined;
+}
+
+function endpointOf(s: S3Settings): string {
+  return s.endpoint ?? `S3 (${s.region ?? 'default region'})`;
+}
+
+/**
+ * One-line KlosetErrors for what the user can fix: a missing bucket, refused credentials, an
+ * unreachable endpoint. Messages never carry credentials (the SDK's do not either).
+ */
+export function s3Failure(err: unknown, s: S3Settings, action: string): Error {
+  if (err instanceof KlosetError) return err;
+  const e = asSdkError(err);
+  const name = e.name ?? '';
+  const status = httpStatus(err);
+  const opts = { cause: err };
+  if (name === 'NoSuchBucket')
+    return new KlosetError('STORE_NOT_FOUND', `bucket ${s.bucket} does not exist`, opts);
+  if (name === 'InvalidAccessKeyId')
+    return new KlosetError(
+      'IO',
+      `${endpointOf(s)} does not know the access key given for ${s.location}`,
+      opts,
+    );
+  if (name === 'SignatureDoesNotMatch')
+    return new KlosetError('IO', `the secret access key for ${s.location} is wrong`, opts);
+  if (name === 'ExpiredToken' || name === 'InvalidToken' || name === 'TokenRefreshRequired')
+    return new KlosetError('IO', `the session token for ${s.location} is invalid or expired`, opts);
+  if (name === 'AccessDenied' || name === 'Forbidden' || status === 403)
+    return new KlosetError('IO', `access denied to ${s.location} (${action})`, opts);
+  if (name === 'CredentialsProviderError')
+    return new KlosetError(
+      'IO',
+      `no AWS credentials for ${s.location}: set access_key and secret_access_key, or configure the AWS default chain`,
+      opts,
+    );
+  const network = networkCode(e);
+  if (network) return new KlosetError('IO', `cannot reach ${endpointOf(s)} (${network})`, opts);
+  const detail = (e.message ?? '').split('\n')[0]!.slice(0, 200);
+  return new KlosetError(
+    'IO',
+    `${action} on ${s.location} failed: ${name || 'error'}${status ? ` (HTTP ${status})` : ''}${detail && detail !== name ? `: ${detail}` : ''}`,
+    opts,
+  );
+}

@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+  paginateListObjectsV2,
+} from '@aws-sdk/client-s3';
+import { KlosetError } from '../../errors.js';
+import type { BackupSource, SourceEntry } from '../backup-source.js';
+import { createS3Client } from './s3-client.js';
+import { isNotFound, s3Failure } from './s3-errors.js';
+import { type S3Settings, parseS3Location } from './s3-options.js';
+
+/**
+ * A 48-bit number from an ETag, recorded as the entry's inode: the backup's unchanged-file test
+ * compares size, mtime and inode, so an object whose ETag changed is read again even when its
+ * size and LastModified did not (a copy in place keeps neither promise). 48 bits stay exact in
+ * a JSON number.
+ */
+function etagInode(etag: string | undefined): number {
+  if (!etag) return 0;
+  return createHash('sha256').update(etag).digest().readUIntBE(0, 6);
+}
+
+const msToNs = (d: Date | undefined): bigint => BigInt(d?.getTime() ?? 0) * 1_000_000n;
+
+/** A path segment that a snapshot path can hold: S3 keys may have empty or dot segments. */
+const usableName = (name: string): boolean => name !== '' && name !== '.' && name !== '..';
+
+/**
+ * A bucket prefix as a backup source: `/a/b` is the object `PREFIX/a/b`, key prefixes ending in
+ * `/` are directories. S3 has no owners, modes or directory times: files are 0644 and
+ * directories 0755, owned by the user running the backup, and directories carry mtime 0.
+ * An object whose name is also a prefix (`a` and `a/x`) is left out in favour of the directory.
+ */
+export class S3Source implements BackupSource {
+  readonly settings: S3Settings;
+  readonly client: S3Client;
+  private readonly base: string;
+  private readonly uid = process.getuid?.() ?? 0;
+  private readonly gid = process.getgid?.() ?? 0;
+
+  constructor(location: string, options: Record<string, string> = {}) {
+    this.settings = parseS3Location(location, options);
+    this.base = this.settings.prefix ? `${this.settings.prefix}/` : '';
+    this.client = createS3Client(this.settings);
+  }
+
+  get location(): string {
+    return this.settings.location;
+  }
+
+  private key(path: string): string {
+    const rel = path.replace(/^\/+/, '');
+    return `${this.base}${rel}`;
+  }
+
+  private dirEntry(name: string): SourceEntry {
+    return {
+      ...this.owner(),
+      name,
+      type: 'dir',
+      mode: 0o755,
+      mtimeNs: 0n,
+      size: 0,
+      device: 0,
+      inode: 0,
+      links: 1,
+    };
+  }
+
+  private fileEntry(
+    name: string,
+    size: number,
+    modified: Date | undefined,
+    etag: string | undefined,
+  ): SourceEntry {
+    return {
+      ...this.owner(),
+      name,
+      type: 'file',
+      mode: 0o644,
+      mtimeNs: msToNs(modified),
+      size,
+      device: 0,
+      inode: etagInode(etag),
+      links: 1,
+    };
+  }
+
+  private owner(): { uid: number; gid: number } {
+    return { uid: this.uid, gid: this.gid };
+  }
+
+  private async fail<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw s3Failure(err, this.settings, action);
+    }
+  }
+
+  async stat(path: string): Promise<SourceEntry> {
+    const name = path.split('/').filter(Boolean).pop() ?? '/';
+    if (path.replace(/\/+$/, '') === '') {
+      await this.fail('ListObjectsV2', () =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.base, MaxKeys: 1 }),
+        ),
+      );
+      return this.dirEntry('/');
+    }
+    const key = this.key(path);
+    let head: { ContentLength?: number; LastModified?: Date; ETag?: string } | undefined;
+    try {
+      head = await this.fail('HeadObject', () =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key })),
+      );
+    } catch (err) {
+      if (!(err instanceof KlosetError && isNotFound(err.cause))) throw err;
+    }
+    if (await this.isPrefix(key)) return this.dirEntry(name);
+    if (head) return this.fileEntry(name, head.ContentLength ?? 0, head.LastModified, head.ETag);
+    throw new KlosetError('PATH_NOT_FOUND', `no object or prefix ${path} in ${this.location}`);
+  }
+
+  private async isPrefix(key: string): Promise<boolean> {
+    const res = await this.fail('ListObjectsV2', () =>
+      this.client.send(
+        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: `${key}/`, MaxKeys: 1 }),
+      ),
+    );
+    return (res.KeyCount ?? res.Contents?.length ?? 0) > 0;
+  }
+
+  async list(dir: string): Promise<SourceEntry[]> {
+    const prefix = dir.replace(/\/+$/, '') === '' ? this.base : `${this.key(dir)}/`;
+    const dirs = new Map<string, SourceEntry>();
+    const files = new Map<string, SourceEntry>();
+    const pages = paginateListObjectsV2(
+      { client: this.client, pageSize: 1000 },
+      { Bucket: this.settings.bucket, Prefix: prefix, Delimiter: '/' },
+    );
+    const iterator = pages[Symbol.asyncIterator]();
+    for (;;) {
+      const page = await this.fail('ListObjectsV2', () => iterator.next());
+      if (page.done) break;
+      for (const p of page.value.CommonPrefixes ?? []) {
+        const name = p.Prefix!.slice(prefix.length, -1);
+        if (usableName(name)) dirs.set(name, this.dirEntry(name));
+      }
+      for (const o of page.value.Contents ?? []) {
+        const name = o.Key!.slice(prefix.length);
+        // `prefix/` itself is a console-made "folder" marker, not a file
+        if (usableName(name)) files.set(name, this.fileEntry(name, o.Size ?? 0, o.LastModified, o.ETag));
+      }
+    }
+    for (const name of dirs.keys()) files.delete(name);
+    return [...dirs.values(), ...files.values()];
+  }
+
+  async *read(path: string): AsyncIterable<Buffer> {
+    const res = await this.fail('GetObject', () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })),
+    );
+    // in Node the body is an http.IncomingMessage: a stream of Buffers
+    for await (const chunk of res.Body as Readable) yield chunk as Buffer;
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,284 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type PutObjectCommandInput,
+  PutObjectCommand,
+  type S3Client,
+  paginateListObjectsV2,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Semaphore } from '../../concurrency.js';
+import { KlosetError } from '../../errors.js';
+import type { LocationState, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import { createS3Client } from './s3-client.js';
+import { isNotFound, isPreconditionFailed, s3Failure } from './s3-errors.js';
+import { type S3Settings, type StorageClass, parseS3Location } from './s3-options.js';
+
+/** Classes whose objects cannot be read without a RestoreObject first. */
+const COLD_CLASSES: readonly StorageClass[] = ['GLACIER', 'DEEP_ARCHIVE'];
+
+export interface S3StoreTuning {
+  /** objects from this size on are sent as multipart uploads (S3's minimum part is 5 MiB) */
+  readonly multipartThreshold?: number;
+  /** part size of multipart uploads */
+  readonly partSize?: number;
+  /** requests in flight at once for this store */
+  readonly concurrency?: number;
+}
+
+const DEFAULT_TUNING: Required<S3StoreTuning> = {
+  multipartThreshold: 32 * 1024 * 1024,
+  partSize: 8 * 1024 * 1024,
+  concurrency: 32,
+};
+
+/** Parts of one multipart upload in flight (inside one of the store's request slots). */
+const PART_QUEUE = 4;
+
+/**
+ * A store under an S3 prefix, laid out as the fs store:
+ *   PREFIX/config, PREFIX/keys/<name>, PREFIX/index/<name>, PREFIX/packs/<first 2 hex>/<name>
+ * Objects are written once: a HEAD before the write (s3rver and some S3-compatible services
+ * ignore conditions), then a PutObject with `If-None-Match: *` where the service enforces it.
+ * Names are content hashes, so losing a race to the same name is harmless; only `config` must
+ * not be written twice, and there a conflict is STORE_EXISTS.
+ */
+export class S3Store implements StoreBackend {
+  readonly location: string;
+  readonly settings: S3Settings;
+  /** the SDK client (tests watch its requests through its middleware stack) */
+  readonly client: S3Client;
+  private readonly base: string;
+  private readonly tuning: Required<S3StoreTuning>;
+  private readonly slots: Semaphore;
+
+  constructor(location: string, options: Record<string, string> = {}, tuning: S3StoreTuning = {}) {
+    this.settings = parseS3Location(location, options);
+    if (this.settings.storageClass && COLD_CLASSES.includes(this.settings.storageClass)) {
+      throw new KlosetError(
+        'UNSUPPORTED',
+        `storage class ${this.settings.storageClass} needs a restore-from-archive flow that this version of kloud does not have yet`,
+      );
+    }
+    this.location = this.settings.location;
+    this.base = this.settings.prefix ? `${this.settings.prefix}/` : '';
+    this.tuning = { ...DEFAULT_TUNING, ...tuning };
+    this.slots = new Semaphore(this.tuning.concurrency);
+    this.client = createS3Client(this.settings);
+  }
+
+  get bucket(): string {
+    return this.settings.bucket;
+  }
+
+  /** The object key of a store object. */
+  key(kind: ObjectKind, name: string): string {
+    if (kind === 'config') return `${this.base}config`;
+    if (kind === 'packs') return `${this.base}packs/${name.slice(0, 2)}/${name}`;
+    return `${this.base}${kind}/${name}`;
+  }
+
+  private send<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    return this.slots.run(async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw s3Failure(err, this.settings, action);
+      }
+    });
+  }
+
+  /**
+   * Whether the bucket exists and anything lies under the prefix. A listing rather than
+   * HeadBucket: HEAD answers have no body, so a refused access key would only say "403".
+   */
+  private async peek(): Promise<'no bucket' | 'objects' | 'nothing'> {
+    try {
+      const res = await this.send('ListObjectsV2', () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.base, MaxKeys: 1 })),
+      );
+      return (res.KeyCount ?? res.Contents?.length ?? 0) > 0 ? 'objects' : 'nothing';
+    } catch (err) {
+      if (err instanceof KlosetError && err.code === 'STORE_NOT_FOUND') return 'no bucket';
+      throw err;
+    }
+  }
+
+  async probe(): Promise<LocationState> {
+    const seen = await this.peek();
+    if (seen === 'no bucket') return 'absent';
+    if (seen === 'nothing') return 'empty';
+    return (await this.stat('config', 'config')) !== undefined ? 'store' : 'other';
+  }
+
+  async prepare(): Promise<void> {
+    // kloud does not create buckets: where and how (region, policies, lifecycle) is the owner's choice
+    const state = await this.probe();
+    if (state === 'absent') throw new KlosetError('STORE_NOT_FOUND', `bucket ${this.bucket} does not exist`);
+    if (state === 'store')
+      throw new KlosetError('STORE_EXISTS', `a store already exists at ${this.location}`);
+    if (state === 'other') {
+      throw new KlosetError('STORE_EXISTS', `${this.location} is not empty; choose an empty or new prefix`);
+    }
+  }
+
+  async put(kind: ObjectKind, name: string, parts: readonly Buffer[]): Promise<void> {
+    if ((await this.stat(kind, name)) !== undefined) return this.exists(kind);
+    const body = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    const params: PutObjectCommandInput = {
+      Bucket: this.bucket,
+      Key: this.key(kind, name),
+      Body: body,
+      ContentType: 'application/octet-stream',
+      IfNoneMatch: '*',
+      ...(kind === 'packs' && this.settings.storageClass && { StorageClass: this.settings.storageClass }),
+      ...this.encryption(),
+    };
+    try {
+      await this.send('PutObject', () =>
+        body.length >= this.tuning.multipartThreshold
+          ? new Upload({
+              client: this.client,
+              params,
+              partSize: this.tuning.partSize,
+              queueSize: PART_QUEUE,
+              leavePartsOnError: false,
+            }).done()
+          : this.client.send(new PutObjectCommand({ ...params, ContentLength: body.length })),
+      );
+    } catch (err) {
+      if (!(err instanceof KlosetError) || !isPreconditionFailed(err.cause)) throw err;
+      return this.exists(kind);
+    }
+  }
+
+  /** The object is there already: same content by its name, except for `config`. */
+  private exists(kind: ObjectKind): void {
+    if (kind === 'config')
+      throw new KlosetError('STORE_EXISTS', `a store already exists at ${this.location}`);
+  }
+
+  private encryption(): Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> {
+    const sse = this.settings.sse;
+    if (!sse) return {};
+    if (sse.type === 'AES256') return { ServerSideEncryption: 'AES256' };
+    return { ServerSideEncryption: 'aws:kms', ...(sse.keyId && { SSEKMSKeyId: sse.keyId }) };
+  }
+
+  async get(kind: ObjectKind, name: string): Promise<Buffer> {
+    try {
+      return (await this.read(kind, name)).data;
+    } catch (err) {
+      if (kind === 'config' && err instanceof KlosetError && isNotFound(err.cause))
+        throw await this.noStore();
+      throw err;
+    }
+  }
+
+  async getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer> {
+    if (length === 0) return Buffer.alloc(0);
+    const { data, start } = await this.read(kind, name, `bytes=${offset}-${offset + length - 1}`);
+    // s3rver 3.7.1 answers `bytes=0-0` with the whole object: keep the bytes asked for
+    if (start === offset && data.length >= length) return data.subarray(0, length);
+    if (start !== offset)
+      throw new KlosetError('IO', `${this.location} answered a ranged read with other bytes`);
+    throw new KlosetError(
+      'CORRUPT',
+      `${kind} object ${name.slice(0, 12)} in ${this.location} is shorter than its index says`,
+    );
+  }
+
+  /** An object's bytes, and where they start (from Content-Range; 0 without a range). */
+  private async read(
+    kind: ObjectKind,
+    name: string,
+    range?: string,
+  ): Promise<{ data: Buffer; start: number }> {
+    try {
+      return await this.send('GetObject', async () => {
+        const res = await this.client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: this.key(kind, name), Range: range }),
+        );
+        const bytes = await res.Body!.transformToByteArray();
+        const start = Number(/^bytes (\d+)-/.exec(res.ContentRange ?? '')?.[1] ?? 0);
+        return { data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), start };
+      });
+    } catch (err) {
+      if (kind === 'config' || !(err instanceof KlosetError)) throw err;
+      if (isNotFound(err.cause))
+        throw new KlosetError(
+          'CORRUPT',
+          `${kind} object ${name.slice(0, 12)} is missing from ${this.location}`,
+          {
+            cause: err,
+          },
+        );
+      if ((err.cause as { name?: string }).name === 'InvalidRange')
+        throw new KlosetError(
+          'CORRUPT',
+          `${kind} object ${name.slice(0, 12)} in ${this.location} is shorter than its index says`,
+          { cause: err },
+        );
+      throw err;
+    }
+  }
+
+  private async noStore(): Promise<KlosetError> {
+    const seen = await this.peek();
+    if (seen === 'no bucket')
+      return new KlosetError('STORE_NOT_FOUND', `bucket ${this.bucket} does not exist`);
+    if (seen === 'objects')
+      return new KlosetError('NOT_A_STORE', `${this.location} exists but is not a kloud store (no config)`);
+    return new KlosetError('STORE_NOT_FOUND', `no store at ${this.location} (create one with "create")`);
+  }
+
+  async stat(kind: ObjectKind, name: string): Promise<number | undefined> {
+    try {
+      const res = await this.send('HeadObject', () =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(kind, name) })),
+      );
+      return res.ContentLength ?? 0;
+    } catch (err) {
+      if (err instanceof KlosetError && isNotFound(err.cause)) return undefined;
+      throw err;
+    }
+  }
+
+  async *list(kind: ObjectKind): AsyncIterable<ObjectInfo> {
+    if (kind === 'config') {
+      const size = await this.stat('config', 'config');
+      if (size !== undefined) yield { name: 'config', size };
+      return;
+    }
+    const prefix = `${this.base}${kind}/`;
+    const pages = paginateListObjectsV2(
+      { client: this.client, pageSize: 1000 },
+      { Bucket: this.bucket, Prefix: prefix },
+    );
+    const iterator = pages[Symbol.asyncIterator]();
+    for (;;) {
+      const page = await this.send('ListObjectsV2', () => iterator.next());
+      if (page.done) return;
+      for (const o of page.value.Contents ?? []) {
+        const rel = o.Key!.slice(prefix.length);
+        const depth = rel.split('/').length;
+        // packs live one level down (packs/ab/ab12...), the other kinds directly under their folder
+        if (rel.endsWith('/') || depth !== (kind === 'packs' ? 2 : 1)) continue;
+        yield { name: rel.slice(rel.lastIndexOf('/') + 1), size: o.Size ?? 0 };
+      }
+    }
+  }
+
+  async delete(kind: ObjectKind, name: string): Promise<void> {
+    // S3 deletes are idempotent: a missing object is not an error
+    await this.send('DeleteObject', () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(kind, name) })),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,92 @@
+import { KlosetError } from '../../../../../layers/kloset/errors.js';
+import { openLocation } from '../../../../../layers/kloset/connectors/open-location.js';
+import { parseS3Location } from '../../../../../layers/kloset/connectors/s3/s3-options.js';
+
+function failure(fn: () => unknown): KlosetError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof KlosetError) return err;
+    throw err;
+  }
+  throw new Error('expected a KlosetError');
+}
+
+describe('S3 location and options', () => {
+  test('bucket and prefix come from the URL, options from the query and explicit options', () => {
+    const s = parseS3Location('s3://my-bucket/a/b/?endpoint=127.0.0.1:9000&force_path_style=true', {
+      use_tls: 'false',
+      region: 'eu-west-1',
+    });
+    expect(s).toMatchObject({
+      bucket: 'my-bucket',
+      prefix: 'a/b',
+      location: 's3://my-bucket/a/b',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      region: 'eu-west-1',
+    });
+    expect(parseS3Location('s3://my-bucket').prefix).toBe('');
+  });
+
+  test('explicit options win over the query', () => {
+    const s = parseS3Location('s3://b1b/p?region=us-east-1', { region: 'eu-central-1' });
+    expect(s.region).toBe('eu-central-1');
+  });
+
+  test('credentials, session token, storage class and server-side encryption', () => {
+    const s = parseS3Location('s3://b1b/p', {
+      access_key: 'AK',
+      secret_access_key: 'SK',
+      session_token: 'TOK',
+      storage_class: 'STANDARD_IA',
+      sse: 'aws:kms:arn:aws:kms:eu-west-1:123:key/abc',
+    });
+    expect(s.credentials).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'TOK' });
+    expect(s.storageClass).toBe('STANDARD_IA');
+    expect(s.sse).toEqual({ type: 'aws:kms', keyId: 'arn:aws:kms:eu-west-1:123:key/abc' });
+    expect(parseS3Location('s3://b1b', { sse: 'aws:kms', sse_kms_key_id: 'k1' }).sse).toEqual({
+      type: 'aws:kms',
+      keyId: 'k1',
+    });
+    expect(parseS3Location('s3://b1b', { sse: 'AES256' }).sse).toEqual({ type: 'AES256' });
+  });
+
+  test.each([
+    ['s3://B_ad/p', {}, /not a valid bucket name/],
+    ['s3://bucket/a//b', {}, /empty, "\." or "\.\." segment/],
+    ['s3://bucket/p', { colour: 'blue' }, /S3 option "colour" .*unknown option \(known: region, endpoint/],
+    ['s3://bucket/p', { storage_class: 'COLD' }, /"storage_class" .*expected one of STANDARD/],
+    ['s3://bucket/p', { force_path_style: 'maybe' }, /"force_path_style" .*expected true or false/],
+    ['s3://bucket/p', { sse: 'rot13' }, /"sse" .*expected AES256, aws:kms/],
+    ['s3://bucket/p', { access_key: 'AK' }, /access_key and secret_access_key go together/],
+    ['s3://bucket/p', { session_token: 'T' }, /session_token needs access_key/],
+    ['s3://bucket/p', { endpoint: 'https://h:1', use_tls: 'false' }, /use_tls contradicts/],
+    ['s3://bucket/p', { use_tls: 'false' }, /use_tls=false needs an endpoint/],
+    ['s3://bucket/p', { endpoint: 'http://h/path?x' }, /"endpoint" .*expected host\[:port\]/],
+    ['s3://bucket/p', { sse: 'AES256', sse_kms_key_id: 'k' }, /sse_kms_key_id needs sse=aws:kms/],
+  ])('%s with %j is refused as INVALID_ARGUMENT', (location, options, message) => {
+    const err = failure(() => parseS3Location(location, options as Record<string, string>));
+    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.message).toMatch(message);
+    expect(err.message.split('\n')).toHaveLength(1);
+  });
+
+  test('messages and the printable location never carry secrets', () => {
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const s = parseS3Location(`s3://bucket/p?secret_access_key=${encodeURIComponent(secret)}&access_key=AK`);
+    expect(s.location).toBe('s3://bucket/p');
+    const err = failure(() => parseS3Location('s3://bucket/p', { secret_access_key: secret }));
+    expect(err.message).not.toContain(secret);
+  });
+
+  test('a cold storage class is refused until the archive-restore flow exists', () => {
+    const err = failure(() => openLocation('s3://bucket/p', { storage_class: 'DEEP_ARCHIVE' }));
+    expect(err.code).toBe('UNSUPPORTED');
+  });
+
+  test('local stores take no connector options', () => {
+    expect(failure(() => openLocation('/tmp/store', { region: 'x' })).code).toBe('INVALID_ARGUMENT');
+    expect(openLocation('s3://bucket/p').location).toBe('s3://bucket/p');
+  });
+});
