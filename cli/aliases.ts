@@ -13,6 +13,11 @@ const SECTION = { store: 'stores', source: 'sources', destination: 'destinations
 /** Options that only make sense for a store: they unlock its key. */
 const STORE_ONLY = new Set(['passphrase', 'passphrase_cmd']);
 
+/** An alias's options as its connector takes them: without those that are kloud's own. */
+export function connectorOptions(options: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(options).filter(([key]) => !STORE_ONLY.has(key)));
+}
+
 const SECRET = /(passphrase|password|token)$|secret/;
 
 export const MASK = '********';

@@ -21,9 +21,12 @@ const ADVICE: Record<KlosetErrorCode, [string, ExitCode]> = {
   PATH_NOT_FOUND: ['list the snapshot with: kloud ls SNAPSHOT:/PATH', EXIT.failure],
   INVALID_ARGUMENT: ["see the command's --help", EXIT.usage],
   NOT_A_DIRECTORY: ['give a directory', EXIT.failure],
-  UNSUPPORTED: ['use a local path (fs:) for now', EXIT.failure],
+  UNSUPPORTED: ['use a local path or s3://bucket/prefix (sftp is not supported yet)', EXIT.failure],
   LAST_KEY: ['add another passphrase first: kloud key add', EXIT.failure],
-  IO: ['check that the location is reachable and writable', EXIT.failure],
+  IO: [
+    'check that the location is reachable and writable (S3: its endpoint, region and credentials)',
+    EXIT.failure,
+  ],
 };
 
 interface EngineError extends Error {

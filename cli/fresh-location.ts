@@ -23,7 +23,7 @@ export async function requireFreshLocation(target: StoreTarget): Promise<void> {
 
 async function probe(target: StoreTarget): Promise<LocationState> {
   try {
-    return await target.engine.probeLocation(target.place.location);
+    return await target.engine.probeLocation(target.place.location, target.options);
   } catch (err) {
     if (isEngineError(err)) throw explainStoreFailure(err, target);
     throw new CliError(

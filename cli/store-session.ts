@@ -4,9 +4,10 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { Store } from '../layers/kloset/index.js';
+import type { ConnectorOptions, Store } from '../layers/kloset/index.js';
+import { connectorOptions } from './aliases.js';
 import type { CommandContext } from './context.js';
-import { isEngineError } from './engine-errors.js';
+import { fromEngineError, isEngineError } from './engine-errors.js';
 import { CliError, EXIT } from './errors.js';
 import { type Passphrase, type PassphraseSources, resolvePassphrase } from './passphrase.js';
 import { type Place, placeLabel, selectStore } from './places.js';
@@ -25,12 +26,14 @@ export interface StoreTarget {
   label: string;
   /** How to reach it again on the command line: `at ...`. */
   at: string;
+  /** What the engine's connector takes: the alias's options but the passphrase ones. */
+  options: ConnectorOptions;
 }
 
 export async function targetStore(ctx: CommandContext): Promise<StoreTarget> {
   const [engine, place] = await Promise.all([loadEngine(), selectStore(ctx.at, ctx.places())]);
   const at = place.alias === undefined ? place.location : `@${place.alias}`;
-  return { engine, place, label: placeLabel(place), at };
+  return { engine, place, label: placeLabel(place), at, options: connectorOptions(place.options) };
 }
 
 function passphraseSources(ctx: CommandContext, command: Command, place: Place): PassphraseSources {
@@ -49,15 +52,16 @@ export async function withStore<T>(
   use: (store: Store, target: StoreTarget) => Promise<T>,
 ): Promise<T> {
   const target = await targetStore(ctx);
-  const { engine, place } = target;
+  const { engine, place, options } = target;
   let passphrase: Passphrase | undefined;
   let store: Store;
   try {
-    if (await engine.storeNeedsPassphrase(place.location))
+    if (await engine.storeNeedsPassphrase(place.location, options))
       passphrase = await askPassphrase(ctx, command, target, false);
     store = await engine.openStore(place.location, {
       passphrase: passphrase?.value,
       cacheDir: cacheDir(ctx.runtime.env),
+      options,
     });
   } catch (err) {
     throw explainStoreFailure(err, target, passphrase);
@@ -75,6 +79,15 @@ export function explainStoreFailure(err: unknown, target: StoreTarget, passphras
   const because = { cause: err };
   switch (err.code) {
     case 'STORE_NOT_FOUND':
+      // kloud does not create buckets: the engine says "bucket B does not exist"
+      if (/^bucket \S+ does not exist$/.test(err.message)) {
+        return new CliError(
+          `${target.label}: ${err.message}`,
+          'create the bucket first (kloud does not), or check its name',
+          EXIT.failure,
+          because,
+        );
+      }
       return new CliError(
         `no store at ${target.label}`,
         `create one with: kloud at ${target.at} create`,
@@ -94,9 +107,18 @@ export function explainStoreFailure(err: unknown, target: StoreTarget, passphras
       const what = err.message.includes(target.place.location)
         ? err.message
         : `${target.label}: ${err.message}`;
-      const todo = err.code === 'NOT_A_DIRECTORY' ? 'check the location' : 'choose another location';
+      const todo = err.code === 'NOT_A_DIRECTORY' ? 'check the location' : fromEngineError(err).todo;
       return new CliError(what, todo, EXIT.failure, because);
     }
+    case 'INVALID_ARGUMENT':
+      // an alias whose options the connector refuses: the config is wrong, not the command line
+      if (target.place.alias === undefined) return err;
+      return new CliError(
+        `${target.label}: ${err.message}`,
+        `fix the alias: kloud store set ${target.place.alias} key=value, or kloud store unset ${target.place.alias} key`,
+        EXIT.failure,
+        because,
+      );
     default:
       return err;
   }

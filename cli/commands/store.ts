@@ -38,6 +38,7 @@ Examples:
           passphrase: passphrase?.value,
           plaintext: opts.plaintext,
           compression: opts.compression,
+          options: target.options,
         })
         .catch((err: unknown) => {
           throw explainStoreFailure(err, target);

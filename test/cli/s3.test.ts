@@ -1,0 +1,106 @@
+/** S3 stores and sources through the built CLI, against s3rver on 127.0.0.1. */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { readFile } from 'node:fs/promises';
+import { rawClient, type S3rverHandle, startS3rver } from '../layers/kloset/connectors/s3/s3rver.js';
+import { Sandbox } from './sandbox.js';
+
+const BUCKET = 'kloud-cli';
+
+let sandbox: Sandbox;
+let server: S3rverHandle;
+beforeAll(async () => {
+  sandbox = await Sandbox.create();
+  server = await startS3rver(sandbox.path('s3rver'), [BUCKET]);
+});
+afterAll(async () => {
+  await server?.stop();
+  await sandbox?.dispose();
+});
+
+const secret = { KLOUD_PASSPHRASE: 'correct horse' };
+
+/** s3rver checks the access key only, so the secret can be one that `store show` must not print. */
+const SECRET_KEY = 'never-printed-secret';
+
+/** The alias's connector options as `key=value` arguments. */
+function optionArgs(): string[] {
+  const { endpoint, force_path_style, access_key } = server.options;
+  const options = { endpoint, force_path_style, access_key, secret_access_key: SECRET_KEY };
+  return Object.entries(options).map(([key, value]) => `${key}=${value}`);
+}
+
+test('an S3 store alias: create, backup, ls, restore and check --read-data', async () => {
+  await sandbox.ok(['store', 'add', 'cloud', `s3://${BUCKET}/backups`, ...optionArgs()]);
+  const show = await sandbox.ok(['store', 'show', 'cloud']);
+  expect(show.stdout).toContain('secret_access_key: ********\n');
+  expect(show.stdout).not.toContain(SECRET_KEY);
+
+  const created = await sandbox.ok(['at', '@cloud', 'create', '--json'], { env: secret });
+  expect(JSON.parse(created.stdout)).toMatchObject({
+    location: `s3://${BUCKET}/backups`,
+    encryption: 'aes-256-gcm',
+  });
+  const again = await sandbox.run(['at', '@cloud', 'create'], { env: secret });
+  expect(again.code).toBe(1);
+  expect(again.stderr).toMatch(/^error: a store already exists at @cloud \(s3:\/\/kloud-cli\/backups\) — /);
+
+  const data = await sandbox.writeTree('data', {
+    'notes.txt': 'first notes\n',
+    'docs/a.md': '# a\n'.repeat(99),
+  });
+  const backup = await sandbox.ok(['at', '@cloud', 'backup', data, '--json'], { env: secret });
+  expect(JSON.parse(backup.stdout)).toMatchObject({ sources: [data], errors: [], summary: { files: 2 } });
+
+  const ls = await sandbox.ok(['at', '@cloud', 'ls', `latest:${data}`], { env: secret });
+  expect(ls.stdout).toContain('notes.txt');
+  expect(ls.stdout).toContain('docs');
+
+  const out = sandbox.path('restored');
+  await sandbox.ok(['at', '@cloud', 'restore', `latest:${data}/docs`, '--to', out], { env: secret });
+  expect(await readFile(`${out}/docs/a.md`, 'utf8')).toBe('# a\n'.repeat(99));
+
+  const check = await sandbox.ok(['at', '@cloud', 'check', '--read-data'], { env: secret });
+  expect(check.stdout).toMatch(/^checked 1 snapshot, .*, read .*\nno problems found\n$/);
+});
+
+test('an S3 source alias is backed up under its bucket path', async () => {
+  const raw = rawClient(server);
+  const put = (key: string, body: string) =>
+    raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  await put('site/html/index.html', '<h1>hi</h1>');
+  await put('site/html/css/main.css', 'body {}');
+  raw.destroy();
+  const store = sandbox.path('local-store');
+  await sandbox.ok(['at', store, 'create', '--plaintext']);
+  await sandbox.ok(['source', 'add', 'web', `s3://${BUCKET}/site`, ...optionArgs()]);
+
+  const backup = await sandbox.ok(['at', store, 'backup', '@web:html', '--json']);
+  expect(JSON.parse(backup.stdout)).toMatchObject({
+    sources: ['/site/html'],
+    errors: [],
+    summary: { files: 2 },
+  });
+  const out = sandbox.path('web-restored');
+  await sandbox.ok(['at', store, 'restore', 'latest:/site/html', '--to', out]);
+  expect(await readFile(`${out}/html/css/main.css`, 'utf8')).toBe('body {}');
+
+  const mixed = await sandbox.run(['at', store, 'backup', '@web', sandbox.path('data')]);
+  expect(mixed.code).toBe(2);
+  expect(mixed.stderr).toMatch(/^error: an S3 source is backed up on its own \(s3:\/\/kloud-cli\/site\) — /);
+});
+
+test('a missing bucket or a bad alias option is one clear error', async () => {
+  await sandbox.ok(['store', 'add', 'nobucket', 's3://no-such-bucket/x', ...optionArgs()]);
+  const missing = await sandbox.run(['at', '@nobucket', 'create', '--plaintext']);
+  expect([missing.code, missing.stderr]).toEqual([
+    1,
+    'error: @nobucket (s3://no-such-bucket/x): bucket no-such-bucket does not exist — create the bucket first (kloud does not), or check its name\n',
+  ]);
+
+  await sandbox.ok(['store', 'add', 'typo', `s3://${BUCKET}/typo`, 'regoin=eu-west-1']);
+  const typo = await sandbox.run(['at', '@typo', 'ls']);
+  expect(typo.code).toBe(1);
+  expect(typo.stderr).toMatch(
+    /^error: @typo \(s3:\/\/kloud-cli\/typo\): S3 option "regoin" of s3:\/\/kloud-cli\/typo: unknown option .* — fix the alias: kloud store set typo key=value, or kloud store unset typo key\n$/,
+  );
+});
