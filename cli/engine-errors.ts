@@ -9,6 +9,7 @@ const ADVICE: Record<KlosetErrorCode, [string, ExitCode]> = {
   STORE_EXISTS: ['use it as it is, or choose a new or empty directory', EXIT.failure],
   STORE_NOT_FOUND: ['check the location, or create a store with: kloud at LOCATION create', EXIT.failure],
   NOT_A_STORE: ['check the location', EXIT.failure],
+  BUCKET_NOT_FOUND: ['create the bucket first (kloud does not), or check its name', EXIT.failure],
   WRONG_PASSPHRASE: ['check where the passphrase comes from (kloud --help, "Passphrase")', EXIT.failure],
   PASSPHRASE_REQUIRED: [
     'use --passphrase-file FILE, set KLOUD_PASSPHRASE, or run in a terminal',

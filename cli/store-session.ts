@@ -78,16 +78,14 @@ export function explainStoreFailure(err: unknown, target: StoreTarget, passphras
   if (!isEngineError(err)) return err;
   const because = { cause: err };
   switch (err.code) {
+    case 'BUCKET_NOT_FOUND':
+      return new CliError(
+        `${target.label}: ${err.message}`,
+        'create the bucket first (kloud does not), or check its name',
+        EXIT.failure,
+        because,
+      );
     case 'STORE_NOT_FOUND':
-      // kloud does not create buckets: the engine says "bucket B does not exist"
-      if (/^bucket \S+ does not exist$/.test(err.message)) {
-        return new CliError(
-          `${target.label}: ${err.message}`,
-          'create the bucket first (kloud does not), or check its name',
-          EXIT.failure,
-          because,
-        );
-      }
       return new CliError(
         `no store at ${target.label}`,
         `create one with: kloud at ${target.at} create`,

@@ -5,6 +5,8 @@
 export type KlosetErrorCode =
   | 'STORE_EXISTS'
   | 'STORE_NOT_FOUND'
+  /** the bucket (or other container) that would hold the store does not exist; kloud never creates one */
+  | 'BUCKET_NOT_FOUND'
   | 'NOT_A_STORE'
   | 'WRONG_PASSPHRASE'
   | 'PASSPHRASE_REQUIRED'

@@ -69,7 +69,7 @@ export function s3Failure(err: unknown, s: S3Settings, action: string): Error {
   const status = httpStatus(err);
   const opts = { cause: err };
   if (name === 'NoSuchBucket')
-    return new KlosetError('STORE_NOT_FOUND', `bucket ${s.bucket} does not exist`, opts);
+    return new KlosetError('BUCKET_NOT_FOUND', `bucket ${s.bucket} does not exist`, opts);
   if (name === 'InvalidAccessKeyId')
     return new KlosetError(
       'IO',

@@ -101,7 +101,7 @@ export class S3Store implements StoreBackend {
       );
       return (res.KeyCount ?? res.Contents?.length ?? 0) > 0 ? 'objects' : 'nothing';
     } catch (err) {
-      if (err instanceof KlosetError && err.code === 'STORE_NOT_FOUND') return 'no bucket';
+      if (err instanceof KlosetError && err.code === 'BUCKET_NOT_FOUND') return 'no bucket';
       throw err;
     }
   }
@@ -116,7 +116,7 @@ export class S3Store implements StoreBackend {
   async prepare(): Promise<void> {
     // kloud does not create buckets: where and how (region, policies, lifecycle) is the owner's choice
     const state = await this.probe();
-    if (state === 'absent') throw new KlosetError('STORE_NOT_FOUND', `bucket ${this.bucket} does not exist`);
+    if (state === 'absent') throw new KlosetError('BUCKET_NOT_FOUND', `bucket ${this.bucket} does not exist`);
     if (state === 'store')
       throw new KlosetError('STORE_EXISTS', `a store already exists at ${this.location}`);
     if (state === 'other') {
@@ -228,10 +228,10 @@ export class S3Store implements StoreBackend {
   private async noStore(): Promise<KlosetError> {
     const seen = await this.peek();
     if (seen === 'no bucket')
-      return new KlosetError('STORE_NOT_FOUND', `bucket ${this.bucket} does not exist`);
+      return new KlosetError('BUCKET_NOT_FOUND', `bucket ${this.bucket} does not exist`);
     if (seen === 'objects')
       return new KlosetError('NOT_A_STORE', `${this.location} exists but is not a kloud store (no config)`);
-    return new KlosetError('STORE_NOT_FOUND', `no store at ${this.location} (create one with "create")`);
+    return new KlosetError('STORE_NOT_FOUND', `no store at ${this.location}`);
   }
 
   async stat(kind: ObjectKind, name: string): Promise<number | undefined> {

@@ -174,7 +174,7 @@ describe('S3 store against s3rver', () => {
       openStore(location, { passphrase: PASSPHRASE, options: server.options }),
     ]) {
       const err = await failure(attempt);
-      expect(err.code).toBe('STORE_NOT_FOUND');
+      expect(err.code).toBe('BUCKET_NOT_FOUND');
       expect(err.message).toBe('bucket no-such-bucket does not exist');
     }
     expect(await probeLocation(location, server.options)).toBe('absent');
