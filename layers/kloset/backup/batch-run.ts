@@ -55,6 +55,21 @@ function metadataOf(st: SourceEntry): EntryMetadata {
   return meta;
 }
 
+function sameEntry(a: TreeEntry, b: TreeEntry | undefined): boolean {
+  if (!b || a.type !== b.type || a.name !== b.name || a.mode !== b.mode || a.mtime !== b.mtime) return false;
+  if (a.uid !== b.uid || a.gid !== b.gid || a.user !== b.user || a.group !== b.group) return false;
+  if (a.type === 'dir') return b.type === 'dir' && a.subtree === b.subtree;
+  if (a.type === 'symlink') return b.type === 'symlink' && a.target === b.target;
+  if (b.type !== 'file') return false;
+  const same = a.size === b.size && a.device === b.device && a.inode === b.inode && a.links === b.links;
+  return same && a.chunks.length === b.chunks.length && a.chunks.every((c, i) => c === b.chunks[i]);
+}
+
+/** Whether a directory's new entries are exactly those of its node in the parent snapshot. */
+function sameEntries(entries: readonly TreeEntry[], previous: ReadonlyMap<string, TreeEntry>): boolean {
+  return entries.length === previous.size && entries.every((e) => sameEntry(e, previous.get(e.name)));
+}
+
 /** Every directory above `path`, `/` included. */
 function ancestors(path: string): string[] {
   const out: string[] = [];
@@ -214,12 +229,12 @@ export class BatchRun {
     const entries = (await Promise.all(results)).filter((e): e is TreeEntry => e !== undefined);
     this.counts.dirs++;
     this.progress(path);
-    return {
-      ...metadataOf(st),
-      name: st.name,
-      type: 'dir',
-      subtree: await saveDirectory(this.writer, entries),
-    };
+    // an unchanged directory keeps the parent's node: no encoding, no hashing, no lookup
+    const subtree =
+      prev?.type === 'dir' && sameEntries(entries, previous)
+        ? prev.subtree
+        : await saveDirectory(this.writer, entries);
+    return { ...metadataOf(st), name: st.name, type: 'dir', subtree };
   }
 
   /**
