@@ -14,7 +14,13 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CreateOptions, Store, createStore, openStore } from '../../../layers/kloset/index.js';
+import {
+  type CreateOptions,
+  KlosetError,
+  Store,
+  createStore,
+  openStore,
+} from '../../../layers/kloset/index.js';
 
 /** A cheap KDF for tests: the default costs ~100 ms per open. */
 export const FAST_KDF = { algorithm: 'scrypt', N: 1024, r: 8, p: 1 } as const;
@@ -120,4 +126,26 @@ export async function listFiles(dir: string): Promise<string[]> {
   };
   await walk(dir, '');
   return out.sort();
+}
+
+/** The KlosetError a call throws (any other outcome fails the test). */
+export function failure(fn: () => unknown): KlosetError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof KlosetError) return err;
+    throw err;
+  }
+  throw new Error('expected a KlosetError');
+}
+
+/** The KlosetError a promise rejects with. */
+export async function failureOf(promise: Promise<unknown>): Promise<KlosetError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof KlosetError) return err;
+    throw err;
+  }
+  throw new Error('expected a KlosetError');
 }

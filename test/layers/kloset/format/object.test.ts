@@ -1,21 +1,11 @@
 import { sha256Authenticator } from '../../../../layers/kloset/crypto/mac.js';
-import { KlosetError } from '../../../../layers/kloset/errors.js';
 import { ObjectType, openObject, sealObject } from '../../../../layers/kloset/format/object.js';
+import { failure } from '../fixtures.js';
 
 function sealed(): Buffer {
   return Buffer.concat(
     sealObject(ObjectType.Key, [Buffer.from('{"hello":"world"}')], sha256Authenticator).parts,
   );
-}
-
-function failure(fn: () => unknown): KlosetError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KlosetError) return err;
-    throw err;
-  }
-  throw new Error('expected a KlosetError');
 }
 
 describe('object wrapper', () => {

@@ -1,16 +1,6 @@
-import { KlosetError } from '../../../../../layers/kloset/errors.js';
 import { openLocation } from '../../../../../layers/kloset/connectors/open-location.js';
 import { parseS3Location } from '../../../../../layers/kloset/connectors/s3/s3-options.js';
-
-function failure(fn: () => unknown): KlosetError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof KlosetError) return err;
-    throw err;
-  }
-  throw new Error('expected a KlosetError');
-}
+import { failure } from '../../fixtures.js';
 
 describe('S3 location and options', () => {
   test('bucket and prefix come from the URL, options from the query and explicit options', () => {

@@ -5,14 +5,21 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
-  KlosetError,
   createStore,
   openStore,
   probeLocation,
   storeNeedsPassphrase,
 } from '../../../../../layers/kloset/index.js';
 import { S3Store } from '../../../../../layers/kloset/connectors/s3/s3-store.js';
-import { FAST_KDF, PASSPHRASE, removeTempDirs, tempDir, treeDigest, writeTree } from '../../fixtures.js';
+import {
+  FAST_KDF,
+  PASSPHRASE,
+  failureOf as failure,
+  removeTempDirs,
+  tempDir,
+  treeDigest,
+  writeTree,
+} from '../../fixtures.js';
 import { S3RVER_KEY, type S3rverHandle, rawClient, startS3rver } from './s3rver.js';
 
 const BUCKET = 'kloud-test';
@@ -32,16 +39,6 @@ afterAll(async () => {
 
 const create = (location: string) =>
   createStore(location, { passphrase: PASSPHRASE, kdf: FAST_KDF, options: server.options });
-
-async function failure(promise: Promise<unknown>): Promise<KlosetError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof KlosetError) return err;
-    throw err;
-  }
-  throw new Error('expected a KlosetError');
-}
 
 /** Records the commands (and their inputs) a store's SDK client sends. */
 function watch(backend: S3Store): { command: string; input: Record<string, unknown> }[] {
