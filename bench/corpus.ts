@@ -103,8 +103,9 @@ interface SourceFile {
 }
 
 /**
- * The corpus lives under bench/, which the project's tsconfig includes: a TypeScript file
- * copied from /usr would be type-checked by `npm test`. System dirs rarely hold any; skip them.
+ * A TypeScript file copied from /usr into a work dir inside the project would be type-checked
+ * by `npm test` (the tsconfigs exclude bench/work, but --work-dir may point elsewhere). System
+ * dirs rarely hold any; skip them.
  */
 const TYPESCRIPT_SOURCE = /\.(ts|tsx|mts|cts)$/;
 
