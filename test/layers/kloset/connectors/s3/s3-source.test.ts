@@ -1,27 +1,15 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { KlosetError, S3Source } from '../../../../../layers/kloset/index.js';
-import { newStore, removeTempDirs, tempDir } from '../../fixtures.js';
-import { type S3rverHandle, rawClient, startS3rver } from './s3rver.js';
+import { newStore, tempDir } from '../../fixtures.js';
+import { s3rverForTests } from './s3rver.js';
 
 const BUCKET = 'kloud-source';
-let server: S3rverHandle;
-let raw: S3Client;
-
-beforeAll(async () => {
-  server = await startS3rver(await tempDir('kloud-s3rver-'), [BUCKET]);
-  raw = rawClient(server);
-});
-
-afterAll(async () => {
-  raw?.destroy();
-  await server?.stop();
-  await removeTempDirs();
-});
+const s3 = s3rverForTests([BUCKET]);
 
 const put = (key: string, body: string | Buffer) =>
-  raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  s3.raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 
 describe('S3 bucket prefix as a backup source', () => {
   test('objects become files and key prefixes directories; a changed ETag is read again', async () => {
@@ -33,7 +21,7 @@ describe('S3 bucket prefix as a backup source', () => {
     await put('logs/both/inner', 'inner');
     await put('outside.txt', 'not under the prefix');
 
-    const source = new S3Source(`s3://${BUCKET}/logs`, server.options);
+    const source = new S3Source(`s3://${BUCKET}/logs`, s3.server.options);
     const { store } = await newStore();
     try {
       const root = await source.stat('/');

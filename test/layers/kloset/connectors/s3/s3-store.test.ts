@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   createStore,
   openStore,
@@ -15,30 +15,17 @@ import {
   FAST_KDF,
   PASSPHRASE,
   failureOf as failure,
-  removeTempDirs,
   tempDir,
   treeDigest,
   writeTree,
 } from '../../fixtures.js';
-import { S3RVER_KEY, type S3rverHandle, rawClient, startS3rver } from './s3rver.js';
+import { S3RVER_KEY, s3rverForTests } from './s3rver.js';
 
 const BUCKET = 'kloud-test';
-let server: S3rverHandle;
-let raw: S3Client;
-
-beforeAll(async () => {
-  server = await startS3rver(await tempDir('kloud-s3rver-'), [BUCKET]);
-  raw = rawClient(server);
-});
-
-afterAll(async () => {
-  raw?.destroy();
-  await server?.stop();
-  await removeTempDirs();
-});
+const s3 = s3rverForTests([BUCKET]);
 
 const create = (location: string) =>
-  createStore(location, { passphrase: PASSPHRASE, kdf: FAST_KDF, options: server.options });
+  createStore(location, { passphrase: PASSPHRASE, kdf: FAST_KDF, options: s3.server.options });
 
 /** Records the commands (and their inputs) a store's SDK client sends. */
 function watch(backend: S3Store): { command: string; input: Record<string, unknown> }[] {
@@ -65,15 +52,15 @@ async function closedPort(): Promise<number> {
 describe('S3 store against s3rver', () => {
   test('create, backup, restore and check --read-data round trip; the AWS CLI sees the layout', async () => {
     const location = `s3://${BUCKET}/stores/roundtrip`;
-    expect(await probeLocation(location, server.options)).toBe('empty');
+    expect(await probeLocation(location, s3.server.options)).toBe('empty');
     await createStore(location, {
       passphrase: PASSPHRASE,
       kdf: FAST_KDF,
       packSize: 64 * 1024,
-      options: server.options,
+      options: s3.server.options,
     });
-    expect(await probeLocation(location, server.options)).toBe('store');
-    expect(await storeNeedsPassphrase(location, server.options)).toBe(true);
+    expect(await probeLocation(location, s3.server.options)).toBe('store');
+    expect(await storeNeedsPassphrase(location, s3.server.options)).toBe(true);
 
     const src = join(await tempDir(), 'src');
     await writeTree(src, {
@@ -82,7 +69,7 @@ describe('S3 store against s3rver', () => {
       sub: { dir: { 'nested.bin': randomBytes(70 * 1024), link: { symlink: '../hello.txt' } } },
       empty: { dir: {} },
     });
-    const store = await openStore(location, { passphrase: PASSPHRASE, options: server.options });
+    const store = await openStore(location, { passphrase: PASSPHRASE, options: s3.server.options });
     try {
       expect(store.location).toBe(location);
       const result = await store.backup([src]);
@@ -102,7 +89,7 @@ describe('S3 store against s3rver', () => {
     // an independent client lists what kloud wrote: the fs store's layout under the prefix
     const { stdout } = await promisify(execFile)(
       '/usr/bin/aws',
-      ['s3api', 'list-objects-v2', '--endpoint-url', server.endpoint, '--bucket', BUCKET],
+      ['s3api', 'list-objects-v2', '--endpoint-url', s3.server.endpoint, '--bucket', BUCKET],
       {
         env: {
           PATH: process.env.PATH,
@@ -128,7 +115,7 @@ describe('S3 store against s3rver', () => {
   });
 
   test('options can come from the URL query; messages show the location without it', async () => {
-    const query = new URLSearchParams(server.options).toString();
+    const query = new URLSearchParams(s3.server.options).toString();
     const location = `s3://${BUCKET}/stores/query?${query}`;
     expect(await probeLocation(location)).toBe('empty');
     await createStore(location, { plaintext: true });
@@ -148,16 +135,16 @@ describe('S3 store against s3rver', () => {
     expect(again.code).toBe('STORE_EXISTS');
     expect(again.message).toBe(`a store already exists at ${location}`);
 
-    await raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'stores/occupied/notes.txt', Body: 'x' }));
+    await s3.raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'stores/occupied/notes.txt', Body: 'x' }));
     const occupied = `s3://${BUCKET}/stores/occupied`;
-    expect(await probeLocation(occupied, server.options)).toBe('other');
+    expect(await probeLocation(occupied, s3.server.options)).toBe('other');
     const err = await failure(create(occupied));
     expect(err.code).toBe('STORE_EXISTS');
     expect(err.message).toMatch(/is not empty/);
-    const open = await failure(openStore(occupied, { passphrase: PASSPHRASE, options: server.options }));
+    const open = await failure(openStore(occupied, { passphrase: PASSPHRASE, options: s3.server.options }));
     expect(open.code).toBe('NOT_A_STORE');
     const nothing = await failure(
-      openStore(`s3://${BUCKET}/stores/nothing`, { passphrase: PASSPHRASE, options: server.options }),
+      openStore(`s3://${BUCKET}/stores/nothing`, { passphrase: PASSPHRASE, options: s3.server.options }),
     );
     expect(nothing.code).toBe('STORE_NOT_FOUND');
     expect(nothing.message).toMatch(/^no store at s3:\/\/kloud-test\/stores\/nothing/);
@@ -165,37 +152,37 @@ describe('S3 store against s3rver', () => {
 
   test('a missing bucket is named, and nothing is created', async () => {
     const location = 's3://no-such-bucket/p';
-    expect(await probeLocation(location, server.options)).toBe('absent');
+    expect(await probeLocation(location, s3.server.options)).toBe('absent');
     for (const attempt of [
       create(location),
-      openStore(location, { passphrase: PASSPHRASE, options: server.options }),
+      openStore(location, { passphrase: PASSPHRASE, options: s3.server.options }),
     ]) {
       const err = await failure(attempt);
       expect(err.code).toBe('BUCKET_NOT_FOUND');
       expect(err.message).toBe('bucket no-such-bucket does not exist');
     }
-    expect(await probeLocation(location, server.options)).toBe('absent');
+    expect(await probeLocation(location, s3.server.options)).toBe('absent');
   });
 
   test('an access key the service does not know is refused with a clear message and no secret', async () => {
     // s3rver checks the access key ID but not v4 signatures: a wrong secret cannot be tested here
     const secret = 'not-the-secret-0123456789';
-    const options = { ...server.options, access_key: 'AKIAWRONGKEY', secret_access_key: secret };
+    const options = { ...s3.server.options, access_key: 'AKIAWRONGKEY', secret_access_key: secret };
     const err = await failure(probeLocation(`s3://${BUCKET}/p`, options));
     expect(err.code).toBe('IO');
-    expect(err.message).toBe(`${server.endpoint} does not know the access key given for s3://${BUCKET}/p`);
+    expect(err.message).toBe(`${s3.server.endpoint} does not know the access key given for s3://${BUCKET}/p`);
     expect(err.message).not.toContain(secret);
   });
 
   test('an unreachable endpoint is named', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const err = await failure(probeLocation(`s3://${BUCKET}/p`, { ...server.options, endpoint }));
+    const err = await failure(probeLocation(`s3://${BUCKET}/p`, { ...s3.server.options, endpoint }));
     expect(err.code).toBe('IO');
     expect(err.message).toBe(`cannot reach ${endpoint} (ECONNREFUSED)`);
   });
 
   test('write-once: config cannot be written twice, an existing object is never replaced', async () => {
-    const backend = new S3Store(`s3://${BUCKET}/stores/once`, server.options);
+    const backend = new S3Store(`s3://${BUCKET}/stores/once`, s3.server.options);
     try {
       const seen = watch(backend);
       await backend.put('config', 'config', [Buffer.from('first')]);
@@ -218,7 +205,7 @@ describe('S3 store against s3rver', () => {
   });
 
   test('ranged reads return exactly the bytes asked for; missing objects and short ranges are CORRUPT', async () => {
-    const backend = new S3Store(`s3://${BUCKET}/stores/ranges`, server.options);
+    const backend = new S3Store(`s3://${BUCKET}/stores/ranges`, s3.server.options);
     try {
       const data = randomBytes(100_000);
       const name = 'cd'.padEnd(64, '1');
@@ -247,7 +234,7 @@ describe('S3 store against s3rver', () => {
   });
 
   test('large objects go up as multipart uploads and come back whole', async () => {
-    const backend = new S3Store(`s3://${BUCKET}/stores/multipart`, server.options, {
+    const backend = new S3Store(`s3://${BUCKET}/stores/multipart`, s3.server.options, {
       multipartThreshold: 5 * 1024 * 1024,
       partSize: 5 * 1024 * 1024,
     });
@@ -271,7 +258,7 @@ describe('S3 store against s3rver', () => {
   });
 
   test('listing pages through more than 1000 objects', async () => {
-    const backend = new S3Store(`s3://${BUCKET}/stores/many`, server.options);
+    const backend = new S3Store(`s3://${BUCKET}/stores/many`, s3.server.options);
     try {
       // seeded straight through the SDK: one request per object instead of the store's two
       const names = Array.from({ length: 1001 }, () => randomBytes(32).toString('hex'));
@@ -280,7 +267,7 @@ describe('S3 store against s3rver', () => {
           names
             .slice(i, i + 100)
             .map((n) =>
-              raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: backend.key('packs', n), Body: n })),
+              s3.raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: backend.key('packs', n), Body: n })),
             ),
         );
       }

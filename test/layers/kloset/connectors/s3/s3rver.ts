@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
+import { removeTempDirs, tempDir } from '../../fixtures.js';
 
 /** How s3rver accepts requests: any v4 signature, but only its one access key. */
 export const S3RVER_KEY = 'S3RVER';
@@ -77,4 +78,30 @@ export function rawClient(server: S3rverHandle): S3Client {
     forcePathStyle: true,
     credentials: { accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY },
   });
+}
+
+/**
+ * s3rver for one test file: started before its tests with `buckets`, stopped after them (with
+ * the fixtures' temp dirs). Read `server` and `raw` inside tests, once started.
+ */
+export function s3rverForTests(buckets: string[]): { readonly server: S3rverHandle; readonly raw: S3Client } {
+  let server: S3rverHandle | undefined;
+  let raw: S3Client | undefined;
+  beforeAll(async () => {
+    server = await startS3rver(await tempDir('kloud-s3rver-'), buckets);
+    raw = rawClient(server);
+  });
+  afterAll(async () => {
+    raw?.destroy();
+    await server?.stop();
+    await removeTempDirs();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get raw() {
+      return raw!;
+    },
+  };
 }
