@@ -228,8 +228,8 @@ export class Store {
       else if (b.type === BlobType.Snapshot) blobs.snapshot++;
     }
     const packBytes = index.packs.reduce((n, p) => n + p.size, 0);
-    let storedBytes = 0;
-    for (const kind of ['config', 'keys', 'index', 'packs'] as const) {
+    let storedBytes = (await this.repo.backend.stat('config', 'config')) ?? 0;
+    for (const kind of ['keys', 'index', 'packs'] as const) {
       for await (const o of this.repo.backend.list(kind)) storedBytes += o.size;
     }
     const logicalBytes = snapshots.reduce((n, s) => n + s.summary.bytes, 0);

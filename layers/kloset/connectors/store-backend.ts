@@ -4,6 +4,8 @@
  * no-op by construction; `config` is the one object whose existence means "a store is here".
  */
 export type ObjectKind = 'config' | 'keys' | 'index' | 'packs';
+/** The kinds that hold many objects; `config` is one object, read with stat/get. */
+export type ListedKind = Exclude<ObjectKind, 'config'>;
 
 export interface ObjectInfo {
   readonly name: string;
@@ -26,7 +28,7 @@ export interface StoreBackend {
   getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer>;
   /** Size of an object, or undefined when it does not exist. */
   stat(kind: ObjectKind, name: string): Promise<number | undefined>;
-  list(kind: ObjectKind): AsyncIterable<ObjectInfo>;
+  list(kind: ListedKind): AsyncIterable<ObjectInfo>;
   delete(kind: ObjectKind, name: string): Promise<void>;
   /** Releases connections and open files. */
   close(): Promise<void>;

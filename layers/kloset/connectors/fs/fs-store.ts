@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KlosetError, errnoCode } from '../../errors.js';
-import type { LocationState, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import type { LocationState, ListedKind, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
 import { OpenFiles } from './open-files.js';
 
 const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
@@ -119,12 +119,7 @@ export class FsStore implements StoreBackend {
     }
   }
 
-  async *list(kind: ObjectKind): AsyncIterable<ObjectInfo> {
-    if (kind === 'config') {
-      const size = await this.stat('config', 'config');
-      if (size !== undefined) yield { name: 'config', size };
-      return;
-    }
+  async *list(kind: ListedKind): AsyncIterable<ObjectInfo> {
     const dirs = kind === 'packs' ? await this.readdirOrEmpty(join(this.root, 'packs')) : [''];
     for (const sub of dirs.sort()) {
       const dir = join(this.root, kind, sub);

@@ -11,7 +11,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { Semaphore } from '../../concurrency.js';
 import { KlosetError } from '../../errors.js';
-import type { LocationState, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import type { LocationState, ListedKind, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
 import { createS3Client } from './s3-client.js';
 import { isNotFound, isPreconditionFailed, s3Failure } from './s3-errors.js';
 import { type S3Settings, type StorageClass, parseS3Location } from './s3-options.js';
@@ -246,12 +246,7 @@ export class S3Store implements StoreBackend {
     }
   }
 
-  async *list(kind: ObjectKind): AsyncIterable<ObjectInfo> {
-    if (kind === 'config') {
-      const size = await this.stat('config', 'config');
-      if (size !== undefined) yield { name: 'config', size };
-      return;
-    }
+  async *list(kind: ListedKind): AsyncIterable<ObjectInfo> {
     const prefix = `${this.base}${kind}/`;
     const pages = paginateListObjectsV2(
       { client: this.client, pageSize: 1000 },

@@ -1,4 +1,8 @@
-import type { ObjectKind, StoreBackend } from '../../../../layers/kloset/connectors/store-backend.js';
+import type {
+  ListedKind,
+  ObjectKind,
+  StoreBackend,
+} from '../../../../layers/kloset/connectors/store-backend.js';
 
 /** A store connector that fails its writes on demand, to test what a failing disk does. */
 export class FailingStore implements StoreBackend {
@@ -39,7 +43,7 @@ export class FailingStore implements StoreBackend {
     return this.inner.stat(kind, name);
   }
 
-  list(kind: ObjectKind) {
+  list(kind: ListedKind) {
     return this.inner.list(kind);
   }
 
