@@ -38,7 +38,8 @@ export function isEngineError(err: unknown): err is EngineError {
   return err instanceof Error && err.name === 'KlosetError' && (err as EngineError).code in ADVICE;
 }
 
-export function fromEngineError(err: EngineError): CliError {
+/** The engine error as a CLI error; `what` replaces the engine's message (to name the place as typed). */
+export function fromEngineError(err: EngineError, what = err.message): CliError {
   const [todo, exitCode] = ADVICE[err.code];
-  return new CliError(err.message, todo, exitCode, { cause: err });
+  return new CliError(what, todo, exitCode, { cause: err });
 }

@@ -79,12 +79,7 @@ export function explainStoreFailure(err: unknown, target: StoreTarget, passphras
   const because = { cause: err };
   switch (err.code) {
     case 'BUCKET_NOT_FOUND':
-      return new CliError(
-        `${target.label}: ${err.message}`,
-        'create the bucket first (kloud does not), or check its name',
-        EXIT.failure,
-        because,
-      );
+      return fromEngineError(err, `${target.label}: ${err.message}`);
     case 'STORE_NOT_FOUND':
       return new CliError(
         `no store at ${target.label}`,
