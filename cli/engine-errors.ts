@@ -22,8 +22,24 @@ const ADVICE: Record<KlosetErrorCode, [string, ExitCode]> = {
   PATH_NOT_FOUND: ['list the snapshot with: kloud ls SNAPSHOT:/PATH', EXIT.failure],
   INVALID_ARGUMENT: ["see the command's --help", EXIT.usage],
   NOT_A_DIRECTORY: ['give a directory', EXIT.failure],
-  UNSUPPORTED: ['use a local path or s3://bucket/prefix (sftp is not supported yet)', EXIT.failure],
+  UNSUPPORTED: ['use a local path, s3://bucket/prefix or sftp://[user@]host[:port]/path', EXIT.failure],
   LAST_KEY: ['add another passphrase first: kloud key add', EXIT.failure],
+  ARCHIVED: [
+    'retrieve the data first: kloud restore SNAPSHOT --to DIR asks for it (exit 5 until it is readable; --wait waits)',
+    EXIT.failure,
+  ],
+  AUTH_FAILED: [
+    'check the user and the identity (key file), identity_passphrase or password options',
+    EXIT.failure,
+  ],
+  HOST_KEY_UNKNOWN: [
+    'or, where verifying is not possible, set insecure_ignore_host_key=true (not recommended)',
+    EXIT.failure,
+  ],
+  HOST_KEY_CHANGED: [
+    "if the server's key was replaced on purpose, check the new fingerprint with its administrator, then remove the old key with: ssh-keygen -R HOST -f KNOWN_HOSTS",
+    EXIT.failure,
+  ],
   IO: [
     'check that the location is reachable and writable (S3: its endpoint, region and credentials)',
     EXIT.failure,

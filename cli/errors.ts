@@ -11,6 +11,8 @@ export const EXIT = {
   partial: 3,
   /** `check` found damage in the store. */
   integrity: 4,
+  /** The data is in archive storage (S3 Glacier): its retrieval was requested and is not done yet. */
+  pending: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

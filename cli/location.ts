@@ -13,6 +13,8 @@ export interface Location {
   /** The bucket for s3, `user@host:port` for sftp, empty for fs. */
   authority: string;
   path: string;
+  /** A URL's `?k=v` settings, kept as written (an endpoint URL's `//` must survive). */
+  query?: string;
 }
 
 export interface PathContext {
@@ -20,7 +22,7 @@ export interface PathContext {
   home?: string;
 }
 
-const URL_FORM = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/]*)(\/.*)?$/;
+const URL_FORM = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?]*)(\/[^?]*)?(\?.*)?$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SFTP_AUTHORITY = /^(?:[^@:/\s]+@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
 
@@ -29,7 +31,10 @@ const FORMS = 'use a path, fs:/path, s3://bucket/prefix or sftp://user@host:port
 export function parseLocation(text: string, ctx: PathContext): Location {
   if (text === '') throw usageError('empty location', FORMS);
   const url = URL_FORM.exec(text);
-  if (url) return parseUrl(text, url[1].toLowerCase(), url[2], url[3] ?? '/');
+  if (url) {
+    const location = parseUrl(text, url[1].toLowerCase(), url[2], url[3] ?? '/');
+    return url[4] && location.scheme !== 'fs' ? { ...location, query: url[4] } : location;
+  }
   const path = text.startsWith('fs:') ? text.slice(3) : text;
   return { scheme: 'fs', authority: '', path: absolute(expandHome(path, ctx), ctx.cwd) };
 }
@@ -37,7 +42,7 @@ export function parseLocation(text: string, ctx: PathContext): Location {
 export function formatLocation(location: Location): string {
   if (location.scheme === 'fs') return location.path;
   const path = location.path === '/' ? '' : location.path;
-  return `${location.scheme}://${location.authority}${path}`;
+  return `${location.scheme}://${location.authority}${path}${location.query ?? ''}`;
 }
 
 /** `rel` appends to the root's path; `/abs` replaces it; the scheme and authority always stay. */

@@ -19,7 +19,13 @@ export interface PassphraseSources {
   cwd: string;
   stdin: TerminalInput;
   stderr: NodeJS.WritableStream;
+  /** The environment variables looked at, in order; default: STORE_VARIABLES. */
+  variables?: readonly string[];
+  /** The option that names the passphrase file, for the advice when nothing is found. */
+  fileOption?: string;
 }
+
+const STORE_VARIABLES = ['KLOUD_PASSPHRASE', 'PLAKAR_PASSPHRASE'] as const;
 
 export interface PassphraseRequest {
   /** The store, as the user named it, for messages. */
@@ -41,14 +47,15 @@ export async function resolvePassphrase(src: PassphraseSources, req: PassphraseR
     const value = nonEmpty(await runPassphraseCommand(src.options.passphrase_cmd), 'passphrase_cmd');
     return { value, source: 'the alias passphrase_cmd' };
   }
-  for (const name of ['KLOUD_PASSPHRASE', 'PLAKAR_PASSPHRASE']) {
+  const variables = src.variables ?? STORE_VARIABLES;
+  for (const name of variables) {
     const value = src.env[name];
     if (value) return { value, source: `$${name}` };
   }
   if (src.stdin.isTTY) return { value: await prompt(src, req), source: 'the prompt' };
   throw new CliError(
     `no passphrase for ${req.label}`,
-    'use --passphrase-file FILE, set KLOUD_PASSPHRASE, or run the command in a terminal',
+    `use ${src.fileOption ?? '--passphrase-file'} FILE, set ${variables[0]}, or run the command in a terminal`,
   );
 }
 

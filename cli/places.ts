@@ -58,14 +58,3 @@ export async function selectStore(at: string | undefined, ctx: PlaceContext): Pr
 export function placeLabel(place: Place): string {
   return place.alias === undefined ? place.location : `@${place.alias} (${place.location})`;
 }
-
-/** Sources and destinations are local only until the engine has their connectors. */
-export function requireLocal(place: Place, role: 'source' | 'destination'): string {
-  if (place.scheme !== 'fs') {
-    throw new CliError(
-      `${place.scheme} ${role}s are not supported yet (${place.location})`,
-      `use a local path`,
-    );
-  }
-  return place.location;
-}

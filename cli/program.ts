@@ -8,6 +8,7 @@ import { registerFindCommand } from './commands/find.js';
 import { registerRestoreCommand } from './commands/restore.js';
 import { registerRmCommand } from './commands/rm.js';
 import { registerStoreCommands } from './commands/store.js';
+import { registerSyncCommand } from './commands/sync.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './errors.js';
 
@@ -38,6 +39,7 @@ Exit codes:
   2  usage error (unknown command or option, malformed argument)
   3  partial: the backup is done but some files could not be read
   4  integrity problem found by check
+  5  pending: restore asked for data in archive storage (S3 Glacier); run it again later
 
 Examples:
   kloud at /var/backups create
@@ -46,6 +48,7 @@ Examples:
   kloud at /var/backups restore latest:/etc --to /tmp/restored
   kloud at /var/backups diff 1a2b3c latest
   kloud at /var/backups rm --older-than 90d --dry-run
+  kloud at /var/backups sync to @offsite
   kloud store add home /var/backups && kloud store default home && kloud ls`;
 
 /** Thrown instead of exiting when commander stops: a usage error, or help/version shown. */
@@ -81,6 +84,7 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
   registerFindCommand(program, ctx);
   registerRestoreCommand(program, ctx);
   registerRmCommand(program, ctx);
+  registerSyncCommand(program, ctx);
   registerAliasCommands(program, ctx);
   stopInsteadOfExit(program, 'kloud');
   return program;

@@ -10,7 +10,7 @@ import type { CommandContext } from './context.js';
 import { fromEngineError, isEngineError } from './engine-errors.js';
 import { CliError, EXIT } from './errors.js';
 import { type Passphrase, type PassphraseSources, resolvePassphrase } from './passphrase.js';
-import { type Place, placeLabel, selectStore } from './places.js';
+import { type Place, placeLabel, resolvePlace, selectStore } from './places.js';
 
 export type Engine = typeof import('../layers/kloset/index.js');
 
@@ -32,8 +32,20 @@ export interface StoreTarget {
 
 export async function targetStore(ctx: CommandContext): Promise<StoreTarget> {
   const [engine, place] = await Promise.all([loadEngine(), selectStore(ctx.at, ctx.places())]);
+  return storeTarget(ctx, engine, place);
+}
+
+/** A store named in a command's arguments (the other store of `sync`, say). */
+export async function namedStore(ctx: CommandContext, arg: string): Promise<StoreTarget> {
+  const [engine, place] = await Promise.all([loadEngine(), resolvePlace(arg, 'store', ctx.places())]);
+  return storeTarget(ctx, engine, place);
+}
+
+function storeTarget(ctx: CommandContext, engine: Engine, place: Place): StoreTarget {
   const at = place.alias === undefined ? place.location : `@${place.alias}`;
-  return { engine, place, label: placeLabel(place), at, options: connectorOptions(place.options) };
+  const options = connectorOptions(place.options);
+  warnAboutConnector(ctx, engine, place.location, options);
+  return { engine, place, label: placeLabel(place), at, options };
 }
 
 function passphraseSources(ctx: CommandContext, command: Command, place: Place): PassphraseSources {
@@ -52,13 +64,25 @@ export async function withStore<T>(
   use: (store: Store, target: StoreTarget) => Promise<T>,
 ): Promise<T> {
   const target = await targetStore(ctx);
+  const store = await openTarget(ctx, target, () => askPassphrase(ctx, command, target, false));
+  try {
+    return await use(store, target);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Opens a store, asking for its passphrase only when it has one; the caller closes it. */
+export async function openTarget(
+  ctx: CommandContext,
+  target: StoreTarget,
+  ask: () => Promise<Passphrase>,
+): Promise<Store> {
   const { engine, place, options } = target;
   let passphrase: Passphrase | undefined;
-  let store: Store;
   try {
-    if (await engine.storeNeedsPassphrase(place.location, options))
-      passphrase = await askPassphrase(ctx, command, target, false);
-    store = await engine.openStore(place.location, {
+    if (await engine.storeNeedsPassphrase(place.location, options)) passphrase = await ask();
+    return await engine.openStore(place.location, {
       passphrase: passphrase?.value,
       cacheDir: cacheDir(ctx.runtime.env),
       options,
@@ -66,11 +90,22 @@ export async function withStore<T>(
   } catch (err) {
     throw explainStoreFailure(err, target, passphrase);
   }
+}
+
+/** Says once, before it is used, that a connector runs without a safety (an unchecked host key). */
+export function warnAboutConnector(
+  ctx: CommandContext,
+  engine: Engine,
+  location: string,
+  options: ConnectorOptions,
+): void {
+  let warning: string | undefined;
   try {
-    return await use(store, target);
-  } finally {
-    await store.close();
+    warning = engine.connectorWarning(location, options);
+  } catch {
+    return; // bad settings: opening the connector says what is wrong
   }
+  if (warning) ctx.runtime.stderr.write(`warning: ${warning}\n`);
 }
 
 /** The engine's words for the failures people meet most, with the store named as they named it. */

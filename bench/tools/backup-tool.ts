@@ -31,6 +31,8 @@ export interface ToolWorkspace {
   readonly store: string;
   readonly meter: Meter;
   readonly passphrase: string;
+  /** more environment for the tool (credentials of a remote store) */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** HOME and XDG dirs inside the workspace: tools write caches and config there, not in ~. */
@@ -44,6 +46,7 @@ export function isolatedEnv(ws: ToolWorkspace, extra: NodeJS.ProcessEnv): NodeJS
     XDG_CONFIG_HOME: join(home, '.config'),
     XDG_CACHE_HOME: join(home, '.cache'),
     TMPDIR: join(ws.dir, 'tmp'),
+    ...ws.env,
     ...extra,
   };
 }

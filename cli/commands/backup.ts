@@ -3,13 +3,12 @@ import type { Command } from 'commander';
 import type { BackupResult } from '../../layers/kloset/index.js';
 import { connectorOptions } from '../aliases.js';
 import type { CommandContext } from '../context.js';
-import { EXIT, usageError } from '../errors.js';
+import { EXIT } from '../errors.js';
 import { formatBytes, formatDuration, plural } from '../human-units.js';
 import { shortId } from '../listing-text.js';
-import { parseLocation, type PathContext } from '../location.js';
-import { type Place, type PlaceContext, requireLocal, resolvePlace } from '../places.js';
+import { type Place, type PlaceContext, resolvePlace } from '../places.js';
 import { withProgress } from '../progress.js';
-import { withStore } from '../store-session.js';
+import { warnAboutConnector, withStore } from '../store-session.js';
 
 interface BackupOptions {
   exclude: string[];
@@ -27,7 +26,7 @@ export function registerBackupCommand(program: Command, ctx: CommandContext): vo
     )
     .argument(
       '[places...]',
-      'paths or @source aliases (@NAME, @NAME:sub/dir, @NAME:/other/dir); an S3 source on its own',
+      'paths, s3://bucket/prefix, sftp://host/path or @source aliases (@NAME, @NAME:sub/dir, @NAME:/other/dir)',
     )
     .option(
       '--exclude <pattern>',
@@ -40,33 +39,41 @@ export function registerBackupCommand(program: Command, ctx: CommandContext): vo
     .addHelpText(
       'after',
       `
+Local places keep their absolute paths in the snapshot; an S3 bucket appears as the top-level
+directory /s3:BUCKET and an SFTP host as /sftp:HOST, so one snapshot can hold them all.
 Exit code 3 when some files could not be read: the snapshot holds the rest.
 
 Examples:
   kloud at /var/backups backup /etc ~/documents --tag daily
+  kloud backup /etc s3://my-bucket/logs sftp://me@web1/srv/www
   kloud backup @web:html --exclude '*.tmp' --exclude node_modules
   kloud backup --dry-run --json`,
     )
     .action(async (args: string[], opts: BackupOptions, command: Command) => {
       const places = ctx.places();
-      const { sources, bucket } = readingOf(await backupPlaces(args, places), places);
+      const chosen = (await backupPlaces(args, places)).map((place) => ({
+        location: place.location,
+        options: connectorOptions(place.options),
+      }));
       const out = ctx.output(command);
       const title = opts.dryRun ? 'dry run' : 'backup';
-      const result = await withStore(ctx, command, async (store, { engine }) => {
-        const source = bucket && new engine.S3Source(bucket.location, bucket.options);
+      const { result, sources } = await withStore(ctx, command, async (store, { engine }) => {
+        for (const place of chosen) warnAboutConnector(ctx, engine, place.location, place.options);
+        const opened = await engine.openSources(chosen);
         try {
-          return await withProgress(ctx.runtime.stderr, title, 'bytes', (progress) =>
-            store.backup(sources, {
+          const result = await withProgress(ctx.runtime.stderr, title, 'bytes', (progress) =>
+            store.backup(opened.paths, {
               excludes: opts.exclude,
               tags: opts.tag,
               dryRun: opts.dryRun,
-              source,
+              source: opened.source,
               onProgress: (p) =>
                 progress.update({ done: p.bytes, detail: plural(p.files, 'file'), path: p.path }),
             }),
           );
+          return { result, sources: opened.paths };
         } finally {
-          await source?.close();
+          await opened.close();
         }
       });
       for (const warning of result.warnings) out.note(`note: ${warning.path}: ${warning.message}`);
@@ -89,29 +96,6 @@ async function backupPlaces(args: string[], places: PlaceContext): Promise<Place
   if (args.length > 0) return Promise.all(args.map((arg) => resolvePlace(arg, 'source', places)));
   const fallback = (await places.aliases()).defaultAlias('source');
   return [await resolvePlace(fallback ? `@${fallback.name}` : places.cwd, 'source', places)];
-}
-
-/**
- * What the engine reads: local paths, or the paths of one S3 source under its bucket's root (so
- * the snapshot holds `/prefix/key`, as a local backup holds absolute paths).
- */
-function readingOf(
-  chosen: Place[],
-  ctx: PathContext,
-): { sources: string[]; bucket?: { location: string; options: Record<string, string> } } {
-  const remote = chosen.find((place) => place.scheme === 's3');
-  if (!remote) return { sources: chosen.map((place) => requireLocal(place, 'source')) };
-  if (chosen.length > 1) {
-    throw usageError(
-      `an S3 source is backed up on its own (${remote.location})`,
-      'back up the other places in another snapshot',
-    );
-  }
-  const { authority, path } = parseLocation(remote.location, ctx);
-  return {
-    sources: [path],
-    bucket: { location: `s3://${authority}`, options: connectorOptions(remote.options) },
-  };
 }
 
 function describeBackup(result: BackupResult): string {

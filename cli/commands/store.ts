@@ -10,6 +10,7 @@ import { withProgress } from '../progress.js';
 import {
   askPassphrase,
   explainStoreFailure,
+  namedStore,
   type StoreTarget,
   targetStore,
   withStore,
@@ -21,23 +22,35 @@ export function registerStoreCommands(program: Command, ctx: CommandContext): vo
     .description('create a new store at the selected location')
     .option('--plaintext', 'do not encrypt (anyone who can read the store can read the backups)')
     .addOption(new Option('--compression <algorithm>', 'compression of new data').choices(['zstd', 'none']))
+    .option(
+      '--copy-chunking-from <store>',
+      'chunk content as that store does, so sync copies between them without re-chunking',
+    )
     .addHelpText(
       'after',
       `
+--copy-chunking-from reads only the other store's config (no passphrase needed). Both stores
+then cut files at the same places: someone who sees both stores' encrypted packs can tell that
+they hold the same content, though not what it is.
+
 Examples:
   kloud at /var/backups create
   KLOUD_PASSPHRASE=... kloud at @home create
-  kloud at /srv/public-mirror create --plaintext`,
+  kloud at /srv/public-mirror create --plaintext
+  kloud at @offsite create --copy-chunking-from /var/backups`,
     )
-    .action(async (opts: { plaintext?: boolean; compression?: 'zstd' | 'none' }, command: Command) => {
+    .action(async (opts: CreateCommandOptions, command: Command) => {
       const target = await targetStore(ctx);
       await requireFreshLocation(target);
+      const chunking =
+        opts.copyChunkingFrom === undefined ? undefined : await chunkingOf(ctx, opts.copyChunkingFrom);
       const passphrase = opts.plaintext ? undefined : await askPassphrase(ctx, command, target, true);
       const config = await target.engine
         .createStore(target.place.location, {
           passphrase: passphrase?.value,
           plaintext: opts.plaintext,
           compression: opts.compression,
+          chunking,
           options: target.options,
         })
         .catch((err: unknown) => {
@@ -115,6 +128,22 @@ Examples:
     });
 
   registerKeyCommands(program, ctx);
+}
+
+interface CreateCommandOptions {
+  plaintext?: boolean;
+  compression?: 'zstd' | 'none';
+  copyChunkingFrom?: string;
+}
+
+/** Another store's chunking parameters, gear seed included, from its config alone. */
+async function chunkingOf(ctx: CommandContext, store: string) {
+  const other = await namedStore(ctx, store);
+  try {
+    return (await other.engine.readStoreConfig(other.place.location, other.options)).chunking;
+  } catch (err) {
+    throw explainStoreFailure(err, other);
+  }
 }
 
 function registerKeyCommands(program: Command, ctx: CommandContext): void {

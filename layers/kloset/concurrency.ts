@@ -1,6 +1,6 @@
 /**
- * Bounded concurrency primitives for the pipelines: a counting semaphore, and `mapLimit` which
- * keeps at most `limit` calls in flight and returns results in input order.
+ * Bounded concurrency primitives for the pipelines: a counting semaphore, a pool of buffers, and
+ * `mapLimit` which keeps at most `limit` calls in flight and returns results in input order.
  */
 export class Semaphore {
   /** FIFO of waiters; `head` advances instead of shift(), which is O(n) on long queues */
@@ -40,6 +40,48 @@ export class Semaphore {
       return await fn();
     } finally {
       this.release();
+    }
+  }
+}
+
+/**
+ * A fixed number of equal buffers, allocated on first use and then handed round: the memory of
+ * a pipeline's data in flight, bounded, without allocating (and freeing) a buffer per use.
+ */
+export class BufferPool {
+  private readonly free: Buffer[] = [];
+  private readonly waiting: ((buffer: Buffer) => void)[] = [];
+  private created = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly count: number,
+  ) {}
+
+  /** A free buffer; waits while all of them are taken. */
+  async take(): Promise<Buffer> {
+    const buffer = this.free.pop();
+    if (buffer) return buffer;
+    if (this.created < this.count) {
+      this.created++;
+      // allocUnsafeSlow: a buffer of its own, never a slice of Node's shared pool
+      return Buffer.allocUnsafeSlow(this.size);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  give(buffer: Buffer): void {
+    const next = this.waiting.shift();
+    if (next) next(buffer);
+    else this.free.push(buffer);
+  }
+
+  /** A taken buffer will not come back (its holder failed): one may be allocated in its place. */
+  lose(): void {
+    this.created--;
+    if (this.waiting.length > 0) {
+      this.created++;
+      this.waiting.shift()!(Buffer.allocUnsafeSlow(this.size));
     }
   }
 }

@@ -19,6 +19,14 @@ export type KlosetErrorCode =
   | 'NOT_A_DIRECTORY'
   | 'UNSUPPORTED'
   | 'LAST_KEY'
+  /** data is in archive storage (S3 Glacier) and has not been retrieved (yet) */
+  | 'ARCHIVED'
+  /** the server refused every credential given (SFTP: key, password, agent) */
+  | 'AUTH_FAILED'
+  /** the server's host key is not in known_hosts */
+  | 'HOST_KEY_UNKNOWN'
+  /** known_hosts holds another key for the server (or marks its key revoked): refused */
+  | 'HOST_KEY_CHANGED'
   | 'IO';
 
 export class KlosetError extends Error {

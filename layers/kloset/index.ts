@@ -2,7 +2,14 @@
  * The Kloset engine's public API: the only module the CLI, the Lambda handlers, the local mode
  * and the benchmarks import. docs/ENGINE-API.md describes it; docs/FORMAT.md the bytes.
  */
-export { createStore, openStore, probeLocation, storeNeedsPassphrase, Store } from './store.js';
+export {
+  createStore,
+  openStore,
+  probeLocation,
+  readStoreConfig,
+  storeNeedsPassphrase,
+  Store,
+} from './store.js';
 export type { LocationState } from './connectors/store-backend.js';
 export type { ConnectorOptions } from './connectors/open-location.js';
 export type { EntryInfo, StoreInfo } from './store.js';
@@ -14,10 +21,21 @@ export type { KeySlotInfo } from './repository/key-slots.js';
 export type { BackupOptions, BackupProgress, BackupResult } from './backup/backup.js';
 export type { RestoreOptions, RestoreProgress, RestoreResult, OverwritePolicy } from './restore/restore.js';
 export type { CheckOptions, CheckProblem, CheckProgress, CheckReport } from './check/check.js';
+export type { RetrievalEstimate, RetrievalOptions, RetrievalStatus } from './restore/retrieval.js';
+export type { WaitOptions } from './restore/retrieval-wait.js';
+export type { RetrievalTier } from './connectors/store-backend.js';
 export type { SnapshotRecord, SnapshotSummary, SnapshotError } from './snapshot/snapshot-record.js';
 export type { Change, ChangeKind } from './diff/diff.js';
 export type { RemoveSelection } from './rm/remove-snapshots.js';
+export { syncSnapshots } from './sync/sync-snapshots.js';
+export type { SyncOptions, SyncProgress, SyncResult } from './sync/sync-snapshots.js';
 export { backupBatch, commitSnapshot } from './backup/backup.js';
 export type { BatchResult, SnapshotMeta } from './backup/backup.js';
 export type { BackupSource, SourceEntry } from './connectors/backup-source.js';
-export { S3Source } from './connectors/s3/s3-source.js';
+// the S3 and SFTP connectors (the AWS SDK, ssh2) are loaded on first use: openStore,
+// openSources and openDestination choose them by scheme
+export { connectorWarning } from './connectors/open-location.js';
+export { openSources } from './connectors/open-sources.js';
+export type { OpenedSources, SourcePlace } from './connectors/open-sources.js';
+export { openDestination } from './connectors/open-destination.js';
+export type { ExistingEntry, FileContent, RestoreDestination } from './connectors/restore-destination.js';

@@ -11,6 +11,13 @@ import { type KeySlotInfo, listKeySlots } from './repository/key-slots.js';
 import { type CreateOptions, type OpenOptions, Repository } from './repository/repository.js';
 import type { StoreConfig } from './repository/store-config.js';
 import { type RestoreOptions, type RestoreResult, restore } from './restore/restore.js';
+import {
+  type Retrieval,
+  type RetrievalOptions,
+  type RetrievalStatus,
+  startRetrieval,
+} from './restore/retrieval.js';
+import { type WaitOptions, waitForRetrieval } from './restore/retrieval-wait.js';
 import { fileContent } from './snapshot/file-content.js';
 import { loadSnapshots, resolveSnapshotRef } from './snapshot/snapshot-list.js';
 import type { SnapshotRecord } from './snapshot/snapshot-record.js';
@@ -84,7 +91,7 @@ export async function createStore(
   location: string,
   opts: CreateOptions & { options?: ConnectorOptions },
 ): Promise<StoreConfig> {
-  const backend = openLocation(location, opts.options);
+  const backend = await openLocation(location, opts.options);
   try {
     return await Repository.create(backend, opts);
   } finally {
@@ -94,7 +101,7 @@ export async function createStore(
 
 /** What is at a location, without a passphrase and without changing anything. */
 export async function probeLocation(location: string, options?: ConnectorOptions): Promise<LocationState> {
-  const backend = openLocation(location, options);
+  const backend = await openLocation(location, options);
   try {
     return await backend.probe();
   } finally {
@@ -102,20 +109,25 @@ export async function probeLocation(location: string, options?: ConnectorOptions
   }
 }
 
-export async function storeNeedsPassphrase(location: string, options?: ConnectorOptions): Promise<boolean> {
-  const backend = openLocation(location, options);
+/** A store's config (chunking, compression, encryption): readable without the passphrase. */
+export async function readStoreConfig(location: string, options?: ConnectorOptions): Promise<StoreConfig> {
+  const backend = await openLocation(location, options);
   try {
-    return (await Repository.readConfig(backend)).encryption.algorithm !== 'none';
+    return await Repository.readConfig(backend);
   } finally {
     await backend.close();
   }
+}
+
+export async function storeNeedsPassphrase(location: string, options?: ConnectorOptions): Promise<boolean> {
+  return (await readStoreConfig(location, options)).encryption.algorithm !== 'none';
 }
 
 export async function openStore(
   location: string,
   opts: OpenOptions & { options?: ConnectorOptions } = {},
 ): Promise<Store> {
-  const backend = openLocation(location, opts.options);
+  const backend = await openLocation(location, opts.options);
   try {
     return new Store(await Repository.open(backend, opts));
   } catch (err) {
@@ -205,6 +217,31 @@ export class Store {
 
   async restore(ref: string, path: string | undefined, opts: RestoreOptions): Promise<RestoreResult> {
     return restore(this.repo, await this.resolveSnapshot(ref), path, opts);
+  }
+
+  /**
+   * For stores that keep data packs in archive storage (S3 Glacier): asks for the retrieval of the
+   * packs a restore of `path` needs that nobody asked for yet. Idempotent; restore once `pending` is 0.
+   */
+  async retrieval(ref: string, path: string | undefined, opts?: RetrievalOptions): Promise<RetrievalStatus> {
+    return (await this.startRetrieval(ref, path, opts)).status();
+  }
+
+  /** As `retrieval`, then polls (with backoff, until a deadline) until every pack is readable. */
+  async waitForRetrieval(
+    ref: string,
+    path: string | undefined,
+    opts: RetrievalOptions & WaitOptions = {},
+  ): Promise<RetrievalStatus> {
+    return waitForRetrieval(await this.startRetrieval(ref, path, opts), opts);
+  }
+
+  private async startRetrieval(
+    ref: string,
+    path: string | undefined,
+    opts: RetrievalOptions = {},
+  ): Promise<Retrieval> {
+    return startRetrieval(this.repo, await this.resolveSnapshot(ref), path ?? '/', opts);
   }
 
   async check(opts?: CheckOptions): Promise<CheckReport> {

@@ -17,6 +17,12 @@ describe('parseLocation', () => {
     ['sftp://user@host:2222/srv/x', 'sftp://user@host:2222/srv/x'],
     ['sftp://localhost/tmp', 'sftp://localhost/tmp'],
     ['SFTP://localhost/tmp', 'sftp://localhost/tmp'],
+    // the query is the connector's: an endpoint URL's `//` must reach it untouched
+    [
+      's3://my-bucket/a//b/?endpoint=http://127.0.0.1:9000&force_path_style=true',
+      's3://my-bucket/a/b?endpoint=http://127.0.0.1:9000&force_path_style=true',
+    ],
+    ['s3://my-bucket?region=eu-west-1', 's3://my-bucket?region=eu-west-1'],
   ])('%s is %s', (text, expected) => {
     expect(parse(text)).toBe(expected);
   });
@@ -43,6 +49,7 @@ describe('@alias:path overrides', () => {
     ['s3://bucket/prefix', 'daily', 's3://bucket/prefix/daily'],
     ['s3://bucket/prefix', '/other', 's3://bucket/other'],
     ['s3://bucket', 'x', 's3://bucket/x'],
+    ['s3://bucket/p?region=eu-west-1', 'x', 's3://bucket/p/x?region=eu-west-1'],
     ['/srv/backups', 'etc', '/srv/backups/etc'],
     ['/srv/backups', '/etc', '/etc'],
     ['/srv/backups', '', '/srv/backups'],

@@ -1,7 +1,8 @@
 /** S3 stores and sources through the built CLI, against s3rver on 127.0.0.1. */
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { readFile } from 'node:fs/promises';
-import { rawClient, type S3rverHandle, startS3rver } from '../layers/kloset/connectors/s3/s3rver.js';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { awsCli, rawClient, type S3rverHandle, startS3rver } from '../layers/kloset/connectors/s3/s3rver.js';
 import { Sandbox } from './sandbox.js';
 
 const BUCKET = 'kloud-cli';
@@ -63,7 +64,7 @@ test('an S3 store alias: create, backup, ls, restore and check --read-data', asy
   expect(check.stdout).toMatch(/^checked 1 snapshot, .*, read .*\nno problems found\n$/);
 });
 
-test('an S3 source alias is backed up under its bucket path', async () => {
+test('S3 and local sources in one snapshot, each under its own top-level entry', async () => {
   const raw = rawClient(server);
   const put = (key: string, body: string) =>
     raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
@@ -74,19 +75,55 @@ test('an S3 source alias is backed up under its bucket path', async () => {
   await sandbox.ok(['at', store, 'create', '--plaintext']);
   await sandbox.ok(['source', 'add', 'web', `s3://${BUCKET}/site`, ...optionArgs()]);
 
-  const backup = await sandbox.ok(['at', store, 'backup', '@web:html', '--json']);
-  expect(JSON.parse(backup.stdout)).toMatchObject({
-    sources: ['/site/html'],
+  const alone = await sandbox.ok(['at', store, 'backup', '@web:html', '--json']);
+  expect(JSON.parse(alone.stdout)).toMatchObject({
+    sources: [`/s3:${BUCKET}/site/html`],
     errors: [],
     summary: { files: 2 },
   });
   const out = sandbox.path('web-restored');
-  await sandbox.ok(['at', store, 'restore', 'latest:/site/html', '--to', out]);
+  await sandbox.ok(['at', store, 'restore', `latest:/s3:${BUCKET}/site/html`, '--to', out]);
   expect(await readFile(`${out}/html/css/main.css`, 'utf8')).toBe('body {}');
 
-  const mixed = await sandbox.run(['at', store, 'backup', '@web', sandbox.path('data')]);
-  expect(mixed.code).toBe(2);
-  expect(mixed.stderr).toMatch(/^error: an S3 source is backed up on its own \(s3:\/\/kloud-cli\/site\) — /);
+  const local = await sandbox.writeTree('local-data', { 'a.txt': 'local a\n' });
+  const mixed = await sandbox.ok(['at', store, 'backup', '@web', local, '--json']);
+  const answer = JSON.parse(mixed.stdout) as { snapshot: string; sources: string[] };
+  expect(answer.sources).toEqual([`/s3:${BUCKET}/site`, local]);
+  const top = await sandbox.ok(['at', store, 'ls', answer.snapshot]);
+  expect(top.stdout).toContain(`s3:${BUCKET}`);
+  const whole = sandbox.path('mixed-restored');
+  await sandbox.ok(['at', store, 'restore', answer.snapshot, '--to', whole]);
+  expect(await readFile(`${whole}/s3:${BUCKET}/site/html/index.html`, 'utf8')).toBe('<h1>hi</h1>');
+  expect(await readFile(`${whole}${local}/a.txt`, 'utf8')).toBe('local a\n');
+});
+
+test('a restore into an S3 prefix writes objects and never overwrites unless asked', async () => {
+  const store = sandbox.path('dest-store');
+  await sandbox.ok(['at', store, 'create', '--plaintext']);
+  const data = await sandbox.writeTree('to-s3', { 'report.txt': 'v1\n', 'sub/deep.txt': 'deep\n' });
+  await sandbox.ok(['at', store, 'backup', data]);
+  await sandbox.ok(['destination', 'add', 'bucket', `s3://${BUCKET}/restored`, ...optionArgs()]);
+
+  const first = await sandbox.ok(['at', store, 'restore', `latest:${data}`, '--to', '@bucket', '--json']);
+  expect(JSON.parse(first.stdout)).toMatchObject({ files: 2, skipped: 0, errors: [] });
+  const head = await awsCli(server.endpoint, [
+    'head-object',
+    '--bucket',
+    BUCKET,
+    '--key',
+    'restored/to-s3/report.txt',
+  ]);
+  expect(head).toMatchObject({ ContentLength: 3, Metadata: { 'kloud-type': 'file' } });
+
+  await writeFile(join(data, 'report.txt'), 'v2, longer\n');
+  await sandbox.ok(['at', store, 'backup', data]);
+  const again = await sandbox.ok(['at', store, 'restore', `latest:${data}`, '--to', '@bucket', '--json']);
+  expect(JSON.parse(again.stdout)).toMatchObject({ files: 0, skipped: 2 });
+  await sandbox.ok(['at', store, 'restore', `latest:${data}`, '--to', '@bucket', '--overwrite', 'always']);
+  const raw = rawClient(server);
+  const got = await raw.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'restored/to-s3/report.txt' }));
+  expect(await got.Body!.transformToString()).toBe('v2, longer\n');
+  raw.destroy();
 });
 
 test('a missing bucket or a bad alias option is one clear error', async () => {

@@ -17,7 +17,7 @@ test('kloud alone prints a short overview and succeeds', async () => {
 test('kloud --help documents the exit codes and the store selection', async () => {
   const run = await sandbox.ok(['--help']);
   expect(run.stdout).toMatch(
-    /Exit codes:\n {2}0 {2}success\n {2}1 {2}failure\n {2}2 {2}usage error.*\n {2}3 {2}partial.*\n {2}4 {2}integrity/,
+    /Exit codes:\n {2}0 {2}success\n {2}1 {2}failure\n {2}2 {2}usage error.*\n {2}3 {2}partial.*\n {2}4 {2}integrity.*\n {2}5 {2}pending/,
   );
   expect(run.stdout).toContain(
     "Without 'at': $KLOUD_REPOSITORY, else the default store alias, else ~/.kloud.",

@@ -61,6 +61,8 @@ async function checkSources(sources: readonly string[], source: BackupSource): P
     try {
       await source.stat(s);
     } catch (err) {
+      // a connector's own failure (credentials, an unreachable host) keeps its code and advice
+      if (err instanceof KlosetError && err.code !== 'PATH_NOT_FOUND') throw err;
       const why =
         errnoCode(err) === 'ENOENT'
           ? 'no such file or directory'

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { chunkStream } from '../chunker/fastcdc.js';
 import type { BackupSource, SourceEntry } from '../connectors/backup-source.js';
+import { FsSource } from '../connectors/fs/fs-source.js';
 import { Semaphore } from '../concurrency.js';
 import { errnoCode } from '../errors.js';
 import { BlobType } from '../format/blob.js';
@@ -8,6 +9,8 @@ import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { SnapshotError } from '../snapshot/snapshot-record.js';
 import { type EntryMetadata, type FileEntry, type TreeEntry, compareNames } from '../snapshot/tree-node.js';
 import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
+import type { SealSettings } from '../sealing/batch-sealer.js';
+import { SealQueue, type SealingWorkers } from '../sealing/seal-queue.js';
 import { saveDirectory } from './directory-writer.js';
 import { excludeMatcher } from './exclude.js';
 import { type PartialTree, emptyCounts } from './partial-tree.js';
@@ -31,12 +34,22 @@ export interface BatchOptions {
   parentRoot?: string;
   onProgress?: (p: BackupProgress) => void;
   onWarning?: (w: SnapshotError) => void;
+  /** starts the threads that seal data blobs (one per core by default) */
+  startSealing?: (settings: SealSettings) => SealingWorkers;
 }
 
-/** Files read at once: enough to keep the disk and both cores busy. */
-const FILE_CONCURRENCY = 4;
-/** Chunks being compressed and sealed at once (bounds memory to this × max chunk size). */
-const CHUNK_CONCURRENCY = 8;
+/**
+ * Files streamed at once (read and cut here, each holding a read piece and a chunking window).
+ * A local source has sealing threads read its small files, and streams only large ones, one at
+ * a time; other sources stream every file, several at once to hide the latency of each.
+ */
+const STREAMS_LOCAL = 1;
+const STREAMS_REMOTE = 4;
+/**
+ * Files being read at once, at most: the walk goes on while they are (a file read by a sealing
+ * thread waits for the round trip), and stops here, so that what waits stays bounded.
+ */
+const FILES_IN_FLIGHT = 1024;
 const PROGRESS_INTERVAL_MS = 100;
 /** Parent directory nodes loaded ahead of the walk (well under the tree reader's cache size). */
 const PARENT_PREFETCH = 64;
@@ -70,6 +83,20 @@ function sameEntries(entries: readonly TreeEntry[], previous: ReadonlyMap<string
   return entries.length === previous.size && entries.every((e) => sameEntry(e, previous.get(e.name)));
 }
 
+/** An entry being backed up: a file being read, a directory with files below being read. */
+interface Started {
+  readonly entry: Promise<TreeEntry | undefined> | TreeEntry | undefined;
+}
+
+/**
+ * A task whose failure is raised later by the Promise.all that collects it: marked handled now,
+ * so that Node does not count it as unhandled while the walk awaits something else meanwhile.
+ */
+function raisedLater<T>(task: T): T {
+  if (task instanceof Promise) task.catch(() => undefined);
+  return task;
+}
+
 /** Every directory above `path`, `/` included. */
 function ancestors(path: string): string[] {
   const out: string[] = [];
@@ -86,8 +113,11 @@ function ancestors(path: string): string[] {
  */
 export class BatchRun {
   private readonly excluded: (path: string, name: string) => boolean;
-  private readonly files = new Semaphore(FILE_CONCURRENCY);
-  private readonly chunks = new Semaphore(CHUNK_CONCURRENCY);
+  /** whether sealing threads may read the source's files themselves */
+  private readonly readsInThreads: boolean;
+  private readonly streams: Semaphore;
+  private readonly filesInFlight = new Semaphore(FILES_IN_FLIGHT);
+  private readonly sealing: SealQueue;
   private readonly parentTrees: TreeReader;
   private readonly errors: SnapshotError[] = [];
   readonly warnings: SnapshotError[] = [];
@@ -100,9 +130,20 @@ export class BatchRun {
   ) {
     this.excluded = excludeMatcher(opts.excludes ?? []);
     this.parentTrees = new TreeReader(writer.repo);
+    this.sealing = new SealQueue(writer, opts.startSealing);
+    this.readsInThreads = opts.source instanceof FsSource;
+    this.streams = new Semaphore(this.readsInThreads ? STREAMS_LOCAL : STREAMS_REMOTE);
   }
 
   async run(paths: readonly string[]): Promise<PartialTree> {
+    try {
+      return await this.walk(paths);
+    } finally {
+      await this.sealing.close();
+    }
+  }
+
+  private async walk(paths: readonly string[]): Promise<PartialTree> {
     const items: PartialTree['items'] = [];
     const pending: Promise<void>[] = [];
     for (const path of [...paths].sort(compareNames)) {
@@ -113,15 +154,14 @@ export class BatchRun {
         this.fail(path, err);
         continue;
       }
-      const task = this.previous(path)
-        .then((prev) => this.entry(path, st, prev))
-        .then((entry) => {
-          if (entry) items.push({ path, entry });
-        });
-      if (st.type === 'dir') await task;
-      else pending.push(task);
+      const started = await this.start(path, st, await this.previous(path));
+      const added = Promise.resolve(started.entry).then((entry) => {
+        if (entry) items.push({ path, entry });
+      });
+      pending.push(raisedLater(added));
     }
     await Promise.all(pending);
+    await this.sealing.drain();
     const dirs: PartialTree['dirs'] = [];
     for (const path of [...new Set(paths.flatMap(ancestors))].sort(compareNames)) {
       try {
@@ -185,11 +225,12 @@ export class BatchRun {
     }
   }
 
-  private entry(
-    path: string,
-    st: SourceEntry,
-    prev: TreeEntry | undefined,
-  ): Promise<TreeEntry | undefined> | TreeEntry | undefined {
+  /**
+   * Starts backing up an entry; resolves once it is started: a file once it has a slot among
+   * those in flight, a directory once walked with everything below started. Its `entry` settles
+   * when all of it is read.
+   */
+  private async start(path: string, st: SourceEntry, prev: TreeEntry | undefined): Promise<Started> {
     switch (st.type) {
       case 'dir':
         return this.dir(path, st, prev);
@@ -197,36 +238,42 @@ export class BatchRun {
         return this.file(path, st, prev);
       case 'symlink':
         this.counts.symlinks++;
-        return { ...metadataOf(st), name: st.name, type: 'symlink', target: st.target ?? '' };
+        return { entry: { ...metadataOf(st), name: st.name, type: 'symlink', target: st.target ?? '' } };
       default:
-        return this.warn(path, 'special file (device, FIFO or socket) skipped');
+        return { entry: this.warn(path, 'special file (device, FIFO or socket) skipped') };
     }
   }
 
-  private async dir(
-    path: string,
-    st: SourceEntry,
-    prev: TreeEntry | undefined,
-  ): Promise<TreeEntry | undefined> {
+  private async dir(path: string, st: SourceEntry, prev: TreeEntry | undefined): Promise<Started> {
     let children: SourceEntry[];
     try {
       children = await this.opts.source.list(path);
     } catch (err) {
-      return this.fail(path, err);
+      return { entry: this.fail(path, err) };
     }
     const previous = await this.parentEntries(prev);
     children.sort((a, b) => compareNames(a.name, b.name));
     this.prefetchParents(children, previous);
-    // files start at once (bounded by the semaphore); subdirectories are walked one at a time,
-    // so pending work stays proportional to the depth, not to the size of the tree
-    const results: (Promise<TreeEntry | undefined> | TreeEntry | undefined)[] = [];
+    // subdirectories are walked one at a time, each without waiting for the files below it:
+    // what waits stays proportional to the files in flight and the depth
+    const started: Started['entry'][] = [];
     for (const child of children) {
       const childPath = joinSnapshotPath(path, child.name);
       if (this.excluded(childPath, child.name)) continue;
-      const task = this.entry(childPath, child, previous.get(child.name));
-      results.push(child.type === 'dir' ? await task : task);
+      started.push(raisedLater((await this.start(childPath, child, previous.get(child.name))).entry));
     }
-    const entries = (await Promise.all(results)).filter((e): e is TreeEntry => e !== undefined);
+    return { entry: raisedLater(this.dirEntry(path, st, prev, previous, started)) };
+  }
+
+  /** A directory's entry, once its own entries are all backed up. */
+  private async dirEntry(
+    path: string,
+    st: SourceEntry,
+    prev: TreeEntry | undefined,
+    previous: Map<string, TreeEntry>,
+    started: readonly Started['entry'][],
+  ): Promise<TreeEntry> {
+    const entries = (await Promise.all(started)).filter((e): e is TreeEntry => e !== undefined);
     this.counts.dirs++;
     this.progress(path);
     // an unchanged directory keeps the parent's node: no encoding, no hashing, no lookup
@@ -270,46 +317,68 @@ export class BatchRun {
     return { ...metadataOf(st), name: st.name, type: 'file', device, inode, links, size, chunks };
   }
 
-  /** A file unchanged since the parent snapshot keeps its chunk list without being read. */
-  private file(
-    path: string,
-    st: SourceEntry,
-    prev: TreeEntry | undefined,
-  ): Promise<TreeEntry | undefined> | TreeEntry {
-    if (this.unchanged(st, prev)) return this.fileEntry(st, st.size, prev.chunks);
-    return this.files.run(async () => {
+  /**
+   * A file unchanged since the parent snapshot keeps its chunk list without being read; another
+   * is read once it has a slot among the files in flight.
+   */
+  private async file(path: string, st: SourceEntry, prev: TreeEntry | undefined): Promise<Started> {
+    if (this.unchanged(st, prev)) return { entry: this.fileEntry(st, st.size, prev.chunks) };
+    await this.filesInFlight.acquire();
+    const read =
+      this.readsInThreads && this.sealing.takesFile(st.size)
+        ? this.fileInThread(path, st)
+        : this.streamFile(path, st);
+    return { entry: read.finally(() => this.filesInFlight.release()) };
+  }
+
+  /** A small local file: a sealing thread reads, cuts and seals it, its bytes never come here. */
+  private async fileInThread(path: string, st: SourceEntry): Promise<TreeEntry | undefined> {
+    const read = await this.sealing.saveFile(path, st.size);
+    if ('tooLarge' in read) return this.streamFile(path, st); // it grew since the walk
+    if ('error' in read) return this.fail(path, Object.assign(new Error(read.error.message), read.error));
+    return this.fileRead(path, st, read);
+  }
+
+  /** A file read here in pieces and cut here; its chunks are sealed in the threads. */
+  private streamFile(path: string, st: SourceEntry): Promise<TreeEntry | undefined> {
+    return this.streams.run(async () => {
       const content = await this.readContent(path, st.size);
-      if (!content) return undefined;
-      if (content.size !== st.size) this.warn(path, 'file changed while it was read');
-      this.counts.filesRead++;
-      this.progress(path);
-      return this.fileEntry(st, content.size, content.chunks);
+      return content && this.fileRead(path, st, content);
     });
+  }
+
+  private fileRead(path: string, st: SourceEntry, content: { size: number; chunks: string[] }): FileEntry {
+    if (content.size !== st.size) this.warn(path, 'file changed while it was read');
+    this.counts.filesRead++;
+    this.progress(path);
+    return this.fileEntry(st, content.size, content.chunks);
   }
 
   private async readContent(
     path: string,
     expectedSize: number,
   ): Promise<{ size: number; chunks: string[] } | undefined> {
-    const chunks: string[] = [];
-    const saves: Promise<unknown>[] = [];
+    const ids: string[] = [];
     let size = 0;
-    let readError: unknown;
     const { repo } = this.writer;
+    const chunks = chunkStream(repo.chunker, this.opts.source.read(path, expectedSize));
     try {
-      for await (const chunk of chunkStream(repo.chunker, this.opts.source.read(path, expectedSize))) {
-        const id = repo.mac.blobId(chunk);
-        chunks.push(id.toString('hex'));
-        size += chunk.length;
-        await this.chunks.acquire();
-        saves.push(this.writer.saveBlob(BlobType.Data, chunk, id).finally(() => this.chunks.release()));
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await chunks.next();
+        } catch (err) {
+          return this.fail(path, err); // a failed read only skips the file
+        }
+        if (next.done) return { size, chunks: ids };
+        const id = repo.mac.blobId(next.value);
+        ids.push(id.toString('hex'));
+        size += next.value.length;
+        // a failed save (the store's or a worker's) aborts the backup
+        await this.sealing.save(BlobType.Data, id, next.value);
       }
-    } catch (err) {
-      readError = err;
+    } finally {
+      await chunks.return(undefined); // closes the file when a save failed
     }
-    // a failed save is a store failure and aborts the backup; a failed read only skips the file
-    await Promise.all(saves);
-    if (readError !== undefined) return this.fail(path, readError);
-    return { size, chunks };
   }
 }

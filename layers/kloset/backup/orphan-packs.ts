@@ -12,7 +12,8 @@ export async function adoptOrphanPacks(writer: RepositoryWriter): Promise<number
   const { repo } = writer;
   const indexed = new Set(repo.index.packs.map((p) => p.name));
   const orphans: { name: string; size: number }[] = [];
-  for await (const p of repo.backend.list('packs')) if (!indexed.has(p.name)) orphans.push(p);
+  // an archived pack's footer cannot be read without a retrieval: its blobs are written again
+  for await (const p of repo.backend.list('packs')) if (!indexed.has(p.name) && !p.archived) orphans.push(p);
   const adopted = await mapLimit(orphans, 8, async ({ name, size }) => {
     try {
       const { kind, blobs } = await readPackIndex(repo.backend, repo.cipher, name, size);

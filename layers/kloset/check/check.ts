@@ -1,11 +1,26 @@
+import { availableParallelism } from 'node:os';
 import { mapLimit } from '../concurrency.js';
+import type { ObjectInfo } from '../connectors/store-backend.js';
+import { KlosetError } from '../errors.js';
 import { BLOB_TYPE_NAMES } from '../format/blob.js';
 import type { BlobLocation } from '../index/index-table.js';
-import { parsePack, readPackIndex } from '../pack/pack-reader.js';
+import { ID_SIZE } from '../crypto/mac.js';
+import { readPackIndex } from '../pack/pack-reader.js';
 import type { Repository } from '../repository/repository.js';
+import { thawStates } from '../restore/retrieval.js';
 import { loadSnapshot, newestFirst, visibleSnapshotIds } from '../snapshot/snapshot-list.js';
 import type { SnapshotRecord } from '../snapshot/snapshot-record.js';
 import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
+import { LazyWorkerPool } from '../workers/lazy-worker-pool.js';
+import { WorkerPool, movable } from '../workers/worker-pool.js';
+import {
+  type PackToVerify,
+  type PackVerdict,
+  PackVerifier,
+  type VerifySettings,
+  packToVerify,
+  verifyTransferList,
+} from './pack-verification.js';
 
 export interface CheckProblem {
   /** what is wrong, in one line */
@@ -37,6 +52,8 @@ export interface CheckReport {
 }
 
 const PACK_CONCURRENCY = 4;
+/** Packs verified on the main thread before threads start: a small store's check starts none. */
+const MAIN_THREAD_BYTES = 32 * 1024 * 1024;
 const MAX_PATHS_PER_PROBLEM = 1000;
 
 /** A problem found below a tree, relative to it; memoised per tree ID across snapshots. */
@@ -53,7 +70,8 @@ function errorText(err: unknown): string {
  * Checks a store. Fast: every index delta readable, every indexed pack present with its own
  * index agreeing, every snapshot's trees readable and every referenced blob indexed. With
  * readData: every pack read whole, every blob decrypted and verified against its ID. Each
- * problem names the snapshots and paths it affects.
+ * problem names the snapshots and paths it affects. Packs in archive storage (S3 Glacier) are
+ * only listed by the fast check; readData refuses until they are retrieved.
  */
 class CheckRun {
   private readonly problems = new Map<string, { snapshots: Set<string>; paths: Set<string> }>();
@@ -64,12 +82,29 @@ class CheckRun {
   private readonly treeFindings = new Map<string, Promise<TreeFinding[]>>();
   private bytesRead = 0;
   private files = 0;
+  /** verify whole packs (readData): decryption, decompression and MACs, one pack per request */
+  readonly verifiers: LazyWorkerPool<PackToVerify, PackVerdict>;
 
   constructor(
     private readonly repo: Repository,
     private readonly opts: CheckOptions,
   ) {
     this.trees = new TreeReader(repo);
+    const settings: VerifySettings = { cipher: repo.cipher.spec, macKey: repo.mac.key };
+    this.verifiers = new LazyWorkerPool(
+      () =>
+        new WorkerPool(
+          'verifying',
+          new URL('./verify-worker.js', import.meta.url),
+          availableParallelism(),
+          settings,
+        ),
+      () => {
+        const verifier = new PackVerifier(settings);
+        return (request) => verifier.verify(request);
+      },
+      MAIN_THREAD_BYTES,
+    );
   }
 
   private problem(cause: string, snapshot?: string, path?: string): void {
@@ -136,8 +171,8 @@ class CheckRun {
       if (list) list.push(b);
       else byPack.set(b.pack.name, [b]);
     }
-    const stored = new Map<string, number>();
-    for await (const { name, size } of this.repo.backend.list('packs')) stored.set(name, size);
+    const stored = new Map<string, ObjectInfo>();
+    for await (const o of this.repo.backend.list('packs')) stored.set(o.name, o);
     const unreferenced = [...stored.keys()].filter((n) => !byPack.has(n));
     if (unreferenced.length > 0) {
       this.notes.push(
@@ -145,6 +180,12 @@ class CheckRun {
       );
     }
     const names = [...byPack.keys()];
+    const archived = names.filter((n) => stored.get(n)?.archived);
+    if (this.opts.readData) await this.requireRetrieved(archived);
+    else if (archived.length > 0)
+      this.notes.push(
+        `${archived.length} pack(s) in archive storage: only their sizes were checked (check --read-data reads them once retrieved)`,
+      );
     let done = 0;
     await mapLimit(names, PACK_CONCURRENCY, async (name) => {
       await this.checkPack(name, byPack.get(name)!, stored.get(name));
@@ -153,8 +194,28 @@ class CheckRun {
     return names.length;
   }
 
-  private async checkPack(name: string, indexed: BlobLocation[], size: number | undefined): Promise<void> {
+  /** Reading every pack needs the archived ones retrieved: refuse before reading anything. */
+  private async requireRetrieved(archived: readonly string[]): Promise<void> {
+    const frozen = (await thawStates(this.repo.backend, archived)).flatMap((s) =>
+      s.state === 'ready' ? [] : [s],
+    );
+    if (frozen.length === 0) return;
+    const classes = [...new Set(frozen.map((s) => s.archive.name))].sort().join(', ');
+    const pending = frozen.filter((s) => s.state === 'pending').length;
+    throw new KlosetError(
+      'ARCHIVED',
+      `reading all data needs every pack, and ${frozen.length} pack(s) of ${this.repo.backend.location} are in ${classes} and not retrieved` +
+        (pending > 0 ? ` (${pending} retrieval(s) in progress)` : ''),
+    );
+  }
+
+  private async checkPack(
+    name: string,
+    indexed: BlobLocation[],
+    stored: ObjectInfo | undefined,
+  ): Promise<void> {
     const short = `pack ${name.slice(0, 12)}`;
+    const size = stored?.size;
     const expected = indexed[0]!.pack.size;
     if (size === undefined) return this.markPackBlobs(indexed, `${short} is missing`);
     if (size !== expected)
@@ -162,6 +223,8 @@ class CheckRun {
         indexed,
         `${short} has ${size} bytes, expected ${expected} (truncated or damaged)`,
       );
+    // an archived pack cannot be read without a retrieval: its listed size is all there is to check
+    if (stored?.archived && !this.opts.readData) return;
     try {
       if (this.opts.readData) await this.readPack(name, indexed);
       else
@@ -196,21 +259,27 @@ class CheckRun {
     const short = `pack ${name.slice(0, 12)}`;
     const data = await this.repo.backend.get('packs', name);
     this.bytesRead += data.length;
-    const contents = parsePack(data, name, this.repo.cipher, this.repo.mac.authenticator);
-    this.compareIndex(short, indexed, contents.blobs);
+    const request = packToVerify(name, movable(data), indexed);
+    const verdict = await this.verifiers.run(request, data.length, () => verifyTransferList(request));
+    if ('unreadable' in verdict) throw new Error(verdict.unreadable);
+    const { ids, offsets, lengths } = verdict.own;
+    const own = offsets.map((offset, i) => ({
+      id: Buffer.from(ids.buffer, ids.byteOffset + i * ID_SIZE, ID_SIZE),
+      offset,
+      length: lengths[i]!,
+    }));
+    this.compareIndex(short, indexed, own);
     let damaged = 0;
-    for (const b of indexed) {
-      try {
-        await this.repo.openBlob(b, data.subarray(b.offset, b.offset + b.length));
-      } catch (err) {
-        damaged++;
-        this.badBlobs.set(
-          b.id.toString('latin1'),
-          `${short}: ${BLOB_TYPE_NAMES[b.type]} blob ${errorText(err).replace(/^.*? is /, 'is ')}`,
-        );
-      }
+    for (const [i, why] of verdict.damage.entries()) {
+      if (why === undefined) continue;
+      damaged++;
+      const b = indexed[i]!;
+      this.badBlobs.set(
+        b.id.toString('latin1'),
+        `${short}: ${BLOB_TYPE_NAMES[b.type]} blob ${why.replace(/^.*? is /, 'is ')}`,
+      );
     }
-    if (!contents.intact && damaged === 0)
+    if (!verdict.intact && damaged === 0)
       this.problem(`${short} is damaged outside its blobs (checksum mismatch)`);
   }
 
@@ -257,5 +326,10 @@ class CheckRun {
 }
 
 export async function check(repo: Repository, opts: CheckOptions = {}): Promise<CheckReport> {
-  return new CheckRun(repo, opts).run();
+  const run = new CheckRun(repo, opts);
+  try {
+    return await run.run();
+  } finally {
+    await run.verifiers.close();
+  }
 }

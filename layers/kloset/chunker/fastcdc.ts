@@ -75,48 +75,51 @@ export class FastCdc {
 }
 
 /**
- * Splits a byte stream into content-defined chunks. Holds at most `max` bytes plus one input
- * piece. A piece that arrives while nothing is buffered is cut in place, without a copy (small
- * files: one read, no copy at all); bytes left over are copied into a buffer that grows only
- * as far as needed. Yielded chunks are never overwritten, so the consumer may keep them.
+ * Splits a byte stream into content-defined chunks. A yielded chunk is a view valid only until
+ * the next one is asked for: the consumer copies what it keeps. Pieces are cut where they are
+ * (small files: one read, no copy at all); only when bytes left after the last boundary meet
+ * the next piece are both copied together, into a window of the stream's own that is reused
+ * for the rest of the stream.
  */
 export async function* chunkStream(cdc: FastCdc, source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const { max } = cdc.params;
+  let window: Buffer | undefined;
+  /** the bytes not yet cut: buf[start, end), in a piece of the source or in the window */
   let buf: Buffer = Buffer.alloc(0);
-  let owned = false;
   let start = 0;
   let end = 0;
   for await (const chunk of source) {
     const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    if (start === end) {
+    const held = end - start;
+    if (held === 0) {
       buf = piece;
-      owned = false;
       start = 0;
       end = piece.length;
     } else {
-      const held = end - start;
-      if (!owned || end + piece.length > buf.length) {
-        const next = Buffer.allocUnsafe(
-          Math.max(held + piece.length, Math.min(2 * max, 2 * (held + piece.length))),
-        );
-        buf.copy(next, 0, start, end);
-        buf = next;
-        owned = true;
+      if (buf !== window || end + piece.length > window.length) {
+        // bytes after the last boundary are fewer than `max`, so this size always has room
+        if (!window || window.length < held + piece.length)
+          window = Buffer.allocUnsafeSlow(max + piece.length);
+        if (buf === window) window.copyWithin(0, start, end);
+        else buf.copy(window, 0, start, end);
+        buf = window;
         start = 0;
         end = held;
       }
-      piece.copy(buf, end);
-      end += piece.length;
+      end += piece.copy(window, end);
     }
-    while (end - start >= max) {
+    for (;;) {
       const n = cdc.cut(buf, start, end);
-      yield owned ? Buffer.from(buf.subarray(start, start + n)) : buf.subarray(start, start + n);
+      // a cut short of the data's end is a boundary more data cannot move; one at the end is
+      // only the data running out, unless the chunk reached `max`
+      if (n === end - start && n < max) break;
+      yield buf.subarray(start, start + n);
       start += n;
     }
   }
-  while (end > start) {
+  while (start < end) {
     const n = cdc.cut(buf, start, end);
-    yield owned ? Buffer.from(buf.subarray(start, start + n)) : buf.subarray(start, start + n);
+    yield buf.subarray(start, start + n);
     start += n;
   }
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { decompress as zstdDecompress } from '@mongodb-js/zstd';
 import zstdNapi from 'zstd-napi';
+import zstdContexts from 'zstd-napi/binding.js';
 import { corrupt } from '../errors.js';
 
 /**
@@ -32,7 +33,7 @@ const SYNC_MAX = 128 * 1024;
 const compressors = new Map<number, zstdNapi.Compressor>();
 let decompressor: zstdNapi.Decompressor | undefined;
 
-function compressSmall(data: Buffer, level: number): Buffer {
+function compressWithContext(data: Buffer, level: number): Buffer {
   let c = compressors.get(level);
   if (!c) {
     c = new zstdNapi.Compressor();
@@ -42,8 +43,42 @@ function compressSmall(data: Buffer, level: number): Buffer {
   return c.compress(data);
 }
 
+/**
+ * This thread's contexts and output buffer for `encodePayloadSync` and `decodePayloadSync`, all
+ * reused: worker threads (de)compress gigabytes, and a fresh buffer per blob is a page fault per
+ * 4 KiB and garbage for the collector.
+ */
+const scratchContexts = new Map<number, zstdContexts.CCtx>();
+let scratchDecoder: zstdContexts.DCtx | undefined;
+let scratch = Buffer.alloc(0);
+
+function scratchOf(size: number): Buffer {
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(size);
+  return scratch;
+}
+
+function compressIntoScratch(data: Buffer, level: number): Buffer {
+  let cctx = scratchContexts.get(level);
+  if (!cctx) {
+    cctx = new zstdContexts.CCtx();
+    scratchContexts.set(level, cctx);
+  }
+  const out = scratchOf(zstdContexts.compressBound(data.length));
+  return out.subarray(0, cctx.compress(out, data, level));
+}
+
 /** Below this size a blob is stored raw: compression buys back at most a few hundred bytes. */
 const MIN_COMPRESSIBLE = 512;
+
+function compressible(data: Buffer, algorithm: CompressionAlgorithm): boolean {
+  return algorithm === 'zstd' && data.length >= MIN_COMPRESSIBLE;
+}
+
+/** The payload parts: the codec byte and the compressed form, or the data raw when that is not 2% smaller. */
+function framePayload(data: Buffer, packed: Buffer | undefined): Buffer[] {
+  if (packed && packed.length < data.length * 0.98) return [Buffer.of(Codec.Zstd), packed];
+  return [Buffer.of(Codec.None), data];
+}
 
 /**
  * Compresses a blob and prefixes the codec byte; a blob whose compressed form is not at least
@@ -54,29 +89,55 @@ export async function encodePayload(
   algorithm: CompressionAlgorithm,
   level: number,
 ): Promise<Buffer[]> {
-  if (algorithm === 'zstd' && data.length >= MIN_COMPRESSIBLE) {
-    const packed =
-      data.length <= SYNC_MAX ? compressSmall(data, level) : await zstdBinding.compress(data, level);
-    if (packed.length < data.length * 0.98) return [Buffer.of(Codec.Zstd), packed];
-  }
-  return [Buffer.of(Codec.None), data];
+  if (!compressible(data, algorithm)) return framePayload(data, undefined);
+  const packed =
+    data.length <= SYNC_MAX ? compressWithContext(data, level) : await zstdBinding.compress(data, level);
+  return framePayload(data, packed);
+}
+
+/**
+ * The same payload as `encodePayload`, compressed on the calling thread whatever the size: for
+ * worker threads, where blocking is the point and the thread pool would only add a hop. The
+ * compressed part lives in a buffer the thread reuses: it is valid until the next call.
+ */
+export function encodePayloadSync(data: Buffer, algorithm: CompressionAlgorithm, level: number): Buffer[] {
+  return framePayload(data, compressible(data, algorithm) ? compressIntoScratch(data, level) : undefined);
+}
+
+/** The codec and the encoded bytes of a payload; throws when the codec is unknown. */
+function splitPayload(payload: Buffer, what: string): { codec: Codec; body: Buffer } {
+  if (payload.length === 0) throw corrupt(`${what} has an empty payload`);
+  const codec = payload[0]!;
+  if (codec !== Codec.None && codec !== Codec.Zstd) throw corrupt(`${what} uses unknown codec ${codec}`);
+  return { codec, body: payload.subarray(1) };
 }
 
 export async function decodePayload(payload: Buffer, what: string): Promise<Buffer> {
-  if (payload.length === 0) throw corrupt(`${what} has an empty payload`);
-  const codec = payload[0];
-  const body = payload.subarray(1);
-  switch (codec) {
-    case Codec.None:
-      return body;
-    case Codec.Zstd:
-      try {
-        if (body.length <= SYNC_MAX) return (decompressor ??= new zstdNapi.Decompressor()).decompress(body);
-        return await zstdDecompress(body);
-      } catch (err) {
-        throw corrupt(`${what} does not decompress`, err);
-      }
-    default:
-      throw corrupt(`${what} uses unknown codec ${codec}`);
+  const { codec, body } = splitPayload(payload, what);
+  if (codec === Codec.None) return body;
+  try {
+    if (body.length <= SYNC_MAX) return (decompressor ??= new zstdNapi.Decompressor()).decompress(body);
+    return await zstdDecompress(body);
+  } catch (err) {
+    throw corrupt(`${what} does not decompress`, err);
+  }
+}
+
+/**
+ * `decodePayload` on the calling thread whatever the size, for worker threads, given the
+ * plaintext's length (from the index). A decompressed blob lives in a buffer the thread reuses:
+ * it is valid until the next call.
+ */
+export function decodePayloadSync(payload: Buffer, what: string, rawLength: number): Buffer {
+  const { codec, body } = splitPayload(payload, what);
+  if (codec === Codec.None) return body;
+  try {
+    const out = scratchOf(rawLength);
+    return out.subarray(
+      0,
+      (scratchDecoder ??= new zstdContexts.DCtx()).decompress(out.subarray(0, rawLength), body),
+    );
+  } catch (err) {
+    throw corrupt(`${what} does not decompress`, err);
   }
 }

@@ -10,6 +10,46 @@ export type ListedKind = Exclude<ObjectKind, 'config'>;
 export interface ObjectInfo {
   readonly name: string;
   readonly size: number;
+  /** in archive storage (S3 Glacier): reading it needs a retrieval first (see `thaw`) */
+  readonly archived?: boolean;
+}
+
+export interface PutOptions {
+  /**
+   * Only restores and `check --read-data` read this object (a data pack), so a store may keep it
+   * in archive storage; everything needed to browse a store stays readable at once.
+   */
+  readonly archivable?: boolean;
+}
+
+/** How fast (and how dearly) an archived object is made readable again. */
+export type RetrievalTier = 'expedited' | 'standard' | 'bulk';
+
+export interface TierTerms {
+  /** typical time from the request until the copy is readable */
+  readonly hours: readonly [min: number, max: number];
+  readonly usdPerGiB: number;
+  readonly usdPer1000Requests: number;
+}
+
+/** One archive class: its name for messages and the tiers it offers (a missing tier is not offered). */
+export interface ArchiveTerms {
+  readonly name: string;
+  readonly tiers: Partial<Record<RetrievalTier, TierTerms>>;
+}
+
+/**
+ * Readable now (not archived, or a retrieved copy), being retrieved, or archived with no
+ * retrieval asked for; `archive` is the archive class of archived objects.
+ */
+export type ThawState =
+  | { readonly state: 'ready'; readonly archive?: ArchiveTerms }
+  | { readonly state: 'pending' | 'frozen'; readonly archive: ArchiveTerms };
+
+export interface ThawOptions {
+  readonly tier: RetrievalTier;
+  /** how long the retrieved copy stays readable */
+  readonly days: number;
 }
 
 /** What is at a location: nothing, an empty place, a store, or something else. */
@@ -23,13 +63,20 @@ export interface StoreBackend {
   /** Prepares an empty location; fails with STORE_EXISTS where a store or other data is. */
   prepare(): Promise<void>;
   /** Writes an object once; never replaces an existing object. */
-  put(kind: ObjectKind, name: string, parts: readonly Buffer[]): Promise<void>;
+  put(kind: ObjectKind, name: string, parts: readonly Buffer[], opts?: PutOptions): Promise<void>;
   get(kind: ObjectKind, name: string): Promise<Buffer>;
   getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer>;
   /** Size of an object, or undefined when it does not exist. */
   stat(kind: ObjectKind, name: string): Promise<number | undefined>;
   list(kind: ListedKind): AsyncIterable<ObjectInfo>;
   delete(kind: ObjectKind, name: string): Promise<void>;
+  /** Stores with archive storage only: where an object stands (no data is read). */
+  thawState?(kind: ObjectKind, name: string): Promise<ThawState>;
+  /**
+   * Stores with archive storage only: asks for a readable copy of a frozen object; a retrieval
+   * already in progress or done is not an error.
+   */
+  thaw?(kind: ObjectKind, name: string, opts: ThawOptions): Promise<void>;
   /** Releases connections and open files. */
   close(): Promise<void>;
 }

@@ -4,11 +4,18 @@ import type { BlobType } from '../format/blob.js';
 
 const NONCE_SIZE = 12;
 const TAG_SIZE = 16;
+/** Bytes any cipher adds to a sealed blob, at most. */
+export const MAX_CIPHER_OVERHEAD = NONCE_SIZE + TAG_SIZE;
 const ZERO_ID = Buffer.alloc(32);
+
+/** What recreates a cipher in another thread: the algorithm and, when there is one, the key. */
+export type CipherSpec =
+  { readonly algorithm: 'aes-256-gcm'; readonly key: Uint8Array } | { readonly algorithm: 'none' };
 
 /** Per-blob authenticated encryption; `none` exists only for stores created `plaintext`. */
 export interface BlobCipher {
   readonly algorithm: 'aes-256-gcm' | 'none';
+  readonly spec: CipherSpec;
   /** bytes added to each sealed blob */
   readonly overhead: number;
   /** Seals the concatenation of `plain` (not copied); returns the parts of the sealed blob. */
@@ -45,10 +52,14 @@ class NoncePool {
 /** AES-256-GCM with a random 96-bit nonce; sealed = nonce | ciphertext | tag. */
 export class AesGcmCipher implements BlobCipher {
   readonly algorithm = 'aes-256-gcm';
-  readonly overhead = NONCE_SIZE + TAG_SIZE;
+  readonly overhead = MAX_CIPHER_OVERHEAD;
   private readonly nonces = new NoncePool();
 
   constructor(private readonly key: Buffer) {}
+
+  get spec(): CipherSpec {
+    return { algorithm: this.algorithm, key: this.key };
+  }
 
   seal(type: BlobType, id: Buffer | undefined, plain: readonly Buffer[]): Buffer[] {
     const nonce = this.nonces.next();
@@ -78,6 +89,7 @@ export class AesGcmCipher implements BlobCipher {
 export class NullCipher implements BlobCipher {
   readonly algorithm = 'none';
   readonly overhead = 0;
+  readonly spec: CipherSpec = { algorithm: 'none' };
 
   seal(_type: BlobType, _id: Buffer | undefined, plain: readonly Buffer[]): Buffer[] {
     return [...plain];
@@ -86,4 +98,8 @@ export class NullCipher implements BlobCipher {
   open(_type: BlobType, _id: Buffer | undefined, sealed: Buffer): Buffer {
     return sealed;
   }
+}
+
+export function cipherFromSpec(spec: CipherSpec): BlobCipher {
+  return spec.algorithm === 'none' ? new NullCipher() : new AesGcmCipher(Buffer.from(spec.key));
 }

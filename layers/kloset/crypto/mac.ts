@@ -17,7 +17,8 @@ export const sha256Authenticator: Authenticator = (parts) => {
 export class StoreMac {
   readonly authenticator: Authenticator;
 
-  constructor(private readonly key: Buffer) {
+  /** `key` is public for worker threads, which build their own StoreMac from it. */
+  constructor(readonly key: Buffer) {
     this.authenticator = (parts) => {
       const h = createHmac('sha256', this.key);
       for (const p of parts) h.update(p);

@@ -9,9 +9,18 @@ import {
 } from '../format/object.js';
 import { type PackedBlob, encodeFooter, sealPackIndex } from './pack-format.js';
 
-/** Collects sealed blobs of one pack kind in memory until the pack is large enough to write. */
+/** Blob data is held in segments of this size: no buffer grows, nothing is copied twice. */
+const SEGMENT_SIZE = 4 * 1024 * 1024;
+
+/**
+ * Collects sealed blobs of one pack kind until the pack is large enough to write. Blobs are
+ * copied into segments of the pack's own, since the buffers they arrive in are handed round
+ * again; a blob may straddle two segments (the pack is written as their concatenation).
+ */
 export class PackBuilder {
-  private parts: Buffer[] = [];
+  private readonly segments: Buffer[] = [];
+  /** bytes used in the last segment */
+  private filled = SEGMENT_SIZE;
   private blobs: PackedBlob[] = [];
   private offset = HEADER_SIZE;
 
@@ -19,9 +28,17 @@ export class PackBuilder {
 
   add(id: Buffer, type: BlobType, sealed: readonly Buffer[], rawLength: number): void {
     let length = 0;
-    for (const p of sealed) {
-      this.parts.push(p);
-      length += p.length;
+    for (const part of sealed) {
+      for (let at = 0; at < part.length;) {
+        if (this.filled === SEGMENT_SIZE) {
+          this.segments.push(Buffer.allocUnsafeSlow(SEGMENT_SIZE));
+          this.filled = 0;
+        }
+        const copied = part.copy(this.segments.at(-1)!, this.filled, at);
+        this.filled += copied;
+        at += copied;
+      }
+      length += part.length;
     }
     this.blobs.push({ id, type, offset: this.offset, length, rawLength });
     this.offset += length;
@@ -41,7 +58,12 @@ export class PackBuilder {
     const indexLength = index.reduce((n, p) => n + p.length, 0);
     const pack = sealObject(
       ObjectType.Pack,
-      [...this.parts, ...index, encodeFooter(this.offset, indexLength)],
+      [
+        ...this.segments.slice(0, -1),
+        this.segments.at(-1)!.subarray(0, this.filled),
+        ...index,
+        encodeFooter(this.offset, indexLength),
+      ],
       auth,
       this.kind,
     );

@@ -77,6 +77,18 @@ export class RepositoryWriter {
   }
 
   /**
+   * Takes a blob on unless the store or this writer already holds it; returns whether it is new.
+   * A claimed blob must then be added (`addSealed`) before the commit.
+   */
+  claim(id: Buffer): boolean {
+    this.throwIfFailed();
+    const key = id.toString('latin1');
+    if (this.claimed.has(key) || this.repo.index.has(id)) return false;
+    this.claimed.add(key);
+    return true;
+  }
+
+  /**
    * Stores a blob unless it is known. Resolves once the blob sits in a pack builder (not
    * necessarily uploaded); `commit` waits for the uploads.
    */
@@ -85,22 +97,27 @@ export class RepositoryWriter {
     data: Buffer,
     id = this.repo.mac.blobId(data),
   ): Promise<{ id: Buffer; isNew: boolean }> {
-    this.throwIfFailed();
-    const key = id.toString('latin1');
-    if (this.claimed.has(key) || this.repo.index.has(id)) return { id, isNew: false };
-    this.claimed.add(key);
+    if (!this.claim(id)) return { id, isNew: false };
     const { compression } = this.repo.config;
     const payload = await encodePayload(data, compression.algorithm, compression.level);
-    const sealed = this.repo.cipher.seal(type, id, payload);
+    await this.addSealed(type, id, this.repo.cipher.seal(type, id, payload), data.length);
+    return { id, isNew: true };
+  }
+
+  /**
+   * Adds a claimed blob, sealed here or in a worker thread, to its pack; writes the pack once it
+   * is full, waiting while too many uploads are in flight.
+   */
+  async addSealed(type: BlobType, id: Buffer, sealed: readonly Buffer[], rawLength: number): Promise<void> {
+    this.throwIfFailed();
     const kind = packKindOf(type);
     const builder = this.builders.get(kind)!;
     const before = builder.size;
-    builder.add(id, type, sealed, data.length);
+    builder.add(id, type, sealed, rawLength);
     this.stats.newSealedBytes += builder.size - before;
     this.stats.newBlobs++;
-    this.stats.newRawBytes += data.length;
+    this.stats.newRawBytes += rawLength;
     if (builder.size >= this.repo.config.packing.targetSize) await this.flushPack(kind);
-    return { id, isNew: true };
   }
 
   /** Lists an existing pack (found unindexed) in this writer's delta, so its blobs are reused. */
@@ -118,7 +135,9 @@ export class RepositoryWriter {
     this.builders.set(kind, new PackBuilder(kind));
     const { pack, blobs } = builder.finish(this.repo.cipher, this.repo.mac.authenticator);
     const upload = (
-      this.opts.dryRun ? Promise.resolve() : this.repo.backend.put('packs', pack.name, pack.parts)
+      this.opts.dryRun
+        ? Promise.resolve()
+        : this.repo.backend.put('packs', pack.name, pack.parts, { archivable: kind === PackKind.Data })
     ).then(
       () => {
         const packNo = this.packs.push({ name: pack.name, kind, size: pack.size }) - 1;
@@ -135,7 +154,8 @@ export class RepositoryWriter {
     this.throwIfFailed();
   }
 
-  private throwIfFailed(): void {
+  /** Throws the first upload failure: the writer takes nothing on after one. */
+  throwIfFailed(): void {
     if (this.failure !== undefined) throw this.failure;
   }
 

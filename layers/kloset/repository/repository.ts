@@ -12,6 +12,7 @@ import { IndexCache } from '../index/index-cache.js';
 import { openIndexDelta } from '../index/index-delta.js';
 import { type BlobLocation, IndexTable } from '../index/index-table.js';
 import { mapLimit } from '../concurrency.js';
+import { decryptBlob, describeBlob, verifyBlobId } from '../sealing/blob-opening.js';
 import { type StoreConfig, openConfig, sealConfig } from './store-config.js';
 import { unlockKeys, writeKeySlot } from './key-slots.js';
 
@@ -22,7 +23,11 @@ export interface CreateOptions {
   plaintext?: boolean;
   compression?: 'zstd' | 'none';
   compressionLevel?: number;
-  chunking?: { min: number; avg: number; max: number };
+  /**
+   * chunk sizes; with `seed` (another store's `config.chunking`), the same chunk boundaries as
+   * that store, so sync copies blobs between them without re-chunking
+   */
+  chunking?: { min: number; avg: number; max: number; seed?: string };
   /** target pack size in bytes */
   packSize?: number;
   kdf?: KdfParams;
@@ -81,7 +86,7 @@ export class Repository {
       chunking: {
         algorithm: 'fastcdc',
         ...(opts.chunking ?? DEFAULT_CHUNK_SIZES),
-        seed: randomBytes(16).toString('hex'),
+        seed: opts.chunking?.seed ?? randomBytes(16).toString('hex'),
       },
       compression: { algorithm: opts.compression ?? 'zstd', level: opts.compressionLevel ?? 3 },
       mac: { algorithm: 'hmac-sha256' },
@@ -216,11 +221,8 @@ export class Repository {
   }
 
   async openBlob(loc: BlobLocation, sealed: Buffer): Promise<Buffer> {
-    const what = `${BLOB_TYPE_NAMES[loc.type]} blob ${loc.id.toString('hex').slice(0, 12)} in pack ${loc.pack.name.slice(0, 12)}`;
-    if (sealed.length !== loc.length) throw corrupt(`${what} is truncated`);
-    const plain = await decodePayload(this.cipher.open(loc.type, loc.id, sealed, what), what);
-    if (!this.mac.blobId(plain).equals(loc.id))
-      throw corrupt(`${what} is damaged (content does not match its ID)`);
-    return plain;
+    const what = describeBlob(loc);
+    const plain = await decodePayload(decryptBlob(this.cipher, loc, sealed, what), what);
+    return verifyBlobId(this.mac, loc, plain, what);
   }
 }

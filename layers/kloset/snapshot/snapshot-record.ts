@@ -40,6 +40,14 @@ const recordSchema = z.object({
   /** tree ID of `/` */
   root: z.string().regex(/^[0-9a-f]{64}$/),
   parent: z.string().optional(),
+  /**
+   * Set on copies made by sync: `<store ID>:<snapshot ID>` of the snapshot as first backed up.
+   * Snapshot IDs are keyed per store, so this is what tells two stores hold the same snapshot.
+   */
+  origin: z
+    .string()
+    .regex(/^[0-9a-f]{32}:[0-9a-f]{64}$/)
+    .optional(),
   summary: snapshotSummarySchema,
   errors: z.array(snapshotErrorSchema),
 });

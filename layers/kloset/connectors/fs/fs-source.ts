@@ -3,6 +3,7 @@ import type { BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { BackupSource, SourceEntry } from '../backup-source.js';
+import { entryType } from '../entry-type.js';
 import { Accounts } from './accounts.js';
 
 /** Large reads: fewer syscalls, and the chunker sees whole chunks at once. */
@@ -30,13 +31,7 @@ export class FsSource implements BackupSource {
 
   private entry(path: string, name: string): SourceEntry {
     const st: BigIntStats = lstatSync(path, { bigint: true });
-    const type = st.isFile()
-      ? 'file'
-      : st.isDirectory()
-        ? 'dir'
-        : st.isSymbolicLink()
-          ? 'symlink'
-          : 'special';
+    const type = entryType(st, 'special');
     const uid = Number(st.uid);
     const gid = Number(st.gid);
     return {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { KlosetError } from '../../errors.js';
 
-/** The classes a store can be written in; the cold ones need the retrieval flow (not yet). */
+/** The classes a store can be written in; with GLACIER or DEEP_ARCHIVE only data packs go there. */
 export const STORAGE_CLASSES = [
   'STANDARD',
   'STANDARD_IA',

@@ -5,19 +5,27 @@ import {
   ListObjectsV2Command,
   type PutObjectCommandInput,
   PutObjectCommand,
+  RestoreObjectCommand,
   type S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Semaphore } from '../../concurrency.js';
 import { KlosetError } from '../../errors.js';
-import type { LocationState, ListedKind, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import type {
+  LocationState,
+  ListedKind,
+  ObjectInfo,
+  ObjectKind,
+  PutOptions,
+  StoreBackend,
+  ThawOptions,
+  ThawState,
+} from '../store-backend.js';
+import { S3_TIER, archiveTerms, thawStateOf } from './s3-archive.js';
 import { createS3Client } from './s3-client.js';
-import { isNotFound, isPreconditionFailed, s3Failure } from './s3-errors.js';
-import { type S3Settings, type StorageClass, parseS3Location } from './s3-options.js';
-
-/** Classes whose objects cannot be read without a RestoreObject first. */
-const COLD_CLASSES: readonly StorageClass[] = ['GLACIER', 'DEEP_ARCHIVE'];
+import { isNotFound, isPreconditionFailed, s3ErrorName, s3Failure } from './s3-errors.js';
+import { type S3Settings, parseS3Location } from './s3-options.js';
 
 export interface S3StoreTuning {
   /** objects from this size on are sent as multipart uploads (S3's minimum part is 5 MiB) */
@@ -44,6 +52,8 @@ const PART_QUEUE = 4;
  * ignore conditions), then a PutObject with `If-None-Match: *` where the service enforces it.
  * Names are content hashes, so losing a race to the same name is harmless; only `config` must
  * not be written twice, and there a conflict is STORE_EXISTS.
+ * With an archive class (GLACIER, DEEP_ARCHIVE) only archivable packs (data) go there; the
+ * objects needed to browse the store stay STANDARD, and `thaw` retrieves data packs for a restore.
  */
 export class S3Store implements StoreBackend {
   readonly location: string;
@@ -56,12 +66,6 @@ export class S3Store implements StoreBackend {
 
   constructor(location: string, options: Record<string, string> = {}, tuning: S3StoreTuning = {}) {
     this.settings = parseS3Location(location, options);
-    if (this.settings.storageClass && COLD_CLASSES.includes(this.settings.storageClass)) {
-      throw new KlosetError(
-        'UNSUPPORTED',
-        `storage class ${this.settings.storageClass} needs a restore-from-archive flow that this version of kloud does not have yet`,
-      );
-    }
     this.location = this.settings.location;
     this.base = this.settings.prefix ? `${this.settings.prefix}/` : '';
     this.tuning = { ...DEFAULT_TUNING, ...tuning };
@@ -124,7 +128,7 @@ export class S3Store implements StoreBackend {
     }
   }
 
-  async put(kind: ObjectKind, name: string, parts: readonly Buffer[]): Promise<void> {
+  async put(kind: ObjectKind, name: string, parts: readonly Buffer[], opts?: PutOptions): Promise<void> {
     if ((await this.stat(kind, name)) !== undefined) return this.exists(kind);
     const body = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const params: PutObjectCommandInput = {
@@ -133,7 +137,7 @@ export class S3Store implements StoreBackend {
       Body: body,
       ContentType: 'application/octet-stream',
       IfNoneMatch: '*',
-      ...(kind === 'packs' && this.settings.storageClass && { StorageClass: this.settings.storageClass }),
+      ...(kind === 'packs' && { StorageClass: this.packClass(opts) }),
       ...this.encryption(),
     };
     try {
@@ -152,6 +156,13 @@ export class S3Store implements StoreBackend {
       if (!(err instanceof KlosetError) || !isPreconditionFailed(err.cause)) throw err;
       return this.exists(kind);
     }
+  }
+
+  /** A pack's class: the configured one, except that only archivable packs go to an archive class. */
+  private packClass(opts: PutOptions | undefined): PutObjectCommandInput['StorageClass'] {
+    const configured = this.settings.storageClass;
+    if (archiveTerms(configured) && !opts?.archivable) return undefined;
+    return configured;
   }
 
   /** The object is there already: same content by its name, except for `config`. */
@@ -207,14 +218,15 @@ export class S3Store implements StoreBackend {
       });
     } catch (err) {
       if (kind === 'config' || !(err instanceof KlosetError)) throw err;
-      if (isNotFound(err.cause))
+      if (isNotFound(err.cause)) throw this.missing(kind, name, err);
+      if (s3ErrorName(err.cause) === 'InvalidObjectState') {
+        const storageClass = (err.cause as { StorageClass?: string }).StorageClass ?? 'archive storage';
         throw new KlosetError(
-          'CORRUPT',
-          `${kind} object ${name.slice(0, 12)} is missing from ${this.location}`,
-          {
-            cause: err,
-          },
+          'ARCHIVED',
+          `${kind} object ${name.slice(0, 12)} of ${this.location} is in ${storageClass} and has not been retrieved`,
+          { cause: err },
         );
+      }
       if ((err.cause as { name?: string }).name === 'InvalidRange')
         throw new KlosetError(
           'CORRUPT',
@@ -223,6 +235,16 @@ export class S3Store implements StoreBackend {
         );
       throw err;
     }
+  }
+
+  private missing(kind: ObjectKind, name: string, cause: unknown): KlosetError {
+    return new KlosetError(
+      'CORRUPT',
+      `${kind} object ${name.slice(0, 12)} is missing from ${this.location}`,
+      {
+        cause,
+      },
+    );
   }
 
   private async noStore(): Promise<KlosetError> {
@@ -261,7 +283,11 @@ export class S3Store implements StoreBackend {
         const depth = rel.split('/').length;
         // packs live one level down (packs/ab/ab12...), the other kinds directly under their folder
         if (rel.endsWith('/') || depth !== (kind === 'packs' ? 2 : 1)) continue;
-        yield { name: rel.slice(rel.lastIndexOf('/') + 1), size: o.Size ?? 0 };
+        yield {
+          name: rel.slice(rel.lastIndexOf('/') + 1),
+          size: o.Size ?? 0,
+          ...(archiveTerms(o.StorageClass) && { archived: true }),
+        };
       }
     }
   }
@@ -271,6 +297,40 @@ export class S3Store implements StoreBackend {
     await this.send('DeleteObject', () =>
       this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(kind, name) })),
     );
+  }
+
+  async thawState(kind: ObjectKind, name: string): Promise<ThawState> {
+    try {
+      const res = await this.send('HeadObject', () =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(kind, name) })),
+      );
+      return thawStateOf(res.StorageClass, res.Restore);
+    } catch (err) {
+      if (err instanceof KlosetError && isNotFound(err.cause)) throw this.missing(kind, name, err);
+      throw err;
+    }
+  }
+
+  async thaw(kind: ObjectKind, name: string, opts: ThawOptions): Promise<void> {
+    try {
+      await this.send('RestoreObject', () =>
+        this.client.send(
+          new RestoreObjectCommand({
+            Bucket: this.bucket,
+            Key: this.key(kind, name),
+            RestoreRequest: { Days: opts.days, GlacierJobParameters: { Tier: S3_TIER[opts.tier] } },
+          }),
+        ),
+      );
+    } catch (err) {
+      const cause = err instanceof KlosetError ? err.cause : err;
+      const s3Name = s3ErrorName(cause);
+      // asked already (by an earlier run or another user), or no longer archived: nothing to do
+      if (s3Name === 'RestoreAlreadyInProgress' || s3Name === 'InvalidObjectState') return;
+      if (s3Name === 'GlacierExpeditedRetrievalNotAvailable')
+        throw new KlosetError('IO', `S3 has no capacity for expedited retrievals right now`, { cause });
+      throw err;
+    }
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { openLocation } from '../../../../../layers/kloset/connectors/open-location.js';
 import { parseS3Location } from '../../../../../layers/kloset/connectors/s3/s3-options.js';
-import { failure } from '../../fixtures.js';
+import { failure, failureOf } from '../../fixtures.js';
 
 describe('S3 location and options', () => {
   test('bucket and prefix come from the URL, options from the query and explicit options', () => {
@@ -70,13 +70,13 @@ describe('S3 location and options', () => {
     expect(err.message).not.toContain(secret);
   });
 
-  test('a cold storage class is refused until the archive-restore flow exists', () => {
-    const err = failure(() => openLocation('s3://bucket/p', { storage_class: 'DEEP_ARCHIVE' }));
-    expect(err.code).toBe('UNSUPPORTED');
+  test('archive storage classes are accepted (cold-storage.test.ts covers their retrieval)', () => {
+    for (const storage_class of ['GLACIER', 'DEEP_ARCHIVE'])
+      expect(parseS3Location('s3://bucket/p', { storage_class }).storageClass).toBe(storage_class);
   });
 
-  test('local stores take no connector options', () => {
-    expect(failure(() => openLocation('/tmp/store', { region: 'x' })).code).toBe('INVALID_ARGUMENT');
-    expect(openLocation('s3://bucket/p').location).toBe('s3://bucket/p');
+  test('local stores take no connector options', async () => {
+    expect((await failureOf(openLocation('/tmp/store', { region: 'x' }))).code).toBe('INVALID_ARGUMENT');
+    expect((await openLocation('s3://bucket/p')).location).toBe('s3://bucket/p');
   });
 });

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { KlosetError, S3Source } from '../../../../../layers/kloset/index.js';
+import { S3Source } from '../../../../../layers/kloset/connectors/s3/s3-source.js';
+import { KlosetError } from '../../../../../layers/kloset/index.js';
 import { newStore, tempDir } from '../../fixtures.js';
 import { s3rverForTests } from './s3rver.js';
 

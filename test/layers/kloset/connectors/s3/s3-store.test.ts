@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   createStore,
@@ -19,7 +17,7 @@ import {
   treeDigest,
   writeTree,
 } from '../../fixtures.js';
-import { S3RVER_KEY, s3rverForTests } from './s3rver.js';
+import { awsCli, s3rverForTests } from './s3rver.js';
 
 const BUCKET = 'kloud-test';
 const s3 = s3rverForTests([BUCKET]);
@@ -87,22 +85,9 @@ describe('S3 store against s3rver', () => {
     }
 
     // an independent client lists what kloud wrote: the fs store's layout under the prefix
-    const { stdout } = await promisify(execFile)(
-      '/usr/bin/aws',
-      ['s3api', 'list-objects-v2', '--endpoint-url', s3.server.endpoint, '--bucket', BUCKET],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: await tempDir(),
-          AWS_ACCESS_KEY_ID: S3RVER_KEY,
-          AWS_SECRET_ACCESS_KEY: S3RVER_KEY,
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_EC2_METADATA_DISABLED: 'true',
-        },
-      },
-    );
-    const keys = (JSON.parse(stdout) as { Contents: { Key: string }[] }).Contents.map((o) => o.Key).filter(
-      (k) => k.startsWith('stores/roundtrip/'),
+    const listing = await awsCli(s3.server.endpoint, ['list-objects-v2', '--bucket', BUCKET]);
+    const keys = (listing as { Contents: { Key: string }[] }).Contents.map((o) => o.Key).filter((k) =>
+      k.startsWith('stores/roundtrip/'),
     );
     const rel = keys.map((k) => k.slice('stores/roundtrip/'.length));
     expect(rel).toContain('config');

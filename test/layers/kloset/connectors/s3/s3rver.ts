@@ -1,73 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
+import { S3RVER_KEY, type S3rverHandle, startS3rver } from '../../../../../local/s3rver.js';
 import { removeTempDirs, tempDir } from '../../fixtures.js';
 
-/** How s3rver accepts requests: any v4 signature, but only its one access key. */
-export const S3RVER_KEY = 'S3RVER';
-
-export interface S3rverHandle {
-  readonly endpoint: string;
-  readonly port: number;
-  /** connector options that reach this server */
-  readonly options: Record<string, string>;
-  stop(): Promise<void>;
-}
-
-const CHILD = fileURLToPath(new URL('./s3rver-child.mjs', import.meta.url));
-const START_TIMEOUT_MS = 15_000;
-
-/** Starts s3rver on 127.0.0.1 (ephemeral port) with `buckets`, its data under `dataDir`. */
-export async function startS3rver(dataDir: string, buckets: string[]): Promise<S3rverHandle> {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', CHILD, dataDir, ...buckets], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: '' },
-  });
-  const port = await readPort(child);
-  const endpoint = `http://127.0.0.1:${port}`;
-  return {
-    endpoint,
-    port,
-    options: {
-      endpoint,
-      force_path_style: 'true',
-      access_key: S3RVER_KEY,
-      secret_access_key: S3RVER_KEY,
-      region: 'us-east-1',
-    },
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = once(child, 'exit');
-      child.stdin!.end();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
-
-async function readPort(child: ChildProcess): Promise<number> {
-  let out = '';
-  return new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`s3rver did not start within ${START_TIMEOUT_MS} ms`));
-    }, START_TIMEOUT_MS);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const line = /^(\{.*\})\n/m.exec(out)?.[1];
-      if (line) {
-        clearTimeout(timer);
-        resolve((JSON.parse(line) as { port: number }).port);
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`s3rver exited with code ${code} before listening`));
-    });
-  });
-}
+export { S3RVER_KEY, type S3rverHandle, startS3rver };
 
 /** A plain SDK client for the tests' own requests (seeding, looking), beside the connector's. */
 export function rawClient(server: S3rverHandle): S3Client {
@@ -78,6 +15,28 @@ export function rawClient(server: S3rverHandle): S3Client {
     forcePathStyle: true,
     credentials: { accessKeyId: S3RVER_KEY, secretAccessKey: S3RVER_KEY },
   });
+}
+
+/**
+ * Runs the AWS CLI (`/usr/bin/aws s3api ...`, an independent client) against `endpoint` with
+ * s3rver's key and no other AWS configuration; returns its parsed JSON output.
+ */
+export async function awsCli(endpoint: string, args: string[]): Promise<unknown> {
+  const { stdout } = await promisify(execFile)(
+    '/usr/bin/aws',
+    ['s3api', ...args, '--endpoint-url', endpoint],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: await tempDir(),
+        AWS_ACCESS_KEY_ID: S3RVER_KEY,
+        AWS_SECRET_ACCESS_KEY: S3RVER_KEY,
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+    },
+  );
+  return JSON.parse(stdout);
 }
 
 /**

@@ -1,4 +1,4 @@
-// Runs s3rver for the S3 connector tests in its own process, so that it can have
+// Runs s3rver (tests, benchmarks, and later the local mode) in its own process, so that it can have
 // --openssl-legacy-provider (its continuation tokens use DES; truncated listings answer 500
 // without it). Arguments: DATA_DIR BUCKET... Prints {"port":N} once listening; exits when its
 // stdin closes (the parent died or stopped it).

@@ -1,0 +1,165 @@
+import { Readable } from 'node:stream';
+import {
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type PutObjectCommandInput,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { KlosetError } from '../../errors.js';
+import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
+import type { ExistingEntry, FileContent, RestoreDestination } from '../restore-destination.js';
+import { archiveTerms } from './s3-archive.js';
+import { createS3Client } from './s3-client.js';
+import { isNotFound, isPreconditionFailed, s3Failure } from './s3-errors.js';
+import { type S3Settings, parseS3Location } from './s3-options.js';
+
+/** Files from this size on are streamed as multipart uploads; smaller ones are one PutObject. */
+const MULTIPART_FROM = 16 * 1024 * 1024;
+const PART_SIZE = 8 * 1024 * 1024;
+const PART_QUEUE = 2;
+
+/**
+ * User metadata kloud writes on restored objects, so the snapshot's metadata survives in S3 and
+ * a later `--overwrite if-newer` compares the file's own time, not the upload time.
+ */
+const META = { mtime: 'kloud-mtime', mode: 'kloud-mode', type: 'kloud-type' } as const;
+
+/**
+ * An S3 prefix as a restore destination: each file is the object `PREFIX/path`; directories
+ * are implied by keys (S3 has none); modes and times are kept as user metadata. A symbolic
+ * link becomes a small object holding its target, marked `kloud-type: symlink` (as rclone keeps
+ * links), so nothing of the snapshot is dropped silently. New objects are written with
+ * `If-None-Match: *` after a HEAD, so nothing is overwritten unless the policy says so.
+ */
+export class S3Destination implements RestoreDestination {
+  readonly settings: S3Settings;
+  private readonly client: S3Client;
+  private readonly base: string;
+
+  constructor(location: string, options: Record<string, string> = {}) {
+    this.settings = parseS3Location(location, options);
+    if (archiveTerms(this.settings.storageClass)) {
+      throw new KlosetError(
+        'INVALID_ARGUMENT',
+        `restoring into storage class ${this.settings.storageClass} would make the files unreadable until retrieved; choose another class`,
+      );
+    }
+    this.base = this.settings.prefix ? `${this.settings.prefix}/` : '';
+    this.client = createS3Client(this.settings);
+  }
+
+  get location(): string {
+    return this.settings.location;
+  }
+
+  display(path: string): string {
+    return path === '' ? this.location : `${this.location.replace(/\/$/, '')}/${path}`;
+  }
+
+  private key(path: string): string {
+    return `${this.base}${path}`;
+  }
+
+  private async send<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw s3Failure(err, this.settings, action);
+    }
+  }
+
+  private async anyUnder(prefix: string): Promise<boolean> {
+    const res = await this.send('ListObjectsV2', () =>
+      this.client.send(
+        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, MaxKeys: 1 }),
+      ),
+    );
+    return (res.KeyCount ?? res.Contents?.length ?? 0) > 0;
+  }
+
+  async prepare(): Promise<{ empty: boolean }> {
+    // a missing bucket surfaces here as BUCKET_NOT_FOUND: kloud does not create buckets
+    return { empty: !(await this.anyUnder(this.base)) };
+  }
+
+  async stat(path: string): Promise<ExistingEntry | undefined> {
+    try {
+      const head = await this.send('HeadObject', () =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })),
+      );
+      const mtime = head.Metadata?.[META.mtime];
+      return {
+        type: head.Metadata?.[META.type] === 'symlink' ? 'symlink' : 'file',
+        mtimeMs: mtime ? Number(BigInt(mtime) / 1_000_000n) : (head.LastModified?.getTime() ?? 0),
+      };
+    } catch (err) {
+      if (!(err instanceof KlosetError && isNotFound(err.cause))) throw err;
+    }
+    return (await this.anyUnder(`${this.key(path)}/`)) ? { type: 'dir', mtimeMs: 0 } : undefined;
+  }
+
+  /** Directories exist through the keys below them. */
+  async mkdir(): Promise<void> {}
+
+  async finishDir(_path: string, _entry: DirEntry): Promise<void> {}
+
+  private params(path: string, entry: TreeEntry, replace: boolean): PutObjectCommandInput {
+    const sse = this.settings.sse;
+    return {
+      Bucket: this.settings.bucket,
+      Key: this.key(path),
+      Metadata: { [META.mtime]: entry.mtime, [META.mode]: entry.mode.toString(8), [META.type]: entry.type },
+      ...(!replace && { IfNoneMatch: '*' }),
+      ...(this.settings.storageClass && { StorageClass: this.settings.storageClass }),
+      ...(sse?.type === 'AES256' && { ServerSideEncryption: 'AES256' }),
+      ...(sse?.type === 'aws:kms' && {
+        ServerSideEncryption: 'aws:kms',
+        ...(sse.keyId && { SSEKMSKeyId: sse.keyId }),
+      }),
+    };
+  }
+
+  private async put(params: PutObjectCommandInput, size: number): Promise<void> {
+    try {
+      await this.send('PutObject', () =>
+        size >= MULTIPART_FROM
+          ? new Upload({
+              client: this.client,
+              params,
+              partSize: PART_SIZE,
+              queueSize: PART_QUEUE,
+              leavePartsOnError: false,
+            }).done()
+          : this.client.send(new PutObjectCommand({ ...params, ContentLength: size })),
+      );
+    } catch (err) {
+      if (err instanceof KlosetError && isPreconditionFailed(err.cause))
+        throw new Error('appeared during the restore; not replaced');
+      throw err;
+    }
+  }
+
+  async writeFile(path: string, entry: FileEntry, content: FileContent, replace: boolean): Promise<void> {
+    const params = this.params(path, entry, replace);
+    if (content.size >= MULTIPART_FROM)
+      return this.put({ ...params, Body: Readable.from(content.chunks()) }, content.size);
+    const parts: Buffer[] = [];
+    for await (const chunk of content.chunks()) parts.push(chunk);
+    return this.put({ ...params, Body: Buffer.concat(parts) }, content.size);
+  }
+
+  async symlink(
+    path: string,
+    entry: Extract<TreeEntry, { type: 'symlink' }>,
+    replace: boolean,
+  ): Promise<void> {
+    const body = Buffer.from(entry.target);
+    return this.put({ ...this.params(path, entry, replace), Body: body }, body.length);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type { InputAttributes } from 'ssh2';
+import { KlosetError } from '../../errors.js';
+import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
+import type { ExistingEntry, FileContent, RestoreDestination } from '../restore-destination.js';
+import { isNoSuchFile } from './sftp-errors.js';
+import { parseSftpLocation } from './sftp-options.js';
+import { SftpSession } from './sftp-session.js';
+
+const S_IFMT = 0o170000;
+const TYPES: Record<number, ExistingEntry['type']> = {
+  0o100000: 'file',
+  0o040000: 'dir',
+  0o120000: 'symlink',
+};
+
+/** SFTP v3 times are unsigned 32-bit seconds: the sub-second part is lost, times before 1970 become 0. */
+const seconds = (ns: string): number => Math.max(0, Number(BigInt(ns) / 1_000_000_000n));
+
+const timesOf = (entry: TreeEntry): InputAttributes => ({
+  atime: seconds(entry.mtime),
+  mtime: seconds(entry.mtime),
+});
+
+/** A name beside `path` for a replacement written first and renamed over it. */
+const sideName = (path: string): string => `${path}.kloud-${randomBytes(4).toString('hex')}`;
+
+/**
+ * A directory on an SFTP server as a restore destination. Modes and times (whole seconds) are
+ * restored, and owners when the login is root. New files are created exclusively, so nothing
+ * in the way is followed or overwritten; a replacement is written beside the old file and
+ * renamed over it with posix-rename@openssh.com (where the server lacks it, the old file is
+ * removed first). Hard links need hardlink@openssh.com.
+ */
+export class SftpDestination implements RestoreDestination {
+  readonly location: string;
+  private readonly session: SftpSession;
+  private readonly root: string;
+  private readonly asRoot: boolean;
+
+  constructor(location: string, options: Record<string, string> = {}) {
+    const settings = parseSftpLocation(location, options);
+    this.location = settings.location;
+    this.root = settings.path;
+    this.asRoot = settings.user === 'root';
+    this.session = new SftpSession(settings);
+  }
+
+  display(path: string): string {
+    return path === '' ? this.location : `${this.location.replace(/\/$/, '')}/${path}`;
+  }
+
+  private remote(path: string): string {
+    return path === '' ? this.root : posix.join(this.root, path);
+  }
+
+  async prepare(): Promise<{ empty: boolean }> {
+    await this.session.mkdirp(this.root);
+    // the root as named may be a link to a directory (a home directory often is)
+    if (!(await this.session.stat(this.root)).isDirectory())
+      throw new KlosetError('NOT_A_DIRECTORY', `${this.location} is not a directory`);
+    return { empty: (await this.session.readdir(this.root)).length === 0 };
+  }
+
+  async stat(path: string): Promise<ExistingEntry | undefined> {
+    try {
+      const st = await this.session.lstat(this.remote(path));
+      return { type: TYPES[st.mode & S_IFMT] ?? 'other', mtimeMs: st.mtime * 1000 };
+    } catch (err) {
+      if (isNoSuchFile(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async mkdir(path: string): Promise<void> {
+    await this.session.mkdir(this.remote(path), 0o700);
+  }
+
+  /** Owners first: a chown clears the setuid and setgid bits the mode then sets. */
+  private owner(entry: TreeEntry): InputAttributes | undefined {
+    return this.asRoot && (entry.uid !== 0 || entry.gid !== 0)
+      ? { uid: entry.uid, gid: entry.gid }
+      : undefined;
+  }
+
+  async finishDir(path: string, entry: DirEntry): Promise<void> {
+    const at = this.remote(path);
+    const owner = this.owner(entry);
+    if (owner) await this.session.setstat(at, owner).catch(() => undefined);
+    await this.session.setstat(at, { mode: entry.mode, ...timesOf(entry) });
+  }
+
+  async writeFile(path: string, entry: FileEntry, content: FileContent, replace: boolean): Promise<void> {
+    const dest = this.remote(path);
+    const at = replace ? sideName(dest) : dest;
+    await this.session.createFile(at, (handle) => this.fill(handle, at, entry, content));
+    if (at === dest) return;
+    try {
+      await this.replace(at, dest);
+    } catch (err) {
+      await this.session.unlink(at).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async fill(handle: Buffer, at: string, entry: FileEntry, content: FileContent): Promise<void> {
+    let position = 0;
+    for await (const chunk of content.chunks()) {
+      await this.session.writeAt(handle, at, [chunk], position);
+      position += chunk.length;
+    }
+    const owner = this.owner(entry);
+    if (owner) await this.session.fsetstat(handle, at, owner);
+    await this.session.fsetstat(handle, at, { mode: entry.mode, ...timesOf(entry) });
+  }
+
+  /** Moves `from` over `to`: atomically with posix-rename, else by removing `to` first. */
+  private async replace(from: string, to: string): Promise<void> {
+    if (await this.session.replace(from, to)) return;
+    await this.session.unlink(to);
+    await this.session.rename(from, to);
+  }
+
+  async symlink(
+    path: string,
+    entry: Extract<TreeEntry, { type: 'symlink' }>,
+    replace: boolean,
+  ): Promise<void> {
+    const dest = this.remote(path);
+    const at = replace ? sideName(dest) : dest;
+    await this.session.symlink(entry.target, at);
+    if (at !== dest) await this.replace(at, dest);
+    // a link's own owner and times, where the server can set them (not its mode: links have none)
+    await this.session.lsetstat(dest, { ...this.owner(entry), ...timesOf(entry) }).catch(() => undefined);
+  }
+
+  async link(existing: string, path: string, replace: boolean): Promise<void> {
+    const dest = this.remote(path);
+    if (replace) await this.session.unlink(dest);
+    if (!(await this.session.hardlink(this.remote(existing), dest)))
+      throw new KlosetError(
+        'UNSUPPORTED',
+        `${this.location}: the server offers no hard links (hardlink@openssh.com), so this link to ${existing} was not restored`,
+      );
+  }
+
+  async close(): Promise<void> {
+    await this.session.close();
+  }
+}
