@@ -43,6 +43,11 @@ export function corrupt(message: string, cause?: unknown): KlosetError {
   return new KlosetError('CORRUPT', message, { cause });
 }
 
+/** The text of anything thrown, for messages and error records. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Node's system error codes (ENOENT, EACCES...) without an unsafe cast at every call site. */
 export function errnoCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'

@@ -1,9 +1,8 @@
 import { dirname } from 'node:path';
 import { chunkStream } from '../chunker/fastcdc.js';
 import type { BackupSource, SourceEntry } from '../connectors/backup-source.js';
-import { FsSource } from '../connectors/fs/fs-source.js';
 import { Semaphore } from '../concurrency.js';
-import { errnoCode } from '../errors.js';
+import { errnoCode, errorText } from '../errors.js';
 import { BlobType } from '../format/blob.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { SnapshotError } from '../snapshot/snapshot-record.js';
@@ -40,8 +39,9 @@ export interface BatchOptions {
 
 /**
  * Files streamed at once (read and cut here, each holding a read piece and a chunking window).
- * A local source has sealing threads read its small files, and streams only large ones, one at
- * a time; other sources stream every file, several at once to hide the latency of each.
+ * Sealing threads read small local files themselves, so local files streamed here are large
+ * ones, one at a time; files of other machines are all streamed, several at once to hide the
+ * latency of each.
  */
 const STREAMS_LOCAL = 1;
 const STREAMS_REMOTE = 4;
@@ -58,7 +58,7 @@ function message(err: unknown): string {
   const code = errnoCode(err);
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ENOENT') return 'vanished during the backup';
-  return err instanceof Error ? err.message : String(err);
+  return errorText(err);
 }
 
 function metadataOf(st: SourceEntry): EntryMetadata {
@@ -114,8 +114,7 @@ function ancestors(path: string): string[] {
 export class BatchRun {
   private readonly excluded: (path: string, name: string) => boolean;
   /** whether sealing threads may read the source's files themselves */
-  private readonly readsInThreads: boolean;
-  private readonly streams: Semaphore;
+  private readonly streams = { local: new Semaphore(STREAMS_LOCAL), remote: new Semaphore(STREAMS_REMOTE) };
   private readonly filesInFlight = new Semaphore(FILES_IN_FLIGHT);
   private readonly sealing: SealQueue;
   private readonly parentTrees: TreeReader;
@@ -131,8 +130,6 @@ export class BatchRun {
     this.excluded = excludeMatcher(opts.excludes ?? []);
     this.parentTrees = new TreeReader(writer.repo);
     this.sealing = new SealQueue(writer, opts.startSealing);
-    this.readsInThreads = opts.source instanceof FsSource;
-    this.streams = new Semaphore(this.readsInThreads ? STREAMS_LOCAL : STREAMS_REMOTE);
   }
 
   async run(paths: readonly string[]): Promise<PartialTree> {
@@ -324,24 +321,25 @@ export class BatchRun {
   private async file(path: string, st: SourceEntry, prev: TreeEntry | undefined): Promise<Started> {
     if (this.unchanged(st, prev)) return { entry: this.fileEntry(st, st.size, prev.chunks) };
     await this.filesInFlight.acquire();
+    const local = this.opts.source.localPath?.(path);
     const read =
-      this.readsInThreads && this.sealing.takesFile(st.size)
-        ? this.fileInThread(path, st)
-        : this.streamFile(path, st);
+      local !== undefined && this.sealing.takesFile(st.size)
+        ? this.fileInThread(path, local, st)
+        : this.streamFile(path, st, local !== undefined);
     return { entry: read.finally(() => this.filesInFlight.release()) };
   }
 
   /** A small local file: a sealing thread reads, cuts and seals it, its bytes never come here. */
-  private async fileInThread(path: string, st: SourceEntry): Promise<TreeEntry | undefined> {
-    const read = await this.sealing.saveFile(path, st.size);
-    if ('tooLarge' in read) return this.streamFile(path, st); // it grew since the walk
+  private async fileInThread(path: string, local: string, st: SourceEntry): Promise<TreeEntry | undefined> {
+    const read = await this.sealing.saveFile(local, st.size);
+    if ('tooLarge' in read) return this.streamFile(path, st, true); // it grew since the walk
     if ('error' in read) return this.fail(path, Object.assign(new Error(read.error.message), read.error));
     return this.fileRead(path, st, read);
   }
 
   /** A file read here in pieces and cut here; its chunks are sealed in the threads. */
-  private streamFile(path: string, st: SourceEntry): Promise<TreeEntry | undefined> {
-    return this.streams.run(async () => {
+  private streamFile(path: string, st: SourceEntry, local: boolean): Promise<TreeEntry | undefined> {
+    return this.streams[local ? 'local' : 'remote'].run(async () => {
       const content = await this.readContent(path, st.size);
       return content && this.fileRead(path, st, content);
     });

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { mapLimit } from '../concurrency.js';
 import type { ObjectInfo } from '../connectors/store-backend.js';
-import { KlosetError } from '../errors.js';
+import { KlosetError, errorText } from '../errors.js';
 import { BLOB_TYPE_NAMES } from '../format/blob.js';
 import type { BlobLocation } from '../index/index-table.js';
 import { ID_SIZE } from '../crypto/mac.js';
@@ -60,10 +60,6 @@ const MAX_PATHS_PER_PROBLEM = 1000;
 interface TreeFinding {
   readonly rel: string;
   readonly cause: string;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

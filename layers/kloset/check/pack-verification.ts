@@ -1,5 +1,6 @@
 import { type CipherSpec, type BlobCipher, cipherFromSpec } from '../crypto/blob-cipher.js';
 import { ID_SIZE, StoreMac } from '../crypto/mac.js';
+import { errorText } from '../errors.js';
 import type { BlobType } from '../format/blob.js';
 import type { BlobLocation } from '../index/index-table.js';
 import { parsePack } from '../pack/pack-reader.js';
@@ -52,10 +53,6 @@ export function packToVerify(name: string, data: Uint8Array, indexed: readonly B
 export function verifyTransferList(request: PackToVerify): ArrayBuffer[] {
   const { data, ids, types, offsets, lengths, rawLengths } = request;
   return [data, ids, types, offsets, lengths, rawLengths].map((a) => a.buffer as ArrayBuffer);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 /**

@@ -25,4 +25,9 @@ export interface BackupSource {
   list(dir: string): Promise<SourceEntry[]>;
   /** The content; `size` (from stat) lets a connector size its reads. */
   read(path: string, size: number): AsyncIterable<Buffer>;
+  /**
+   * The file's path on this machine's disk, where a worker thread may read it itself (the
+   * backup's fast path for small files); sources of other machines leave it out.
+   */
+  localPath?(path: string): string | undefined;
 }

@@ -30,6 +30,11 @@ export class MountedSources implements BackupSource {
     return source.list(inner);
   }
 
+  localPath(path: string): string | undefined {
+    const { source, inner } = this.route(path);
+    return source.localPath?.(inner);
+  }
+
   read(path: string, size: number): AsyncIterable<Buffer> {
     const { source, inner } = this.route(path);
     return source.read(inner, size);

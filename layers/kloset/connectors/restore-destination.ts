@@ -44,6 +44,11 @@ export interface RestoreDestination {
   close(): Promise<void>;
 }
 
+/** A destination path as the user names it, below a URL-like location (`s3://b/p` + `a/b`). */
+export function displayBelow(location: string, path: string): string {
+  return path === '' ? location : `${location.replace(/\/$/, '')}/${path}`;
+}
+
 /** Joins a destination-relative directory and a name. */
 export function childPath(dir: string, name: string): string {
   return dir === '' ? name : `${dir}/${name}`;

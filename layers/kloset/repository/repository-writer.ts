@@ -1,5 +1,5 @@
 import { encodePayload } from '../compression/codec.js';
-import { KlosetError, errnoCode } from '../errors.js';
+import { KlosetError, errnoCode, errorText } from '../errors.js';
 import { type BlobType, PackKind, packKindOf } from '../format/blob.js';
 import { sealIndexTable } from '../index/index-delta.js';
 import { type BlobRecord, IndexTable, type PackInfo } from '../index/index-table.js';
@@ -37,7 +37,7 @@ const WRITE_ERRORS: Record<string, string> = {
 function writeError(err: unknown, location: string): KlosetError {
   if (err instanceof KlosetError) return err;
   const code = errnoCode(err);
-  const why = (code && WRITE_ERRORS[code]) ?? (err instanceof Error ? err.message : String(err));
+  const why = (code && WRITE_ERRORS[code]) ?? errorText(err);
   return new KlosetError(
     'IO',
     `writing to ${location} failed: ${why}; nothing was committed, the store is unchanged`,
@@ -82,15 +82,15 @@ export class RepositoryWriter {
    */
   claim(id: Buffer): boolean {
     this.throwIfFailed();
-    const key = id.toString('latin1');
-    if (this.claimed.has(key) || this.repo.index.has(id)) return false;
-    this.claimed.add(key);
+    if (this.has(id)) return false;
+    this.claimed.add(id.toString('latin1'));
     return true;
   }
 
   /**
    * Stores a blob unless it is known. Resolves once the blob sits in a pack builder (not
-   * necessarily uploaded); `commit` waits for the uploads.
+   * necessarily uploaded); `commit` waits for the uploads. `data` is read after awaits: it must
+   * stay unchanged until the returned promise settles.
    */
   async saveBlob(
     type: BlobType,

@@ -1,7 +1,7 @@
 import { Semaphore } from '../concurrency.js';
 import { FsDestination } from '../connectors/fs/fs-destination.js';
 import { type FileContent, type RestoreDestination, childPath } from '../connectors/restore-destination.js';
-import { KlosetError } from '../errors.js';
+import { KlosetError, errorText } from '../errors.js';
 import type { Repository } from '../repository/repository.js';
 import { fileContent } from '../snapshot/file-content.js';
 import type { SnapshotError, SnapshotRecord } from '../snapshot/snapshot-record.js';
@@ -80,7 +80,7 @@ class RestoreRun {
   private fail(path: string, err: unknown): void {
     this.result.errors.push({
       path: this.dest.display(path),
-      message: err instanceof Error ? err.message : String(err),
+      message: errorText(err),
     });
   }
 

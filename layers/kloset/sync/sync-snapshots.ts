@@ -50,7 +50,11 @@ const PROGRESS_INTERVAL_MS = 100;
 export async function syncSnapshots(from: Store, to: Store, opts: SyncOptions = {}): Promise<SyncResult> {
   const [source, dest] = [from.repo, to.repo];
   if (source.config.storeId === dest.config.storeId) {
-    throw new KlosetError('INVALID_ARGUMENT', `${from.location} and ${to.location} are the same store`);
+    throw new KlosetError(
+      'INVALID_ARGUMENT',
+      `${from.location} and ${to.location} are the same store (same store ID: one is a file copy of the other); ` +
+        'sync needs two stores: create the second with "create --copy-chunking-from" and sync into it',
+    );
   }
   await Promise.all([source.refreshIndex(), dest.refreshIndex()]);
   const available = await loadSnapshots(source);

@@ -122,7 +122,10 @@ export class TreeCopier {
     const saves: Promise<unknown>[] = [];
     const { mac, chunker } = this.writer.repo;
     const chunks = fileContent(this.source, entry);
-    for await (const chunk of this.rechunk ? chunkStream(chunker, chunks) : chunks) {
+    for await (const piece of this.rechunk ? chunkStream(chunker, chunks) : chunks) {
+      // a re-cut chunk is a view into the chunker's window, rewritten by the next cut while
+      // this save is still running: it keeps a copy (the store's own chunks are buffers of their own)
+      const chunk = this.rechunk ? Buffer.from(piece) : piece;
       this.onRead(chunk.length);
       const id = mac.blobId(chunk);
       ids.push(id.toString('hex'));

@@ -67,6 +67,10 @@ export class FsSource implements BackupSource {
     return out;
   }
 
+  localPath(path: string): string {
+    return path;
+  }
+
   read(path: string, size: number): AsyncIterable<Buffer> {
     // most files are small: one open, one read, one close, no stream machinery
     if (size < READ_SIZE) return readWhole(path, size);

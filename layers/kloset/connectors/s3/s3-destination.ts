@@ -1,24 +1,21 @@
 import { Readable } from 'node:stream';
-import {
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type PutObjectCommandInput,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { HeadObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { KlosetError } from '../../errors.js';
 import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
-import type { ExistingEntry, FileContent, RestoreDestination } from '../restore-destination.js';
+import {
+  type ExistingEntry,
+  type FileContent,
+  type RestoreDestination,
+  displayBelow,
+} from '../restore-destination.js';
 import { archiveTerms } from './s3-archive.js';
 import { createS3Client } from './s3-client.js';
-import { isNotFound, isPreconditionFailed, s3Failure } from './s3-errors.js';
+import { isNotFound, isPreconditionFailed } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
+import { type Multipart, anyKeyUnder, encryptionParams, putObject, s3Call } from './s3-requests.js';
 
 /** Files from this size on are streamed as multipart uploads; smaller ones are one PutObject. */
-const MULTIPART_FROM = 16 * 1024 * 1024;
-const PART_SIZE = 8 * 1024 * 1024;
-const PART_QUEUE = 2;
+const MULTIPART: Multipart = { threshold: 16 * 1024 * 1024, partSize: 8 * 1024 * 1024, queueSize: 2 };
 
 /**
  * User metadata kloud writes on restored objects, so the snapshot's metadata survives in S3 and
@@ -55,38 +52,21 @@ export class S3Destination implements RestoreDestination {
   }
 
   display(path: string): string {
-    return path === '' ? this.location : `${this.location.replace(/\/$/, '')}/${path}`;
+    return displayBelow(this.location, path);
   }
 
   private key(path: string): string {
     return `${this.base}${path}`;
   }
 
-  private async send<T>(action: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw s3Failure(err, this.settings, action);
-    }
-  }
-
-  private async anyUnder(prefix: string): Promise<boolean> {
-    const res = await this.send('ListObjectsV2', () =>
-      this.client.send(
-        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, MaxKeys: 1 }),
-      ),
-    );
-    return (res.KeyCount ?? res.Contents?.length ?? 0) > 0;
-  }
-
   async prepare(): Promise<{ empty: boolean }> {
     // a missing bucket surfaces here as BUCKET_NOT_FOUND: kloud does not create buckets
-    return { empty: !(await this.anyUnder(this.base)) };
+    return { empty: !(await anyKeyUnder(this.client, this.settings, this.base)) };
   }
 
   async stat(path: string): Promise<ExistingEntry | undefined> {
     try {
-      const head = await this.send('HeadObject', () =>
+      const head = await s3Call(this.settings, 'HeadObject', () =>
         this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })),
       );
       const mtime = head.Metadata?.[META.mtime];
@@ -97,7 +77,9 @@ export class S3Destination implements RestoreDestination {
     } catch (err) {
       if (!(err instanceof KlosetError && isNotFound(err.cause))) throw err;
     }
-    return (await this.anyUnder(`${this.key(path)}/`)) ? { type: 'dir', mtimeMs: 0 } : undefined;
+    return (await anyKeyUnder(this.client, this.settings, `${this.key(path)}/`))
+      ? { type: 'dir', mtimeMs: 0 }
+      : undefined;
   }
 
   /** Directories exist through the keys below them. */
@@ -106,34 +88,19 @@ export class S3Destination implements RestoreDestination {
   async finishDir(_path: string, _entry: DirEntry): Promise<void> {}
 
   private params(path: string, entry: TreeEntry, replace: boolean): PutObjectCommandInput {
-    const sse = this.settings.sse;
     return {
       Bucket: this.settings.bucket,
       Key: this.key(path),
       Metadata: { [META.mtime]: entry.mtime, [META.mode]: entry.mode.toString(8), [META.type]: entry.type },
       ...(!replace && { IfNoneMatch: '*' }),
       ...(this.settings.storageClass && { StorageClass: this.settings.storageClass }),
-      ...(sse?.type === 'AES256' && { ServerSideEncryption: 'AES256' }),
-      ...(sse?.type === 'aws:kms' && {
-        ServerSideEncryption: 'aws:kms',
-        ...(sse.keyId && { SSEKMSKeyId: sse.keyId }),
-      }),
+      ...encryptionParams(this.settings),
     };
   }
 
   private async put(params: PutObjectCommandInput, size: number): Promise<void> {
     try {
-      await this.send('PutObject', () =>
-        size >= MULTIPART_FROM
-          ? new Upload({
-              client: this.client,
-              params,
-              partSize: PART_SIZE,
-              queueSize: PART_QUEUE,
-              leavePartsOnError: false,
-            }).done()
-          : this.client.send(new PutObjectCommand({ ...params, ContentLength: size })),
-      );
+      await putObject(this.client, this.settings, params, size, MULTIPART);
     } catch (err) {
       if (err instanceof KlosetError && isPreconditionFailed(err.cause))
         throw new Error('appeared during the restore; not replaced');
@@ -143,7 +110,7 @@ export class S3Destination implements RestoreDestination {
 
   async writeFile(path: string, entry: FileEntry, content: FileContent, replace: boolean): Promise<void> {
     const params = this.params(path, entry, replace);
-    if (content.size >= MULTIPART_FROM)
+    if (content.size >= MULTIPART.threshold)
       return this.put({ ...params, Body: Readable.from(content.chunks()) }, content.size);
     const parts: Buffer[] = [];
     for await (const chunk of content.chunks()) parts.push(chunk);

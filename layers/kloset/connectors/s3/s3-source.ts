@@ -3,15 +3,15 @@ import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   type S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { KlosetError } from '../../errors.js';
 import type { BackupSource, SourceEntry } from '../backup-source.js';
 import { createS3Client } from './s3-client.js';
-import { isNotFound, s3Failure } from './s3-errors.js';
+import { isNotFound } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
+import { anyKeyUnder, s3Call } from './s3-requests.js';
 
 /**
  * A 48-bit number from an ETag, recorded as the entry's inode: the backup's unchanged-file test
@@ -94,22 +94,14 @@ export class S3Source implements BackupSource {
     return { uid: this.uid, gid: this.gid };
   }
 
-  private async fail<T>(action: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw s3Failure(err, this.settings, action);
-    }
+  private fail<T>(action: string, fn: () => Promise<T>): Promise<T> {
+    return s3Call(this.settings, action, fn);
   }
 
   async stat(path: string): Promise<SourceEntry> {
     const name = path.split('/').filter(Boolean).pop() ?? '/';
     if (path.replace(/\/+$/, '') === '') {
-      await this.fail('ListObjectsV2', () =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.base, MaxKeys: 1 }),
-        ),
-      );
+      await anyKeyUnder(this.client, this.settings, this.base); // the bucket exists and answers
       return this.dirEntry('/');
     }
     const key = this.key(path);
@@ -121,18 +113,9 @@ export class S3Source implements BackupSource {
     } catch (err) {
       if (!(err instanceof KlosetError && isNotFound(err.cause))) throw err;
     }
-    if (await this.isPrefix(key)) return this.dirEntry(name);
+    if (await anyKeyUnder(this.client, this.settings, `${key}/`)) return this.dirEntry(name);
     if (head) return this.fileEntry(name, head.ContentLength ?? 0, head.LastModified, head.ETag);
     throw new KlosetError('PATH_NOT_FOUND', `no object or prefix ${path} in ${this.location}`);
-  }
-
-  private async isPrefix(key: string): Promise<boolean> {
-    const res = await this.fail('ListObjectsV2', () =>
-      this.client.send(
-        new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: `${key}/`, MaxKeys: 1 }),
-      ),
-    );
-    return (res.KeyCount ?? res.Contents?.length ?? 0) > 0;
   }
 
   async list(dir: string): Promise<SourceEntry[]> {

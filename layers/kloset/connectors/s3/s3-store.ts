@@ -2,14 +2,11 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   type PutObjectCommandInput,
-  PutObjectCommand,
   RestoreObjectCommand,
   type S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { Semaphore } from '../../concurrency.js';
 import { KlosetError } from '../../errors.js';
 import type {
@@ -24,8 +21,9 @@ import type {
 } from '../store-backend.js';
 import { S3_TIER, archiveTerms, thawStateOf } from './s3-archive.js';
 import { createS3Client } from './s3-client.js';
-import { isNotFound, isPreconditionFailed, s3ErrorName, s3Failure } from './s3-errors.js';
+import { isNotFound, isPreconditionFailed, s3ErrorName } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
+import { anyKeyUnder, encryptionParams, putObject, s3Call } from './s3-requests.js';
 
 export interface S3StoreTuning {
   /** objects from this size on are sent as multipart uploads (S3's minimum part is 5 MiB) */
@@ -85,13 +83,7 @@ export class S3Store implements StoreBackend {
   }
 
   private send<T>(action: string, fn: () => Promise<T>): Promise<T> {
-    return this.slots.run(async () => {
-      try {
-        return await fn();
-      } catch (err) {
-        throw s3Failure(err, this.settings, action);
-      }
-    });
+    return this.slots.run(() => s3Call(this.settings, action, fn));
   }
 
   /**
@@ -100,10 +92,8 @@ export class S3Store implements StoreBackend {
    */
   private async peek(): Promise<'no bucket' | 'objects' | 'nothing'> {
     try {
-      const res = await this.send('ListObjectsV2', () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.base, MaxKeys: 1 })),
-      );
-      return (res.KeyCount ?? res.Contents?.length ?? 0) > 0 ? 'objects' : 'nothing';
+      const any = await this.slots.run(() => anyKeyUnder(this.client, this.settings, this.base));
+      return any ? 'objects' : 'nothing';
     } catch (err) {
       if (err instanceof KlosetError && err.code === 'BUCKET_NOT_FOUND') return 'no bucket';
       throw err;
@@ -138,19 +128,16 @@ export class S3Store implements StoreBackend {
       ContentType: 'application/octet-stream',
       IfNoneMatch: '*',
       ...(kind === 'packs' && { StorageClass: this.packClass(opts) }),
-      ...this.encryption(),
+      ...encryptionParams(this.settings),
     };
     try {
-      await this.send('PutObject', () =>
-        body.length >= this.tuning.multipartThreshold
-          ? new Upload({
-              client: this.client,
-              params,
-              partSize: this.tuning.partSize,
-              queueSize: PART_QUEUE,
-              leavePartsOnError: false,
-            }).done()
-          : this.client.send(new PutObjectCommand({ ...params, ContentLength: body.length })),
+      const { multipartThreshold: threshold, partSize } = this.tuning;
+      await this.slots.run(() =>
+        putObject(this.client, this.settings, params, body.length, {
+          threshold,
+          partSize,
+          queueSize: PART_QUEUE,
+        }),
       );
     } catch (err) {
       if (!(err instanceof KlosetError) || !isPreconditionFailed(err.cause)) throw err;
@@ -169,13 +156,6 @@ export class S3Store implements StoreBackend {
   private exists(kind: ObjectKind): void {
     if (kind === 'config')
       throw new KlosetError('STORE_EXISTS', `a store already exists at ${this.location}`);
-  }
-
-  private encryption(): Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> {
-    const sse = this.settings.sse;
-    if (!sse) return {};
-    if (sse.type === 'AES256') return { ServerSideEncryption: 'AES256' };
-    return { ServerSideEncryption: 'aws:kms', ...(sse.keyId && { SSEKMSKeyId: sse.keyId }) };
   }
 
   async get(kind: ObjectKind, name: string): Promise<Buffer> {

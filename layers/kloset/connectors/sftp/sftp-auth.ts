@@ -8,7 +8,7 @@ import type { SftpSettings } from './sftp-options.js';
 /** The keys `ssh` tries when none is configured, in its order. */
 const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
-export interface Credentials {
+interface Credentials {
   /** in the order they are offered to the server */
   readonly methods: AnyAuthMethod[];
   /** what was offered, for the message when the server refuses all of it (no secrets) */

@@ -1,19 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { posix } from 'node:path';
 import type { InputAttributes } from 'ssh2';
 import { KlosetError } from '../../errors.js';
 import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
-import type { ExistingEntry, FileContent, RestoreDestination } from '../restore-destination.js';
+import {
+  type ExistingEntry,
+  type FileContent,
+  type RestoreDestination,
+  displayBelow,
+} from '../restore-destination.js';
+import { entryType } from '../entry-type.js';
 import { isNoSuchFile } from './sftp-errors.js';
-import { parseSftpLocation } from './sftp-options.js';
-import { SftpSession } from './sftp-session.js';
-
-const S_IFMT = 0o170000;
-const TYPES: Record<number, ExistingEntry['type']> = {
-  0o100000: 'file',
-  0o040000: 'dir',
-  0o120000: 'symlink',
-};
+import { SftpConnector } from './sftp-connector.js';
 
 /** SFTP v3 times are unsigned 32-bit seconds: the sub-second part is lost, times before 1970 become 0. */
 const seconds = (ns: string): number => Math.max(0, Number(BigInt(ns) / 1_000_000_000n));
@@ -33,26 +30,11 @@ const sideName = (path: string): string => `${path}.kloud-${randomBytes(4).toStr
  * renamed over it with posix-rename@openssh.com (where the server lacks it, the old file is
  * removed first). Hard links need hardlink@openssh.com.
  */
-export class SftpDestination implements RestoreDestination {
-  readonly location: string;
-  private readonly session: SftpSession;
-  private readonly root: string;
-  private readonly asRoot: boolean;
-
-  constructor(location: string, options: Record<string, string> = {}) {
-    const settings = parseSftpLocation(location, options);
-    this.location = settings.location;
-    this.root = settings.path;
-    this.asRoot = settings.user === 'root';
-    this.session = new SftpSession(settings);
-  }
+export class SftpDestination extends SftpConnector implements RestoreDestination {
+  private readonly asRoot = this.settings.user === 'root';
 
   display(path: string): string {
-    return path === '' ? this.location : `${this.location.replace(/\/$/, '')}/${path}`;
-  }
-
-  private remote(path: string): string {
-    return path === '' ? this.root : posix.join(this.root, path);
+    return displayBelow(this.location, path);
   }
 
   async prepare(): Promise<{ empty: boolean }> {
@@ -66,7 +48,7 @@ export class SftpDestination implements RestoreDestination {
   async stat(path: string): Promise<ExistingEntry | undefined> {
     try {
       const st = await this.session.lstat(this.remote(path));
-      return { type: TYPES[st.mode & S_IFMT] ?? 'other', mtimeMs: st.mtime * 1000 };
+      return { type: entryType(st, 'other'), mtimeMs: st.mtime * 1000 };
     } catch (err) {
       if (isNoSuchFile(err)) return undefined;
       throw err;
@@ -143,9 +125,5 @@ export class SftpDestination implements RestoreDestination {
         'UNSUPPORTED',
         `${this.location}: the server offers no hard links (hardlink@openssh.com), so this link to ${existing} was not restored`,
       );
-  }
-
-  async close(): Promise<void> {
-    await this.session.close();
   }
 }

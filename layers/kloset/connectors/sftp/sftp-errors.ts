@@ -2,7 +2,7 @@ import ssh2 from 'ssh2';
 import { KlosetError, errnoCode } from '../../errors.js';
 
 /** SFTP v3 status codes (draft-ietf-secsh-filexfer-02 §7), as ssh2 sets them on request errors. */
-export const STATUS = ssh2.utils.sftp.STATUS_CODE;
+const STATUS = ssh2.utils.sftp.STATUS_CODE;
 
 interface Ssh2Error {
   code?: unknown;
@@ -14,7 +14,7 @@ const asSsh2Error = (err: unknown): Ssh2Error =>
   typeof err === 'object' && err !== null ? (err as Ssh2Error) : { message: String(err) };
 
 /** The SFTP status of a failed request, looking through the KlosetError that wraps it. */
-export function sftpStatus(err: unknown): number | undefined {
+function sftpStatus(err: unknown): number | undefined {
   const cause = err instanceof KlosetError ? err.cause : err;
   const code = asSsh2Error(cause).code;
   return typeof code === 'number' ? code : undefined;

@@ -40,7 +40,7 @@ const OptionsSchema = z.strictObject(
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown option` : undefined) },
 );
 
-export const SFTP_OPTION_NAMES = Object.keys(OptionsSchema.shape);
+const SFTP_OPTION_NAMES = Object.keys(OptionsSchema.shape);
 
 function invalid(message: string): KlosetError {
   return new KlosetError('INVALID_ARGUMENT', message);

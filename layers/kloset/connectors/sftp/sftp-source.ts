@@ -1,16 +1,13 @@
 import { posix } from 'node:path';
-import type { Attributes } from 'ssh2';
+import type { Stats } from 'ssh2';
 import { KlosetError } from '../../errors.js';
 import type { BackupSource, SourceEntry } from '../backup-source.js';
+import { entryType } from '../entry-type.js';
 import { isNoSuchFile } from './sftp-errors.js';
-import { parseSftpLocation } from './sftp-options.js';
-import { SftpSession } from './sftp-session.js';
+import { SftpConnector } from './sftp-connector.js';
 
 /** Bytes per step of a file's content stream (the next step is requested while one is consumed). */
 const READ_SIZE = 2 * 1024 * 1024;
-
-const S_IFMT = 0o170000;
-const TYPES: Record<number, SourceEntry['type']> = { 0o100000: 'file', 0o040000: 'dir', 0o120000: 'symlink' };
 
 /**
  * A directory tree on an SFTP server as a backup source. The location's path is the root the
@@ -22,24 +19,9 @@ const TYPES: Record<number, SourceEntry['type']> = { 0o100000: 'file', 0o040000:
  * unchanged-file test compares size and mtime only, hard links are stored as separate files,
  * and a file rewritten within the same second at the same size is not read again.
  */
-export class SftpSource implements BackupSource {
-  readonly location: string;
-  private readonly session: SftpSession;
-  private readonly root: string;
-
-  constructor(location: string, options: Record<string, string> = {}) {
-    const settings = parseSftpLocation(location, options);
-    this.location = settings.location;
-    this.root = settings.path;
-    this.session = new SftpSession(settings);
-  }
-
-  private remote(path: string): string {
-    return posix.join(this.root, path).replace(/(?<=.)\/$/, '');
-  }
-
-  private async entry(name: string, attrs: Attributes, remote: string): Promise<SourceEntry> {
-    const type = TYPES[attrs.mode & S_IFMT] ?? 'special';
+export class SftpSource extends SftpConnector implements BackupSource {
+  private async entry(name: string, attrs: Stats, remote: string): Promise<SourceEntry> {
+    const type = entryType(attrs, 'special');
     return {
       name,
       type,
@@ -110,9 +92,5 @@ export class SftpSource implements BackupSource {
       await next?.catch(() => undefined);
       await this.session.closeHandle(handle, remote).catch(() => undefined);
     }
-  }
-
-  async close(): Promise<void> {
-    await this.session.close();
   }
 }

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { KlosetError } from '../../errors.js';
+import { mapLimit } from '../../concurrency.js';
+import { KlosetError, corrupt } from '../../errors.js';
 import type { LocationState, ListedKind, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
 import { ReadHandles } from './read-handles.js';
 import { isNoSuchFile } from './sftp-errors.js';
-import { parseSftpLocation } from './sftp-options.js';
-import { SftpSession } from './sftp-session.js';
+import { SftpConnector } from './sftp-connector.js';
 
 const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
+/** folder listings in flight at once */
+const LIST_CONCURRENCY = 8;
 
 /**
  * A store in a directory on an SFTP server, laid out as the fs store (the same directory works
@@ -18,21 +20,10 @@ const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
  * (posix-rename@openssh.com would replace, so it is not used here). Names are content hashes,
  * so losing a race to the same name is harmless; only `config` must not be written twice.
  */
-export class SftpStore implements StoreBackend {
-  readonly location: string;
-  private readonly session: SftpSession;
-  private readonly root: string;
+export class SftpStore extends SftpConnector implements StoreBackend {
   /** packs/xx directories known to exist, to spare a round trip per put */
   private readonly packDirs = new Set<string>();
-  private readonly readHandles: ReadHandles;
-
-  constructor(location: string, options: Record<string, string> = {}) {
-    const settings = parseSftpLocation(location, options);
-    this.location = settings.location;
-    this.root = settings.path;
-    this.session = new SftpSession(settings);
-    this.readHandles = new ReadHandles(this.session);
-  }
+  private readonly readHandles = new ReadHandles(this.session);
 
   private path(kind: ObjectKind, name: string): string {
     if (kind === 'config') return posix.join(this.root, 'config');
@@ -136,13 +127,7 @@ export class SftpStore implements StoreBackend {
   }
 
   private missing(kind: ObjectKind, name: string, cause: unknown): KlosetError {
-    return new KlosetError(
-      'CORRUPT',
-      `${kind} object ${name.slice(0, 12)} is missing from ${this.location}`,
-      {
-        cause,
-      },
-    );
+    return corrupt(`${kind} object ${name.slice(0, 12)} is missing from ${this.location}`, cause);
   }
 
   async getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer> {
@@ -168,8 +153,11 @@ export class SftpStore implements StoreBackend {
       kind === 'packs'
         ? (await this.readdirOrEmpty(top)).filter((e) => e.attrs.isDirectory()).map((e) => e.filename)
         : [''];
-    for (const sub of dirs.sort()) {
-      const entries = await this.readdirOrEmpty(posix.join(top, sub));
+    // the 256 pack folders are read a few at a time: one after another costs ~1,000 round trips
+    const listed = await mapLimit(dirs.sort(), LIST_CONCURRENCY, (sub) =>
+      this.readdirOrEmpty(posix.join(top, sub)),
+    );
+    for (const entries of listed) {
       const files = entries
         .filter((e) => e.attrs.isFile())
         .sort((a, b) => (a.filename < b.filename ? -1 : 1));
@@ -195,8 +183,8 @@ export class SftpStore implements StoreBackend {
     }
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.readHandles.clear();
-    await this.session.close();
+    await super.close();
   }
 }

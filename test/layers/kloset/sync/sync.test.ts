@@ -73,7 +73,8 @@ describe('sync', () => {
   test('a copy to a store with another passphrase and other chunking is re-chunked and restores the same', async () => {
     const a = await newStore({ chunking: SMALL_CHUNKS });
     const b = await otherStore({ chunking: { min: 32 * 1024, avg: 128 * 1024, max: 512 * 1024 } });
-    const src = await source();
+    // incompressible content over many of B's chunks: stored raw, read from the chunker's window
+    const src = await source({ 'large-random.bin': randomBytes(6_000_000) });
     const original = (await a.store.backup([src], { tags: ['daily'], hostname: 'h1' })).snapshot!;
 
     const result = await syncSnapshots(a.store, b.store);

@@ -35,6 +35,9 @@ test('one snapshot holds a local tree and two prefixes of a bucket, each restora
   ]);
   try {
     expect(opened.paths).toEqual([local, `/s3:${BUCKET}/logs`, `/s3:${BUCKET}/site`]);
+    // local files keep the backup's fast path (worker threads read them); remote ones cannot
+    expect(opened.source.localPath?.(`${local}/etc.conf`)).toBe(`${local}/etc.conf`);
+    expect(opened.source.localPath?.(`/s3:${BUCKET}/logs/app.log`)).toBeUndefined();
     const { snapshot, errors } = await store.backup(opened.paths, { source: opened.source });
     expect(errors).toEqual([]);
     expect(snapshot!.sources).toEqual([...opened.paths].sort());

@@ -1,0 +1,65 @@
+import {
+  ListObjectsV2Command,
+  type PutObjectCommandInput,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { s3Failure } from './s3-errors.js';
+import type { S3Settings } from './s3-options.js';
+
+/** Runs one SDK request, turning its failure into the connector's one-line error. */
+export async function s3Call<T>(s: S3Settings, action: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw s3Failure(err, s, action);
+  }
+}
+
+/** Whether any key starts with `prefix` (one listing of one key); a missing bucket is BUCKET_NOT_FOUND. */
+export async function anyKeyUnder(client: S3Client, s: S3Settings, prefix: string): Promise<boolean> {
+  const res = await s3Call(s, 'ListObjectsV2', () =>
+    client.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: prefix, MaxKeys: 1 })),
+  );
+  return (res.KeyCount ?? res.Contents?.length ?? 0) > 0;
+}
+
+/** The server-side encryption a location asks for, as PutObject parameters. */
+export function encryptionParams(
+  s: S3Settings,
+): Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> {
+  const sse = s.sse;
+  if (!sse) return {};
+  if (sse.type === 'AES256') return { ServerSideEncryption: 'AES256' };
+  return { ServerSideEncryption: 'aws:kms', ...(sse.keyId && { SSEKMSKeyId: sse.keyId }) };
+}
+
+export interface Multipart {
+  /** bodies from this size on are multipart uploads (S3's smallest part is 5 MiB) */
+  readonly threshold: number;
+  readonly partSize: number;
+  /** parts of one upload in flight */
+  readonly queueSize: number;
+}
+
+/** One PutObject, or a multipart upload from `multipart.threshold` bytes on (a stream body needs one). */
+export function putObject(
+  client: S3Client,
+  s: S3Settings,
+  params: PutObjectCommandInput,
+  size: number,
+  multipart: Multipart,
+): Promise<unknown> {
+  return s3Call(s, 'PutObject', () =>
+    size >= multipart.threshold
+      ? new Upload({
+          client,
+          params,
+          partSize: multipart.partSize,
+          queueSize: multipart.queueSize,
+          leavePartsOnError: false,
+        }).done()
+      : client.send(new PutObjectCommand({ ...params, ContentLength: size })),
+  );
+}
