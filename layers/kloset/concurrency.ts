@@ -76,6 +76,18 @@ export class BufferPool {
     else this.free.push(buffer);
   }
 
+  /**
+   * Takes back a buffer that may have been moved to a worker thread (`transfer`): the buffer
+   * itself when it stayed here, else what the thread moved back (a view of the same memory), or
+   * nothing when it was lost with the thread.
+   */
+  reclaim(buffer: Buffer, returned: Uint8Array | undefined): void {
+    const moved = buffer.buffer.byteLength === 0;
+    if (!moved) this.give(buffer);
+    else if (returned) this.give(Buffer.from(returned.buffer, 0, returned.buffer.byteLength));
+    else this.lose();
+  }
+
   /** A taken buffer will not come back (its holder failed): one may be allocated in its place. */
   lose(): void {
     this.created--;

@@ -335,6 +335,6 @@ export class Store {
   }
 
   close(): Promise<void> {
-    return this.repo.backend.close();
+    return this.repo.close();
   }
 }

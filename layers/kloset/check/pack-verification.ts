@@ -26,6 +26,12 @@ export interface PackToVerify {
   readonly rawLengths: Uint32Array;
 }
 
+/** A verdict, and the pack's buffer moved back so that the reader reuses it for the next pack. */
+export interface VerifiedPack {
+  readonly verdict: PackVerdict;
+  readonly data: Uint8Array;
+}
+
 /** What a pack holds according to its own index (IDs back to back), and what did not open. */
 export type PackVerdict =
   | { readonly unreadable: string }
@@ -68,7 +74,11 @@ export class PackVerifier {
     this.mac = new StoreMac(Buffer.from(settings.macKey));
   }
 
-  verify(request: PackToVerify): PackVerdict {
+  verify(request: PackToVerify): VerifiedPack {
+    return { verdict: this.verdict(request), data: request.data };
+  }
+
+  private verdict(request: PackToVerify): PackVerdict {
     const data = Buffer.from(request.data.buffer, request.data.byteOffset, request.data.length);
     let contents;
     try {

@@ -3,11 +3,14 @@ import { workerData } from 'node:worker_threads';
 import { serveRequests } from '../workers/worker-pool.js';
 import {
   type PackToVerify,
-  type PackVerdict,
   PackVerifier,
+  type VerifiedPack,
   type VerifySettings,
 } from './pack-verification.js';
 
 const verifier = new PackVerifier(workerData as VerifySettings);
 
-serveRequests<PackToVerify, PackVerdict>((request) => ({ body: verifier.verify(request), transfer: [] }));
+serveRequests<PackToVerify, VerifiedPack>((request) => ({
+  body: verifier.verify(request),
+  transfer: [request.data.buffer as ArrayBuffer],
+}));

@@ -75,11 +75,25 @@ export class FastCdc {
 }
 
 /**
+ * Windows of finished streams, for the next ones: a window is larger than `max`, and fresh
+ * memory costs a page fault per 4 KiB (on this project's VMs, more than the copy into it). At
+ * most WINDOWS_KEPT are kept, as many as a backup streams files at once.
+ */
+const spareWindows: Buffer[] = [];
+const WINDOWS_KEPT = 4;
+
+function takeWindow(size: number): Buffer {
+  const i = spareWindows.findIndex((w) => w.length >= size);
+  // allocUnsafeSlow: memory of its own, never a slice of Node's shared pool
+  return i >= 0 ? spareWindows.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(size);
+}
+
+/**
  * Splits a byte stream into content-defined chunks. A yielded chunk is a view valid only until
  * the next one is asked for: the consumer copies what it keeps. Pieces are cut where they are
  * (small files: one read, no copy at all); only when bytes left after the last boundary meet
  * the next piece are both copied together, into a window of the stream's own that is reused
- * for the rest of the stream.
+ * for the rest of the stream (and by a later stream once this one ends).
  */
 export async function* chunkStream(cdc: FastCdc, source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
   const { max } = cdc.params;
@@ -88,38 +102,44 @@ export async function* chunkStream(cdc: FastCdc, source: AsyncIterable<Uint8Arra
   let buf: Buffer = Buffer.alloc(0);
   let start = 0;
   let end = 0;
-  for await (const chunk of source) {
-    const piece = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    const held = end - start;
-    if (held === 0) {
-      buf = piece;
-      start = 0;
-      end = piece.length;
-    } else {
-      if (buf !== window || end + piece.length > window.length) {
-        // bytes after the last boundary are fewer than `max`, so this size always has room
-        if (!window || window.length < held + piece.length)
-          window = Buffer.allocUnsafeSlow(max + piece.length);
-        if (buf === window) window.copyWithin(0, start, end);
-        else buf.copy(window, 0, start, end);
-        buf = window;
+  try {
+    for await (const chunk of source) {
+      const piece = Buffer.isBuffer(chunk)
+        ? chunk
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      const held = end - start;
+      if (held === 0) {
+        buf = piece;
         start = 0;
-        end = held;
+        end = piece.length;
+      } else {
+        if (buf !== window || end + piece.length > window.length) {
+          // bytes after the last boundary are fewer than `max`, so this size always has room
+          if (!window || window.length < held + piece.length) window = takeWindow(max + piece.length);
+          if (buf === window) window.copyWithin(0, start, end);
+          else buf.copy(window, 0, start, end);
+          buf = window;
+          start = 0;
+          end = held;
+        }
+        end += piece.copy(window, end);
       }
-      end += piece.copy(window, end);
+      for (;;) {
+        const n = cdc.cut(buf, start, end);
+        // a cut short of the data's end is a boundary more data cannot move; one at the end is
+        // only the data running out, unless the chunk reached `max`
+        if (n === end - start && n < max) break;
+        yield buf.subarray(start, start + n);
+        start += n;
+      }
     }
-    for (;;) {
+    while (start < end) {
       const n = cdc.cut(buf, start, end);
-      // a cut short of the data's end is a boundary more data cannot move; one at the end is
-      // only the data running out, unless the chunk reached `max`
-      if (n === end - start && n < max) break;
       yield buf.subarray(start, start + n);
       start += n;
     }
-  }
-  while (start < end) {
-    const n = cdc.cut(buf, start, end);
-    yield buf.subarray(start, start + n);
-    start += n;
+  } finally {
+    // the consumer is done with the last view once it stops asking for chunks
+    if (window && spareWindows.length < WINDOWS_KEPT) spareWindows.push(window);
   }
 }

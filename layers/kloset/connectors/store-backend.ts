@@ -65,7 +65,13 @@ export interface StoreBackend {
   /** Writes an object once; never replaces an existing object. */
   put(kind: ObjectKind, name: string, parts: readonly Buffer[], opts?: PutOptions): Promise<void>;
   get(kind: ObjectKind, name: string): Promise<Buffer>;
-  getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * `length` bytes from `offset` (fewer at the end of the object). With `into` (at least `length`
+   * bytes) a connector that reads into memory it chooses reads into it and returns a view of it:
+   * a caller reading many large ranges reuses its buffers instead of faulting in fresh memory
+   * for each. The bytes are always those returned, whichever memory holds them.
+   */
+  getRange(kind: ObjectKind, name: string, offset: number, length: number, into?: Buffer): Promise<Buffer>;
   /** Size of an object, or undefined when it does not exist. */
   stat(kind: ObjectKind, name: string): Promise<number | undefined>;
   list(kind: ListedKind): AsyncIterable<ObjectInfo>;

@@ -2,6 +2,7 @@ import { ID_SIZE } from '../crypto/mac.js';
 import { corrupt } from '../errors.js';
 import { BinaryReader, BinaryWriter } from '../format/binary.js';
 import { BlobType, PackKind, isBlobType } from '../format/blob.js';
+import type { BlobIndex } from './blob-index.js';
 
 export interface PackInfo {
   /** hex name of the pack object */
@@ -35,7 +36,8 @@ export interface BlobRecord {
  */
 export const RECORD_SIZE = ID_SIZE + 1 + 16;
 const TYPE_AT = ID_SIZE;
-const PACK_AT = ID_SIZE + 1;
+/** where a record holds its pack number (u32 LE): merges renumber it */
+export const PACK_AT = ID_SIZE + 1;
 const OFFSET_AT = PACK_AT + 4;
 const LENGTH_AT = OFFSET_AT + 4;
 const RAW_AT = LENGTH_AT + 4;
@@ -44,12 +46,13 @@ const RAW_AT = LENGTH_AT + 4;
  * One index delta, or the merge of many: the packs it names, the blob records, the snapshots it
  * adds and the snapshots it removes (tombstones).
  */
-export class IndexTable {
+export class IndexTable implements BlobIndex {
   private prefixCache: Uint32Array | undefined;
 
   constructor(
     readonly packs: readonly PackInfo[],
-    private readonly records: Buffer,
+    /** the sorted records, `RECORD_SIZE` bytes each: read only */
+    readonly records: Buffer,
     readonly snapshots: readonly string[],
     readonly tombstones: readonly string[],
   ) {}
@@ -146,6 +149,9 @@ export class IndexTable {
     for (let at = 0; at < this.records.length; at += RECORD_SIZE) yield this.locationAt(at);
   }
 
+  /** Nothing to release: the records are on the heap. */
+  close(): void {}
+
   encode(): Buffer {
     const w = new BinaryWriter(64 + this.packs.length * 41 + this.records.length);
     w.u32(this.packs.length);
@@ -198,17 +204,9 @@ export class IndexTable {
    */
   static merge(tables: readonly IndexTable[]): IndexTable {
     if (tables.length === 1) return tables[0]!;
-    const packs: PackInfo[] = [];
-    const packNo = new Map<string, number>();
-    let runs: Buffer[] = tables.map((t) => {
-      const remap = t.packs.map((p) => {
-        let n = packNo.get(p.name);
-        if (n === undefined) {
-          n = packs.push(p) - 1;
-          packNo.set(p.name, n);
-        }
-        return n;
-      });
+    const { packs, remaps } = unionPacks(tables);
+    let runs: Buffer[] = tables.map((t, i) => {
+      const remap = remaps[i]!;
       const recs = Buffer.from(t.records);
       for (let at = 0; at < recs.length; at += RECORD_SIZE) {
         recs.writeUInt32LE(remap[recs.readUInt32LE(at + PACK_AT)]!, at + PACK_AT);
@@ -221,20 +219,42 @@ export class IndexTable {
         next.push(i + 1 < runs.length ? mergeRuns(runs[i]!, runs[i + 1]!) : runs[i]!);
       runs = next;
     }
-    const union = (pick: (t: IndexTable) => readonly string[]): string[] => [
-      ...new Set(tables.flatMap(pick)),
-    ];
     return new IndexTable(
       packs,
       runs[0] ?? Buffer.alloc(0),
-      union((t) => t.snapshots),
-      union((t) => t.tombstones),
+      unionIds(tables, (t) => t.snapshots),
+      unionIds(tables, (t) => t.tombstones),
     );
   }
 }
 
+/** The union of the tables' pack lists, and for each table its pack numbers in the union. */
+export function unionPacks(tables: readonly { readonly packs: readonly PackInfo[] }[]): {
+  packs: PackInfo[];
+  remaps: number[][];
+} {
+  const packs: PackInfo[] = [];
+  const packNo = new Map<string, number>();
+  const remaps = tables.map((t) =>
+    t.packs.map((p) => {
+      let n = packNo.get(p.name);
+      if (n === undefined) {
+        n = packs.push(p) - 1;
+        packNo.set(p.name, n);
+      }
+      return n;
+    }),
+  );
+  return { packs, remaps };
+}
+
+/** The IDs (snapshots or tombstones) of all tables, each once, in first-seen order. */
+export function unionIds<T>(tables: readonly T[], pick: (t: T) => readonly string[]): string[] {
+  return [...new Set(tables.flatMap(pick))];
+}
+
 /** Sign of ID at x[xi] minus ID at y[yi]: the 4-byte prefixes first, whole IDs when equal. */
-function compareAt(x: Buffer, xi: number, y: Buffer, yi: number): number {
+export function compareAt(x: Buffer, xi: number, y: Buffer, yi: number): number {
   const d = x.readUInt32BE(xi) - y.readUInt32BE(yi);
   return d !== 0 ? d : x.compare(y, yi, yi + ID_SIZE, xi, xi + ID_SIZE);
 }

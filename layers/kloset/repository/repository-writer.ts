@@ -3,7 +3,7 @@ import { KlosetError, errnoCode, errorText } from '../errors.js';
 import { type BlobType, PackKind, packKindOf } from '../format/blob.js';
 import { sealIndexTable } from '../index/index-delta.js';
 import { type BlobRecord, IndexTable, type PackInfo } from '../index/index-table.js';
-import { PackBuilder } from '../pack/pack-builder.js';
+import { PackBuilder, SegmentStock } from '../pack/pack-builder.js';
 import type { PackedBlob } from '../pack/pack-format.js';
 import type { Repository } from './repository.js';
 
@@ -24,6 +24,9 @@ export interface WriterOptions {
   /** packs being uploaded at once per writer (memory = this × pack size) */
   maxUploads?: number;
 }
+
+/** Pack segments kept for reuse: about three 16 MiB data packs (two uploading, one filling). */
+const SEGMENTS_KEPT = 16;
 
 const WRITE_ERRORS: Record<string, string> = {
   ENOSPC: 'no space left on device',
@@ -55,9 +58,10 @@ function writeError(err: unknown, location: string): KlosetError {
  */
 export class RepositoryWriter {
   readonly stats: WriterStats = { newBlobs: 0, newRawBytes: 0, newSealedBytes: 0, storedBytes: 0 };
+  private readonly segments = new SegmentStock(SEGMENTS_KEPT);
   private readonly builders = new Map<PackKind, PackBuilder>([
-    [PackKind.Data, new PackBuilder(PackKind.Data)],
-    [PackKind.Metadata, new PackBuilder(PackKind.Metadata)],
+    [PackKind.Data, new PackBuilder(PackKind.Data, this.segments)],
+    [PackKind.Metadata, new PackBuilder(PackKind.Metadata, this.segments)],
   ]);
   /** IDs (latin1 keys) this writer has taken on, stored or in flight */
   private readonly claimed = new Set<string>();
@@ -132,7 +136,7 @@ export class RepositoryWriter {
   private async flushPack(kind: PackKind): Promise<void> {
     const builder = this.builders.get(kind)!;
     if (builder.count === 0) return;
-    this.builders.set(kind, new PackBuilder(kind));
+    this.builders.set(kind, new PackBuilder(kind, this.segments));
     const { pack, blobs } = builder.finish(this.repo.cipher, this.repo.mac.authenticator);
     const upload = (
       this.opts.dryRun
@@ -143,6 +147,8 @@ export class RepositoryWriter {
         const packNo = this.packs.push({ name: pack.name, kind, size: pack.size }) - 1;
         for (const b of blobs) this.records.push({ ...b, packNo });
         this.stats.storedBytes += pack.size;
+        // written: nothing reads the segments any more (after a failure, a retry might)
+        builder.recycle();
       },
       (err: unknown) => {
         this.failure ??= writeError(err, this.repo.backend.location);

@@ -6,11 +6,14 @@ import { AesGcmCipher, type BlobCipher, NullCipher } from '../crypto/blob-cipher
 import { DEFAULT_KDF, type KdfParams, type MasterKeys, generateMasterKeys } from '../crypto/keys.js';
 import { StoreMac } from '../crypto/mac.js';
 import type { StoreBackend } from '../connectors/store-backend.js';
-import { KlosetError, corrupt } from '../errors.js';
+import { KlosetError, corrupt, errorText } from '../errors.js';
 import { BLOB_TYPE_NAMES, type BlobType } from '../format/blob.js';
+import type { BlobIndex } from '../index/blob-index.js';
+import { BudgetedMerge } from '../index/budgeted-merge.js';
 import { IndexCache } from '../index/index-cache.js';
 import { openIndexDelta } from '../index/index-delta.js';
 import { type BlobLocation, IndexTable } from '../index/index-table.js';
+import { SpilledIndex } from '../index/spilled-index.js';
 import { mapLimit } from '../concurrency.js';
 import { decryptBlob, describeBlob, verifyBlobId } from '../sealing/blob-opening.js';
 import { type StoreConfig, openConfig, sealConfig } from './store-config.js';
@@ -37,6 +40,12 @@ export interface OpenOptions {
   passphrase?: string;
   /** where the merged index is cached; no cache when absent */
   cacheDir?: string;
+  /**
+   * bytes of memory the merged index may hold; when the index is larger, its records live in
+   * an encrypted file in `cacheDir` (required then; it may start empty, as /tmp in a Lambda)
+   * and memory holds a filter, a page fence and a few pages. Default: no limit, all in memory.
+   */
+  indexMemoryBudget?: number;
 }
 
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
@@ -53,7 +62,7 @@ export class Repository {
   readonly mac: StoreMac;
   readonly cipher: BlobCipher;
   readonly chunker: FastCdc;
-  private indexTable: IndexTable = IndexTable.empty();
+  private indexTable: IndexTable | SpilledIndex = IndexTable.empty();
   private deltaNames: string[] = [];
   private damaged = new Map<string, string>();
 
@@ -64,6 +73,7 @@ export class Repository {
     /** the key slot the passphrase opened (none for plaintext stores) */
     readonly keySlot: string | undefined,
     private readonly cacheDir: string | undefined,
+    private readonly indexBudget: number | undefined,
   ) {
     this.mac = new StoreMac(keys.mac);
     this.cipher =
@@ -109,6 +119,13 @@ export class Repository {
   }
 
   static async open(backend: StoreBackend, opts: OpenOptions): Promise<Repository> {
+    const budget = opts.indexMemoryBudget;
+    if (budget !== undefined && !(Number.isSafeInteger(budget) && budget > 0)) {
+      throw new KlosetError('INVALID_ARGUMENT', 'the index memory budget must be a positive number of bytes');
+    }
+    if (budget !== undefined && !opts.cacheDir) {
+      throw new KlosetError('INVALID_ARGUMENT', 'an index memory budget needs a cache directory to spill to');
+    }
     const config = await Repository.readConfig(backend);
     let keys: MasterKeys;
     let slot: string | undefined;
@@ -133,6 +150,7 @@ export class Repository {
       keys,
       slot,
       opts.cacheDir && join(opts.cacheDir, config.storeId),
+      opts.indexMemoryBudget,
     );
     await repo.refreshIndex();
     return repo;
@@ -146,7 +164,7 @@ export class Repository {
     return writeKeySlot(this.backend, this.keys, passphrase, this.config.encryption.kdf, this.config.storeId);
   }
 
-  get index(): IndexTable {
+  get index(): BlobIndex {
     return this.indexTable;
   }
 
@@ -166,10 +184,12 @@ export class Repository {
     const listed = new Set(names);
     const have = new Set(this.deltaNames);
     if (names.length === have.size && names.every((n) => have.has(n))) return;
-    const cache = this.cacheDir
-      ? new IndexCache(join(this.cacheDir, 'index'), this.cipher, this.mac.authenticator)
-      : undefined;
-    let base: IndexTable | undefined;
+    // within a budget the merged cache is not used: it is read and written whole
+    const cache =
+      this.cacheDir && this.indexBudget === undefined
+        ? new IndexCache(join(this.cacheDir, 'index'), this.cipher, this.mac.authenticator)
+        : undefined;
+    let base: IndexTable | SpilledIndex | undefined;
     let covered = new Set<string>();
     if (this.deltaNames.length > 0 && this.deltaNames.every((n) => listed.has(n))) {
       base = this.indexTable;
@@ -180,27 +200,58 @@ export class Repository {
       covered = cached?.covered ?? covered;
     }
     const missing = names.filter((n) => !covered.has(n));
-    const tables = await mapLimit(missing, 8, async (name) => {
-      try {
-        return await openIndexDelta(
-          await this.backend.get('index', name),
-          name,
-          this.cipher,
-          this.mac.authenticator,
-        );
-      } catch (err) {
-        // one damaged delta must not lock the user out of the store: its blobs look missing,
-        // which check reports by snapshot and file
-        if (!(err instanceof KlosetError) || err.code !== 'CORRUPT') throw err;
-        this.damaged.set(name, err.message);
-        return IndexTable.empty();
+    const budget = this.indexBudget;
+    if (budget !== undefined) {
+      // within a budget, deltas are read one at a time: the merge spills what does not fit
+      const dir = join(this.cacheDir!, 'index');
+      const merge = new BudgetedMerge(dir, budget);
+      const spill = <T>(step: () => T): T => {
+        try {
+          return step();
+        } catch (err) {
+          throw new KlosetError('IO', `cannot spill the index to ${dir}: ${errorText(err)}`, { cause: err });
+        }
+      };
+      if (base) spill(() => merge.add(base));
+      for (const name of missing) {
+        const delta = await this.loadDelta(name);
+        spill(() => merge.add(delta));
       }
-    });
-    this.indexTable = IndexTable.merge(base ? [base, ...tables] : tables);
+      this.indexTable = spill(() => merge.finish());
+    } else {
+      const tables = await mapLimit(missing, 8, (name) => this.loadDelta(name));
+      // without a budget nothing spills: the base is a table in memory
+      this.indexTable = IndexTable.merge(base ? [base as IndexTable, ...tables] : tables);
+    }
     this.deltaNames = names;
+    // a replaced spilled index is not closed here: an operation running concurrently may still
+    // hold it; its file closes when it is collected (see SpilledIndex)
     // the cache is an optimisation: failing to write it (read-only home, full disk) is not an error
-    if (cache && missing.length > 0 && this.damaged.size === 0)
+    if (cache && missing.length > 0 && this.damaged.size === 0 && this.indexTable instanceof IndexTable)
       await cache.save(names, this.indexTable).catch(() => undefined);
+  }
+
+  private async loadDelta(name: string): Promise<IndexTable> {
+    try {
+      return await openIndexDelta(
+        await this.backend.get('index', name),
+        name,
+        this.cipher,
+        this.mac.authenticator,
+      );
+    } catch (err) {
+      // one damaged delta must not lock the user out of the store: its blobs look missing,
+      // which check reports by snapshot and file
+      if (!(err instanceof KlosetError) || err.code !== 'CORRUPT') throw err;
+      this.damaged.set(name, err.message);
+      return IndexTable.empty();
+    }
+  }
+
+  /** Releases the index's file, if it spilled, and the connection to the store. */
+  async close(): Promise<void> {
+    this.indexTable.close();
+    await this.backend.close();
   }
 
   locate(id: Buffer, what: string): BlobLocation {

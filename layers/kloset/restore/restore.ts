@@ -7,6 +7,8 @@ import { fileContent } from '../snapshot/file-content.js';
 import type { SnapshotError, SnapshotRecord } from '../snapshot/snapshot-record.js';
 import { type DirEntry, type FileEntry, type TreeEntry, isSafeName } from '../snapshot/tree-node.js';
 import { TreeReader } from '../snapshot/tree-reader.js';
+import { FileBatches, MAX_BATCHED_FILE } from './file-batches.js';
+import type { FileToWrite } from './file-writing.js';
 
 export type OverwritePolicy = 'never' | 'if-newer' | 'always';
 
@@ -57,22 +59,34 @@ function contentOf(repo: Repository, entry: FileEntry): FileContent {
   };
 }
 
+/** What a dispatched entry still owes: `done` settles (never rejects) once it is written. */
+interface Dispatched {
+  readonly done: Promise<void>;
+}
+
+const settled: Dispatched = { done: Promise.resolve() };
+
 /**
- * Walks a tree and writes it through a destination: directories depth-first (a directory's
- * metadata is applied after its children), files a few at a time, hard links as links where
- * the destination has them.
+ * Walks a tree and writes it through a destination. The walk only dispatches: it goes through
+ * the tree in order, creating directories and handing files over (to writing threads for new
+ * files in a local directory, a few at a time through the destination otherwise), and moves on
+ * without waiting for them; a directory's metadata is applied once everything below it is
+ * written (their writes change its mtime). Hard links are links where the destination has them.
  */
 class RestoreRun {
   readonly result: RestoreResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, skipped: 0, errors: [] };
   private readonly trees: TreeReader;
   private readonly slots = new Semaphore(FILE_CONCURRENCY);
-  private readonly hardLinks = new Map<string, string>();
+  /** first path of each hard-linked inode, and whether its content was written there */
+  private readonly hardLinks = new Map<string, { path: string; written: Promise<boolean> }>();
   private lastProgress = 0;
 
   constructor(
     private readonly repo: Repository,
     private readonly dest: RestoreDestination,
     private readonly opts: RestoreOptions,
+    /** new files of a local destination go here; others through the destination */
+    private readonly batches: FileBatches | undefined,
   ) {
     this.trees = new TreeReader(repo);
   }
@@ -95,12 +109,23 @@ class RestoreRun {
     });
   }
 
+  /** `task`, its failure recorded against `path`: settles true once it succeeded. */
+  private settle(path: string, task: Promise<void>): Promise<boolean> {
+    return task.then(
+      () => true,
+      (err: unknown) => {
+        this.fail(path, err);
+        return false;
+      },
+    );
+  }
+
   /**
-   * Restores the children of a directory node into `dir` (which exists and is a real directory).
-   * `fresh`: this run created `dir`, so nothing can be in the way and no existence checks are
-   * made (a restore into a new directory costs one create per file, not three).
+   * Dispatches the children of a directory node into `dir` (which exists and is a real
+   * directory). `fresh`: this run created `dir`, so nothing can be in the way and no existence
+   * checks are made (a restore into a new directory costs one create per file, not three).
    */
-  async children(treeId: string, dir: string, fresh: boolean): Promise<void> {
+  async children(treeId: string, dir: string, fresh: boolean): Promise<Dispatched> {
     const pending: Promise<void>[] = [];
     for (const entry of await this.trees.entries(treeId)) {
       // every path must stay below the destination, whatever names a (crafted) tree holds
@@ -114,35 +139,37 @@ class RestoreRun {
         );
         continue;
       }
-      const task = this.entry(entry, childPath(dir, entry.name), fresh);
-      if (entry.type === 'dir') await task;
-      else pending.push(task);
+      pending.push((await this.entry(entry, childPath(dir, entry.name), fresh)).done);
     }
-    await Promise.all(pending);
+    return { done: Promise.all(pending).then(() => undefined) };
   }
 
-  async entry(entry: TreeEntry, path: string, fresh: boolean): Promise<void> {
+  async entry(entry: TreeEntry, path: string, fresh: boolean): Promise<Dispatched> {
     try {
       switch (entry.type) {
         case 'dir':
           return await this.dir(entry, path, fresh);
         case 'symlink':
-          return await this.symlink(entry, path, fresh);
+          return { done: this.settle(path, this.symlink(entry, path, fresh)).then(() => undefined) };
         case 'file':
-          return await this.slots.run(() => this.file(entry, path, fresh));
+          return await this.file(entry, path, fresh);
       }
     } catch (err) {
       this.fail(path, err);
+      return settled;
     }
   }
 
-  private async dir(entry: DirEntry, path: string, fresh: boolean): Promise<void> {
+  private async dir(entry: DirEntry, path: string, fresh: boolean): Promise<Dispatched> {
     const existing = fresh ? undefined : await this.dest.stat(path);
     if (existing && existing.type !== 'dir') throw new Error('exists and is not a directory; not replaced');
     if (!existing) await this.dest.mkdir(path);
-    await this.children(entry.subtree, path, !existing);
-    await this.dest.finishDir(path, entry);
-    this.result.dirs++;
+    const below = await this.children(entry.subtree, path, !existing);
+    const finished = below.done.then(async () => {
+      await this.dest.finishDir(path, entry);
+      this.result.dirs++;
+    });
+    return { done: this.settle(path, finished).then(() => undefined) };
   }
 
   /** Whether something is at `path` and whether the policy lets it be replaced. */
@@ -171,22 +198,63 @@ class RestoreRun {
     this.result.symlinks++;
   }
 
-  private async file(entry: FileEntry, path: string, fresh: boolean): Promise<void> {
+  private async file(entry: FileEntry, path: string, fresh: boolean): Promise<Dispatched> {
     const { write, replace } = await this.mayReplace(entry, path, fresh);
-    if (!write) return;
+    if (!write) return settled;
     const linkKey =
       this.dest.link && entry.links && entry.links > 1 ? `${entry.device}:${entry.inode}` : undefined;
     const first = linkKey && this.hardLinks.get(linkKey);
-    if (first) {
-      await this.dest.link!(first, path, replace);
-      this.result.files++;
-      return;
-    }
-    await this.dest.writeFile(path, entry, contentOf(this.repo, entry), replace);
-    if (linkKey) this.hardLinks.set(linkKey, path);
+    if (first)
+      return { done: this.settle(path, this.linkOrWrite(first, entry, path, replace)).then(() => undefined) };
+    const written = this.settle(path, (await this.writeContent(entry, path, replace)).written);
+    if (linkKey) this.hardLinks.set(linkKey, { path, written });
+    return { done: written.then(() => undefined) };
+  }
+
+  /** A later name of a hard-linked file: a link once the first name is written, else a copy. */
+  private async linkOrWrite(
+    first: { path: string; written: Promise<boolean> },
+    entry: FileEntry,
+    path: string,
+    replace: boolean,
+  ): Promise<void> {
+    if (!(await first.written)) return await (await this.writeContent(entry, path, replace)).written;
+    await this.dest.link!(first.path, path, replace);
     this.result.files++;
-    this.result.bytes += entry.size;
-    this.progress(path);
+  }
+
+  /** Starts writing a file; resolves once it is under way (the walk's back-pressure). */
+  private async writeContent(
+    entry: FileEntry,
+    path: string,
+    replace: boolean,
+  ): Promise<{ written: Promise<void> }> {
+    const counted = (): void => {
+      this.result.files++;
+      this.result.bytes += entry.size;
+      this.progress(path);
+    };
+    if (this.batches && !replace && entry.size <= MAX_BATCHED_FILE) {
+      const { written } = await this.batches.add(this.localFile(entry, path), entry.chunks);
+      return { written: written.then(counted) };
+    }
+    await this.slots.acquire();
+    const written = this.dest
+      .writeFile(path, entry, contentOf(this.repo, entry), replace)
+      .then(counted)
+      .finally(() => this.slots.release());
+    return { written };
+  }
+
+  private localFile(entry: FileEntry, path: string): Omit<FileToWrite, 'blobs'> {
+    const owner = (this.dest as FsDestination).ownerToSet(entry);
+    return {
+      path: this.dest.display(path),
+      size: entry.size,
+      mode: entry.mode,
+      mtime: Number(BigInt(entry.mtime)) / 1e9,
+      ...(owner && { owner }),
+    };
   }
 }
 
@@ -199,10 +267,19 @@ export async function restore(
 ): Promise<RestoreResult> {
   const dest = opts.destination ?? new FsDestination(requiredTarget(opts.to));
   const { empty } = await dest.prepare();
-  const run = new RestoreRun(repo, dest, opts);
-  const { entry, path: at } = await new TreeReader(repo).resolve(snapshot.root, path ?? '/');
-  if (at === '/' && entry.type === 'dir') await run.children(entry.subtree, '', empty);
-  else await run.entry(entry, entry.name, empty);
+  const batches = dest instanceof FsDestination ? new FileBatches(repo) : undefined;
+  const run = new RestoreRun(repo, dest, opts, batches);
+  try {
+    const { entry, path: at } = await new TreeReader(repo).resolve(snapshot.root, path ?? '/');
+    const dispatched =
+      at === '/' && entry.type === 'dir'
+        ? await run.children(entry.subtree, '', empty)
+        : await run.entry(entry, entry.name, empty);
+    await batches?.flush();
+    await dispatched.done;
+  } finally {
+    await batches?.close();
+  }
   return run.result;
 }
 

@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, futimesSync, openSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  writeSync,
+} from 'node:fs';
 import {
   chmod,
   lchown,
@@ -38,7 +47,8 @@ const sideName = (path: string): string => `${path}.kloud-${randomBytes(4).toStr
  * A local directory as a restore destination. Modes, times and (as root) owners are restored;
  * existing files are replaced through a temporary file renamed over them, so a failed restore
  * leaves the old file intact; new files are created exclusively (`wx`), so a pre-existing
- * symbolic link is never followed.
+ * symbolic link is never followed. The restore writes most new files itself, on worker threads
+ * and by the same rules (restore/file-writing.ts); `writeFile` takes replacements and large files.
  */
 export class FsDestination implements RestoreDestination {
   readonly root: string;
@@ -64,23 +74,27 @@ export class FsDestination implements RestoreDestination {
     return { empty: (await readdir(this.root)).length === 0 };
   }
 
+  /**
+   * Synchronous, as mkdir: the restore's walk waits for each, and a call on the main thread costs
+   * microseconds where a thread-pool round trip costs a hundred or more.
+   */
   async stat(path: string): Promise<ExistingEntry | undefined> {
-    try {
-      const st = await lstat(this.display(path));
-      return { type: entryType(st, 'other'), mtimeMs: st.mtimeMs };
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return undefined;
-      throw err;
-    }
+    const st = lstatSync(this.display(path), { throwIfNoEntry: false });
+    return st && { type: entryType(st, 'other'), mtimeMs: st.mtimeMs };
   }
 
   async mkdir(path: string): Promise<void> {
-    await mkdir(this.display(path), { mode: 0o700 });
+    mkdirSync(this.display(path), { mode: 0o700 });
   }
 
   /** As root, owners are restored; files are created owned by root, so only others need a chown. */
   private needsChown(entry: TreeEntry): boolean {
     return this.asRoot && (entry.uid !== 0 || entry.gid !== 0);
+  }
+
+  /** The owner a new file must be given after it is created, if any (see needsChown). */
+  ownerToSet(entry: TreeEntry): { uid: number; gid: number } | undefined {
+    return this.needsChown(entry) ? { uid: entry.uid, gid: entry.gid } : undefined;
   }
 
   async finishDir(path: string, entry: DirEntry): Promise<void> {

@@ -102,9 +102,15 @@ export class FsStore implements StoreBackend {
     return new KlosetError('NOT_A_STORE', `${this.location} exists but is not a kloud store (no config)`);
   }
 
-  async getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer> {
+  async getRange(
+    kind: ObjectKind,
+    name: string,
+    offset: number,
+    length: number,
+    into?: Buffer,
+  ): Promise<Buffer> {
     try {
-      return this.openFiles.read(this.path(kind, name), offset, length);
+      return this.openFiles.read(this.path(kind, name), offset, length, into);
     } catch (err) {
       throw this.missing(err, kind, name);
     }

@@ -11,7 +11,8 @@ const MAX_OPEN = 32;
 export class OpenFiles {
   private readonly fds = new Map<string, number>();
 
-  read(path: string, offset: number, length: number): Buffer {
+  /** `length` bytes at `offset`, read into `into` when it is given and large enough. */
+  read(path: string, offset: number, length: number, into?: Buffer): Buffer {
     let fd = this.fds.get(path);
     if (fd === undefined) {
       fd = openSync(path, 'r');
@@ -24,7 +25,7 @@ export class OpenFiles {
       this.fds.delete(path); // re-insert: the map's order is the recency order
     }
     this.fds.set(path, fd);
-    const buf = Buffer.allocUnsafe(length);
+    const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     let got = 0;
     while (got < length) {
       const n = readSync(fd, buf, got, length - got, offset + got);

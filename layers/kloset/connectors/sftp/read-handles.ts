@@ -19,14 +19,14 @@ export class ReadHandles {
 
   constructor(private readonly session: SftpSession) {}
 
-  async read(path: string, offset: number, length: number): Promise<Buffer> {
+  async read(path: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
     let file = this.files.get(path);
     if (file) this.files.delete(path);
     else file = { handle: this.session.open(path, 'r'), users: 0 };
     this.files.set(path, file);
     file.users++;
     try {
-      return await this.session.readAt(await file.handle, path, offset, length);
+      return await this.session.readAt(await file.handle, path, offset, length, into);
     } catch (err) {
       this.forget(path, file);
       throw err;

@@ -159,8 +159,15 @@ export class SftpSession {
   }
 
   /** Bytes from `position`, several blocks in flight; shorter than `length` only at the end of the file. */
-  async readAt(handle: Buffer, path: string, position: number, length: number): Promise<Buffer> {
-    const out = Buffer.allocUnsafe(length);
+  /** `length` bytes at `position`, into `into` when it is given and large enough. */
+  async readAt(
+    handle: Buffer,
+    path: string,
+    position: number,
+    length: number,
+    into?: Buffer,
+  ): Promise<Buffer> {
+    const out = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     const starts: number[] = [];
     for (let at = 0; at < length; at += BLOCK) starts.push(at);
     const counts = await mapLimit(starts, BLOCKS_IN_FLIGHT, (at) =>

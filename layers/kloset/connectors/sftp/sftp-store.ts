@@ -130,9 +130,15 @@ export class SftpStore extends SftpConnector implements StoreBackend {
     return corrupt(`${kind} object ${name.slice(0, 12)} is missing from ${this.location}`, cause);
   }
 
-  async getRange(kind: ObjectKind, name: string, offset: number, length: number): Promise<Buffer> {
+  async getRange(
+    kind: ObjectKind,
+    name: string,
+    offset: number,
+    length: number,
+    into?: Buffer,
+  ): Promise<Buffer> {
     try {
-      return await this.readHandles.read(this.path(kind, name), offset, length);
+      return await this.readHandles.read(this.path(kind, name), offset, length, into);
     } catch (err) {
       throw isNoSuchFile(err) ? this.missing(kind, name, err) : err;
     }

@@ -5,6 +5,7 @@ import {
   type PackToVerify,
   type PackVerdict,
   PackVerifier,
+  type VerifiedPack,
   packToVerify,
   verifyTransferList,
 } from '../../../../layers/kloset/check/pack-verification.js';
@@ -42,7 +43,7 @@ describe('verifying packs in worker threads', () => {
 
     const settings = { cipher: repo.cipher.spec, macKey: repo.mac.key };
     const here = new PackVerifier(settings);
-    const workers = new WorkerPool<PackToVerify, PackVerdict>(
+    const workers = new WorkerPool<PackToVerify, VerifiedPack>(
       'verifying',
       new URL('../../../../layers/kloset/check/verify-worker.js', import.meta.url),
       2,
@@ -50,10 +51,14 @@ describe('verifying packs in worker threads', () => {
     );
     try {
       for (const [name, indexed] of byPack) {
-        const expected = here.verify(packToVerify(name, await repo.backend.get('packs', name), indexed));
-        const request = packToVerify(name, await repo.backend.get('packs', name), indexed);
-        const verdict = await workers.run(request, verifyTransferList(request));
+        const bytes = await repo.backend.get('packs', name);
+        const expected = here.verify(packToVerify(name, bytes, indexed)).verdict;
+        const request = packToVerify(name, new Uint8Array(bytes), indexed); // a copy of its own, to move
+        const { verdict, data } = await workers.run(request, verifyTransferList(request));
         expect(plain(verdict)).toEqual(plain(expected));
+        // the pack's bytes come back, untouched, for the next read to reuse
+        expect(request.data.byteLength).toBe(0);
+        expect(Buffer.from(data).equals(bytes)).toBe(true);
         if (name === damagedPack) {
           expect(verdict).toMatchObject({ intact: false });
           expect((verdict as { damage: unknown[] }).damage[0]).toMatch(

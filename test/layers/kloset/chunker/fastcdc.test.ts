@@ -79,6 +79,34 @@ describe('FastCDC chunker', () => {
     );
   });
 
+  test('streams at once, and streams abandoned half-way, never share a window', async () => {
+    // windows outlive their stream for the next ones: interleaved streams must each hold their own
+    const inputs = Array.from({ length: 6 }, () => randomBytes(400_000));
+    async function* slowly(bytes: Buffer) {
+      for (let at = 0; at < bytes.length; at += 30_000) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield bytes.subarray(at, at + 30_000);
+      }
+    }
+    const abandoned = await Promise.all(
+      inputs.slice(0, 3).map(async (bytes) => {
+        for await (const chunk of chunkStream(cdc, slowly(bytes))) return Buffer.from(chunk);
+      }),
+    );
+    abandoned.forEach((first, i) => expect(first?.length).toBe(cuts(cdc, inputs[i]!)[0]));
+    const whole = await Promise.all(
+      inputs.map(async (bytes) => {
+        const out: Buffer[] = [];
+        for await (const chunk of chunkStream(cdc, slowly(bytes))) out.push(Buffer.from(chunk));
+        return out;
+      }),
+    );
+    whole.forEach((chunks, i) => {
+      expect(chunks.map((c) => c.length)).toEqual(cuts(cdc, inputs[i]!));
+      expect(Buffer.concat(chunks).equals(inputs[i]!)).toBe(true);
+    });
+  });
+
   test('an input smaller than min is one chunk, an empty input none', async () => {
     expect(await streamed(cdc, Buffer.from('tiny'), [4])).toEqual([Buffer.from('tiny')]);
     expect(await streamed(cdc, Buffer.alloc(0), [])).toEqual([]);
