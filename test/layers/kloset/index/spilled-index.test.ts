@@ -178,10 +178,6 @@ describe('index within a memory budget', () => {
     for (let i = 0; i < 20_000; i++) spilled.has(randomBytes(32));
     const held = (await used()) - baseline;
     expect(spilled.blobCount).toBe(500_000);
-    console.log(
-      `spilled index: ${spilled.blobCount} blobs, budget ${budget} B, accounted ${spilled.memoryBytes} B, ` +
-        `measured heap+arrayBuffers ${held} B (in-memory table: ${500_000 * 53} B)`,
-    );
     expect(spilled.memoryBytes).toBeLessThanOrEqual(budget + 64 * 1024);
     expect(held).toBeLessThan(budget * 2);
     spilled.close();
