@@ -98,6 +98,29 @@ export class BufferPool {
   }
 }
 
+/**
+ * Buffers of finished work, kept for the next: fresh memory costs a page fault per 4 KiB (on
+ * this project's VMs, half a second of CPU per 450 MB), reused memory nothing. `take` reuses a
+ * kept buffer large enough or allocates one; at most `keep` are kept, so this never holds more
+ * than what was once in use at the same time.
+ */
+export class SpareBuffers {
+  private readonly kept: Buffer[] = [];
+
+  constructor(private readonly keep: number) {}
+
+  take(size: number): Buffer {
+    const i = this.kept.findIndex((b) => b.length >= size);
+    // allocUnsafeSlow: memory of its own, never a slice of Node's shared pool
+    return i >= 0 ? this.kept.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Hands buffers back; nothing may read or write them after. */
+  give(...buffers: Buffer[]): void {
+    for (const b of buffers) if (this.kept.length < this.keep) this.kept.push(b);
+  }
+}
+
 export async function mapLimit<T, R>(
   items: readonly T[],
   limit: number,

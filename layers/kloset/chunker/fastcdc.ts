@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { SpareBuffers } from '../concurrency.js';
 
 export const chunkingSchema = z
   .object({
@@ -75,18 +76,10 @@ export class FastCdc {
 }
 
 /**
- * Windows of finished streams, for the next ones: a window is larger than `max`, and fresh
- * memory costs a page fault per 4 KiB (on this project's VMs, more than the copy into it). At
- * most WINDOWS_KEPT are kept, as many as a backup streams files at once.
+ * Windows of finished streams, for the next ones (a window is larger than `max`): as many as a
+ * backup streams files at once.
  */
-const spareWindows: Buffer[] = [];
-const WINDOWS_KEPT = 4;
-
-function takeWindow(size: number): Buffer {
-  const i = spareWindows.findIndex((w) => w.length >= size);
-  // allocUnsafeSlow: memory of its own, never a slice of Node's shared pool
-  return i >= 0 ? spareWindows.splice(i, 1)[0]! : Buffer.allocUnsafeSlow(size);
-}
+const spareWindows = new SpareBuffers(4);
 
 /**
  * Splits a byte stream into content-defined chunks. A yielded chunk is a view valid only until
@@ -115,7 +108,7 @@ export async function* chunkStream(cdc: FastCdc, source: AsyncIterable<Uint8Arra
       } else {
         if (buf !== window || end + piece.length > window.length) {
           // bytes after the last boundary are fewer than `max`, so this size always has room
-          if (!window || window.length < held + piece.length) window = takeWindow(max + piece.length);
+          if (!window || window.length < held + piece.length) window = spareWindows.take(max + piece.length);
           if (buf === window) window.copyWithin(0, start, end);
           else buf.copy(window, 0, start, end);
           buf = window;
@@ -140,6 +133,6 @@ export async function* chunkStream(cdc: FastCdc, source: AsyncIterable<Uint8Arra
     }
   } finally {
     // the consumer is done with the last view once it stops asking for chunks
-    if (window && spareWindows.length < WINDOWS_KEPT) spareWindows.push(window);
+    if (window) spareWindows.give(window);
   }
 }

@@ -17,6 +17,17 @@ export interface FileContent {
   chunks(): AsyncIterable<Buffer>;
 }
 
+/** How a new file on this machine is created directly by the restore's writing threads. */
+export interface LocalFile {
+  /** absolute path; its directory exists, and nothing may be at the path itself */
+  readonly path: string;
+  readonly mode: number;
+  /** owner to give the file, when it must be set (as root, for owners other than root) */
+  readonly owner?: { readonly uid: number; readonly gid: number };
+  /** modification (and access) time, in seconds */
+  readonly mtime: number;
+}
+
 export interface RestoreDestination {
   /** The destination as the user gave it, for messages. */
   readonly location: string;
@@ -37,6 +48,11 @@ export interface RestoreDestination {
    */
   writeFile(path: string, entry: FileEntry, content: FileContent, replace: boolean): Promise<void>;
   symlink(path: string, entry: Extract<TreeEntry, { type: 'symlink' }>, replace: boolean): Promise<void>;
+  /**
+   * Destinations on this machine only: the new file at `path` as the restore's writing threads
+   * create it (synchronous calls, several files at once), instead of through `writeFile`.
+   */
+  localFile?(path: string, entry: FileEntry): LocalFile;
   /** A hard link to a file this restore wrote; media without links leave it out (content is written again). */
   link?(existing: string, path: string, replace: boolean): Promise<void>;
   /** The path as the user would name it, for messages. */

@@ -55,6 +55,11 @@ export interface ThawOptions {
 /** What is at a location: nothing, an empty place, a store, or something else. */
 export type LocationState = 'absent' | 'empty' | 'store' | 'other';
 
+/** Where `getRange` puts `length` bytes: the caller's `into` when it is given and large enough. */
+export function rangeTarget(length: number, into: Buffer | undefined): Buffer {
+  return into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+}
+
 export interface StoreBackend {
   /** The location as the user gave it, for messages. */
   readonly location: string;

@@ -51,11 +51,16 @@ export class BudgetedMerge {
         this.mergeRange(this.parts.length - fanIn, this.parts.length);
       return mergeParts(this.parts, this.dir, { expected: this.total(), budget: this.budget });
     } finally {
-      for (const run of this.runs) run.close();
-      // the merged tables are garbage now, unless the caller holds them
-      this.parts.length = 0;
-      this.runs.clear();
+      this.abort();
     }
+  }
+
+  /** Closes the runs this merge wrote (a failed refresh leaves none open) and drops the parts. */
+  abort(): void {
+    for (const run of this.runs) run.close();
+    // the merged tables are garbage now, unless the caller holds them
+    this.parts.length = 0;
+    this.runs.clear();
   }
 
   private total(): number {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
+import { KlosetError } from '../errors.js';
 import { AesGcmCipher, MAX_CIPHER_OVERHEAD } from '../crypto/blob-cipher.js';
 import { ID_SIZE } from '../crypto/mac.js';
 import { BlobType } from '../format/blob.js';
@@ -16,7 +17,7 @@ import { type BlobLocation, IndexTable, PACK_AT, type PackInfo, RECORD_SIZE } fr
  * setup). The fence table costs 36 bytes a page: 0.22 bytes a blob, 22 MB for 100 million.
  */
 const PAGE_STRIDE = 8192;
-export const PAGE_RECORDS = Math.floor((PAGE_STRIDE - MAX_CIPHER_OVERHEAD) / RECORD_SIZE);
+const PAGE_RECORDS = Math.floor((PAGE_STRIDE - MAX_CIPHER_OVERHEAD) / RECORD_SIZE);
 const PAGE_BYTES = PAGE_RECORDS * RECORD_SIZE;
 const NONCE_AND_TAG = MAX_CIPHER_OVERHEAD;
 const SEALED_PAGE = PAGE_BYTES + NONCE_AND_TAG;
@@ -96,7 +97,9 @@ export class SpillWriter {
     if (this.inPage === 0) return;
     const plain = this.page.subarray(0, this.inPage * RECORD_SIZE);
     const sealed = this.cipher.seal(BlobType.IndexDelta, pageAad(this.pages), [plain]);
-    writevSync(this.fd, sealed, this.pages * PAGE_STRIDE);
+    const length = sealed.reduce((n, b) => n + b.length, 0);
+    if (writevSync(this.fd, sealed, this.pages * PAGE_STRIDE) !== length)
+      throw new KlosetError('IO', 'the index spill file could not be written whole (is its disk full?)');
     this.pages++;
     this.inPage = 0;
   }
@@ -246,7 +249,7 @@ export class SpilledIndex implements BlobIndex {
   }
 
   private readPage(p: number): Buffer {
-    if (this.closed) throw new Error('the spilled index is closed');
+    if (this.closed) throw new KlosetError('IO', 'the spilled index was closed (its store was closed)');
     const records = p === this.file.pages - 1 ? this.file.count - p * PAGE_RECORDS : PAGE_RECORDS;
     const length = records * RECORD_SIZE + NONCE_AND_TAG;
     const sealed = this.scratch.subarray(0, length);
@@ -256,6 +259,8 @@ export class SpilledIndex implements BlobIndex {
       if (n === 0) break;
       got += n;
     }
-    return this.file.cipher.open(BlobType.IndexDelta, pageAad(p), sealed.subarray(0, got), 'index page');
+    // the file is this process's own: short means the local disk failed, not the store
+    if (got < length) throw new KlosetError('IO', `the index spill file ends inside page ${p}`);
+    return this.file.cipher.open(BlobType.IndexDelta, pageAad(p), sealed, 'index page');
   }
 }

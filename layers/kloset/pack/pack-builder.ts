@@ -1,3 +1,4 @@
+import { SpareBuffers } from '../concurrency.js';
 import type { BlobCipher } from '../crypto/blob-cipher.js';
 import type { BlobType, PackKind } from '../format/blob.js';
 import {
@@ -13,27 +14,6 @@ import { type PackedBlob, encodeFooter, sealPackIndex } from './pack-format.js';
 const SEGMENT_SIZE = 4 * 1024 * 1024;
 
 /**
- * Segments of packs already written, handed to the next packs: a backup writes hundreds of
- * packs, and fresh memory costs a page fault per 4 KiB (measured here: half a second of CPU per
- * 450 MB), where reused memory costs nothing. It never holds more than `keep` segments, and
- * allocates only when none is free, so it adds nothing to what a writer has in flight.
- */
-export class SegmentStock {
-  private readonly free: Buffer[] = [];
-
-  constructor(private readonly keep: number) {}
-
-  take(): Buffer {
-    // allocUnsafeSlow: memory of its own, never a slice of Node's shared pool
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(SEGMENT_SIZE);
-  }
-
-  give(segments: readonly Buffer[]): void {
-    for (const s of segments) if (this.free.length < this.keep) this.free.push(s);
-  }
-}
-
-/**
  * Collects sealed blobs of one pack kind until the pack is large enough to write. Blobs are
  * copied into segments of the pack's own, since the buffers they arrive in are handed round
  * again; a blob may straddle two segments (the pack is written as their concatenation).
@@ -47,7 +27,8 @@ export class PackBuilder {
 
   constructor(
     readonly kind: PackKind,
-    private readonly stock = new SegmentStock(0),
+    /** segments of packs already written, for this one (a writer writes hundreds of packs) */
+    private readonly spares = new SpareBuffers(0),
   ) {}
 
   add(id: Buffer, type: BlobType, sealed: readonly Buffer[], rawLength: number): void {
@@ -55,7 +36,7 @@ export class PackBuilder {
     for (const part of sealed) {
       for (let at = 0; at < part.length;) {
         if (this.filled === SEGMENT_SIZE) {
-          this.segments.push(this.stock.take());
+          this.segments.push(this.spares.take(SEGMENT_SIZE));
           this.filled = 0;
         }
         const copied = part.copy(this.segments.at(-1)!, this.filled, at);
@@ -94,8 +75,8 @@ export class PackBuilder {
     return { pack, blobs: this.blobs };
   }
 
-  /** Hands the segments back to the stock: call once the finished pack is written, never before. */
+  /** Hands the segments back to the spares: call once the finished pack is written, never before. */
   recycle(): void {
-    this.stock.give(this.segments.splice(0));
+    this.spares.give(...this.segments.splice(0));
   }
 }

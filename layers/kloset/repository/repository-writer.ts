@@ -1,9 +1,10 @@
 import { encodePayload } from '../compression/codec.js';
+import { SpareBuffers } from '../concurrency.js';
 import { KlosetError, errnoCode, errorText } from '../errors.js';
 import { type BlobType, PackKind, packKindOf } from '../format/blob.js';
 import { sealIndexTable } from '../index/index-delta.js';
 import { type BlobRecord, IndexTable, type PackInfo } from '../index/index-table.js';
-import { PackBuilder, SegmentStock } from '../pack/pack-builder.js';
+import { PackBuilder } from '../pack/pack-builder.js';
 import type { PackedBlob } from '../pack/pack-format.js';
 import type { Repository } from './repository.js';
 
@@ -58,7 +59,7 @@ function writeError(err: unknown, location: string): KlosetError {
  */
 export class RepositoryWriter {
   readonly stats: WriterStats = { newBlobs: 0, newRawBytes: 0, newSealedBytes: 0, storedBytes: 0 };
-  private readonly segments = new SegmentStock(SEGMENTS_KEPT);
+  private readonly segments = new SpareBuffers(SEGMENTS_KEPT);
   private readonly builders = new Map<PackKind, PackBuilder>([
     [PackKind.Data, new PackBuilder(PackKind.Data, this.segments)],
     [PackKind.Metadata, new PackBuilder(PackKind.Metadata, this.segments)],

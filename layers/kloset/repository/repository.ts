@@ -6,7 +6,7 @@ import { AesGcmCipher, type BlobCipher, NullCipher } from '../crypto/blob-cipher
 import { DEFAULT_KDF, type KdfParams, type MasterKeys, generateMasterKeys } from '../crypto/keys.js';
 import { StoreMac } from '../crypto/mac.js';
 import type { StoreBackend } from '../connectors/store-backend.js';
-import { KlosetError, corrupt, errorText } from '../errors.js';
+import { KlosetError, corrupt, errnoCode, errorText } from '../errors.js';
 import { BLOB_TYPE_NAMES, type BlobType } from '../format/blob.js';
 import type { BlobIndex } from '../index/blob-index.js';
 import { BudgetedMerge } from '../index/budgeted-merge.js';
@@ -205,27 +205,34 @@ export class Repository {
       // within a budget, deltas are read one at a time: the merge spills what does not fit
       const dir = join(this.cacheDir!, 'index');
       const merge = new BudgetedMerge(dir, budget);
+      // the local disk's failures (full, read-only) say where; the store's own errors pass as they are
       const spill = <T>(step: () => T): T => {
         try {
           return step();
         } catch (err) {
+          if (err instanceof KlosetError || errnoCode(err) === undefined) throw err;
           throw new KlosetError('IO', `cannot spill the index to ${dir}: ${errorText(err)}`, { cause: err });
         }
       };
-      if (base) spill(() => merge.add(base));
-      for (const name of missing) {
-        const delta = await this.loadDelta(name);
-        spill(() => merge.add(delta));
+      try {
+        if (base) spill(() => merge.add(base));
+        for (const name of missing) {
+          const delta = await this.loadDelta(name);
+          spill(() => merge.add(delta));
+        }
+        this.indexTable = spill(() => merge.finish());
+      } finally {
+        merge.abort();
       }
-      this.indexTable = spill(() => merge.finish());
+      // the replaced index is merged into the new one: its file goes now, not when collected
+      // (has/find read `index` at each call, and every scan of blobs() runs without awaiting)
+      if (base && base !== this.indexTable) base.close();
     } else {
       const tables = await mapLimit(missing, 8, (name) => this.loadDelta(name));
       // without a budget nothing spills: the base is a table in memory
       this.indexTable = IndexTable.merge(base ? [base as IndexTable, ...tables] : tables);
     }
     this.deltaNames = names;
-    // a replaced spilled index is not closed here: an operation running concurrently may still
-    // hold it; its file closes when it is collected (see SpilledIndex)
     // the cache is an optimisation: failing to write it (read-only home, full disk) is not an error
     if (cache && missing.length > 0 && this.damaged.size === 0 && this.indexTable instanceof IndexTable)
       await cache.save(names, this.indexTable).catch(() => undefined);

@@ -25,6 +25,11 @@ export const MAX_BATCHED_FILE = 32 * 1024 * 1024;
 const BATCHES_PER_THREAD = 2;
 /** Pack reads in flight for one batch: one for a local store; remote stores answer in parallel. */
 const READS_IN_FLIGHT = 8;
+/**
+ * Writing threads at most: each holds ~50–70 MB, and the kernel's work of creating files does
+ * not spread far (here 4 threads on 2 cores were slower than 2).
+ */
+const MAX_WRITERS = 4;
 /** A restore this small writes on the main thread and starts no thread (see LazyWorkerPool). */
 const MAIN_THREAD_BYTES = 8 * 1024 * 1024;
 
@@ -99,12 +104,14 @@ export class FileBatches {
    */
   private readonly buffers: BufferPool;
   /** why the writing threads stopped: every later file fails with it, and so does close() */
-  private failure: Error | undefined;
+  private stopped: Error | undefined;
+  /** the walk is over: a file queued now is sent at once, nothing waits for a batch to fill */
+  private draining = false;
 
   constructor(
     private readonly repo: Repository,
     {
-      threads = availableParallelism(),
+      threads = Math.min(availableParallelism(), MAX_WRITERS),
       mainThreadBytes = MAIN_THREAD_BYTES,
       startWriters = (settings) =>
         new WorkerPool('writing', new URL('./write-worker.js', import.meta.url), threads, settings),
@@ -135,7 +142,7 @@ export class FileBatches {
     file: Omit<FileToWrite, 'blobs'>,
     chunks: readonly string[],
   ): Promise<{ written: Promise<void> }> {
-    if (this.failure) throw this.failure;
+    if (this.stopped) throw this.stopped;
     const locs = chunks.map((c) => this.repo.locate(Buffer.from(c, 'hex'), 'data blob'));
     const bytes = locs.reduce((sum, l) => sum + l.length, 0);
     if (this.batch.files.length > 0 && this.batch.bytes + bytes > BATCH_BYTES) await this.flush();
@@ -145,7 +152,7 @@ export class FileBatches {
       batch.files.push({ file: { ...file, blobs }, done: { resolve, reject } });
     });
     written.catch(() => undefined); // the caller observes it; avoid an unhandled rejection meanwhile
-    if (batch.files.length >= BATCH_FILES || batch.bytes >= BATCH_BYTES) await this.flush();
+    if (this.draining || batch.files.length >= BATCH_FILES || batch.bytes >= BATCH_BYTES) await this.flush();
     return { written };
   }
 
@@ -158,7 +165,7 @@ export class FileBatches {
     const sending = this.send(batch)
       .catch((err: Error) => {
         // the batch itself failed (a file's own failure is answered per file): its files fail
-        this.failure ??= err;
+        this.stopped ??= err;
         for (const q of batch.files) q.done.reject(err);
       })
       .finally(() => {
@@ -166,6 +173,17 @@ export class FileBatches {
         this.sent.delete(sending);
       });
     this.sent.add(sending);
+  }
+
+  /** Why the writing threads stopped, if they did. */
+  get failure(): Error | undefined {
+    return this.stopped;
+  }
+
+  /** Sends what is gathered, and from now on every file as it is queued. */
+  async drain(): Promise<void> {
+    this.draining = true;
+    await this.flush();
   }
 
   /**
@@ -179,15 +197,14 @@ export class FileBatches {
     } finally {
       await this.writers.close();
     }
-    if (this.failure) throw this.failure;
+    if (this.stopped) throw this.stopped;
   }
 
   private async send(batch: Batch): Promise<void> {
-    const size = batch.blobs.reduce((sum, b) => sum + b.length, 0);
-    const pooled = size <= this.buffers.size ? await this.buffers.take() : undefined;
+    const pooled = batch.bytes <= this.buffers.size ? await this.buffers.take() : undefined;
     let answer: WriteOutcome | undefined;
     try {
-      answer = await this.write(batch, pooled ?? Buffer.allocUnsafeSlow(size));
+      answer = await this.write(batch, pooled ?? Buffer.allocUnsafeSlow(batch.bytes));
     } finally {
       if (pooled) this.buffers.reclaim(pooled, answer?.sealed);
     }
@@ -222,7 +239,7 @@ export class FileBatches {
       });
       return answer;
     } catch (err) {
-      this.failure ??= err as Error;
+      this.stopped ??= err as Error;
       for (const q of files) q.done.reject(err as Error);
       return undefined;
     }

@@ -8,6 +8,7 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import type { LocalFile } from '../connectors/restore-destination.js';
 import { type BlobCipher, type CipherSpec, cipherFromSpec } from '../crypto/blob-cipher.js';
 import { ID_SIZE, StoreMac } from '../crypto/mac.js';
 import { corrupt, errorText } from '../errors.js';
@@ -23,15 +24,8 @@ export interface WriteSettings {
 }
 
 /** One new file to create and fill, with the metadata to give it. */
-export interface FileToWrite {
-  /** absolute path; its directory exists, and nothing may be at the path itself */
-  readonly path: string;
+export interface FileToWrite extends LocalFile {
   readonly size: number;
-  readonly mode: number;
-  /** owner to give the file, when it must be set (as root, for owners other than root) */
-  readonly owner?: { readonly uid: number; readonly gid: number };
-  /** modification (and access) time, in seconds */
-  readonly mtime: number;
   /** the file's chunks, in order, as indexes into the batch's blobs */
   readonly blobs: readonly number[];
 }

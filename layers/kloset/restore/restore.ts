@@ -8,7 +8,6 @@ import type { SnapshotError, SnapshotRecord } from '../snapshot/snapshot-record.
 import { type DirEntry, type FileEntry, type TreeEntry, isSafeName } from '../snapshot/tree-node.js';
 import { TreeReader } from '../snapshot/tree-reader.js';
 import { FileBatches, MAX_BATCHED_FILE } from './file-batches.js';
-import type { FileToWrite } from './file-writing.js';
 
 export type OverwritePolicy = 'never' | 'if-newer' | 'always';
 
@@ -61,7 +60,7 @@ function contentOf(repo: Repository, entry: FileEntry): FileContent {
 
 /** What a dispatched entry still owes: `done` settles (never rejects) once it is written. */
 interface Dispatched {
-  readonly done: Promise<void>;
+  readonly done: Promise<unknown>;
 }
 
 const settled: Dispatched = { done: Promise.resolve() };
@@ -126,7 +125,7 @@ class RestoreRun {
    * checks are made (a restore into a new directory costs one create per file, not three).
    */
   async children(treeId: string, dir: string, fresh: boolean): Promise<Dispatched> {
-    const pending: Promise<void>[] = [];
+    const pending: Promise<unknown>[] = [];
     for (const entry of await this.trees.entries(treeId)) {
       // every path must stay below the destination, whatever names a (crafted) tree holds
       if (!isSafeName(entry.name)) {
@@ -141,7 +140,7 @@ class RestoreRun {
       }
       pending.push((await this.entry(entry, childPath(dir, entry.name), fresh)).done);
     }
-    return { done: Promise.all(pending).then(() => undefined) };
+    return { done: Promise.all(pending) };
   }
 
   async entry(entry: TreeEntry, path: string, fresh: boolean): Promise<Dispatched> {
@@ -150,11 +149,13 @@ class RestoreRun {
         case 'dir':
           return await this.dir(entry, path, fresh);
         case 'symlink':
-          return { done: this.settle(path, this.symlink(entry, path, fresh)).then(() => undefined) };
+          return { done: this.settle(path, this.symlink(entry, path, fresh)) };
         case 'file':
           return await this.file(entry, path, fresh);
       }
     } catch (err) {
+      // the writing threads failed: the restore stops rather than fail every later file
+      if (err === this.batches?.failure) throw err;
       this.fail(path, err);
       return settled;
     }
@@ -169,7 +170,7 @@ class RestoreRun {
       await this.dest.finishDir(path, entry);
       this.result.dirs++;
     });
-    return { done: this.settle(path, finished).then(() => undefined) };
+    return { done: this.settle(path, finished) };
   }
 
   /** Whether something is at `path` and whether the policy lets it be replaced. */
@@ -204,11 +205,10 @@ class RestoreRun {
     const linkKey =
       this.dest.link && entry.links && entry.links > 1 ? `${entry.device}:${entry.inode}` : undefined;
     const first = linkKey && this.hardLinks.get(linkKey);
-    if (first)
-      return { done: this.settle(path, this.linkOrWrite(first, entry, path, replace)).then(() => undefined) };
+    if (first) return { done: this.settle(path, this.linkOrWrite(first, entry, path, replace)) };
     const written = this.settle(path, (await this.writeContent(entry, path, replace)).written);
     if (linkKey) this.hardLinks.set(linkKey, { path, written });
-    return { done: written.then(() => undefined) };
+    return { done: written };
   }
 
   /** A later name of a hard-linked file: a link once the first name is written, else a copy. */
@@ -235,7 +235,8 @@ class RestoreRun {
       this.progress(path);
     };
     if (this.batches && !replace && entry.size <= MAX_BATCHED_FILE) {
-      const { written } = await this.batches.add(this.localFile(entry, path), entry.chunks);
+      const file = { ...this.dest.localFile!(path, entry), size: entry.size };
+      const { written } = await this.batches.add(file, entry.chunks);
       return { written: written.then(counted) };
     }
     await this.slots.acquire();
@@ -244,17 +245,6 @@ class RestoreRun {
       .then(counted)
       .finally(() => this.slots.release());
     return { written };
-  }
-
-  private localFile(entry: FileEntry, path: string): Omit<FileToWrite, 'blobs'> {
-    const owner = (this.dest as FsDestination).ownerToSet(entry);
-    return {
-      path: this.dest.display(path),
-      size: entry.size,
-      mode: entry.mode,
-      mtime: Number(BigInt(entry.mtime)) / 1e9,
-      ...(owner && { owner }),
-    };
   }
 }
 
@@ -267,7 +257,7 @@ export async function restore(
 ): Promise<RestoreResult> {
   const dest = opts.destination ?? new FsDestination(requiredTarget(opts.to));
   const { empty } = await dest.prepare();
-  const batches = dest instanceof FsDestination ? new FileBatches(repo) : undefined;
+  const batches = dest.localFile ? new FileBatches(repo) : undefined;
   const run = new RestoreRun(repo, dest, opts, batches);
   try {
     const { entry, path: at } = await new TreeReader(repo).resolve(snapshot.root, path ?? '/');
@@ -275,7 +265,8 @@ export async function restore(
       at === '/' && entry.type === 'dir'
         ? await run.children(entry.subtree, '', empty)
         : await run.entry(entry, entry.name, empty);
-    await batches?.flush();
+    // files queued from now on (a hard link whose first name failed) are sent at once
+    await batches?.drain();
     await dispatched.done;
   } finally {
     await batches?.close();

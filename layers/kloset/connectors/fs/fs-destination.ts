@@ -27,7 +27,7 @@ import { join, resolve } from 'node:path';
 import { KlosetError, errnoCode } from '../../errors.js';
 import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
 import { entryType } from '../entry-type.js';
-import type { ExistingEntry, FileContent, RestoreDestination } from '../restore-destination.js';
+import type { ExistingEntry, FileContent, LocalFile, RestoreDestination } from '../restore-destination.js';
 
 /** Files up to this size are written in one synchronous call sequence (see writeSmall). */
 const SYNC_WRITE_MAX = 1024 * 1024;
@@ -92,9 +92,13 @@ export class FsDestination implements RestoreDestination {
     return this.asRoot && (entry.uid !== 0 || entry.gid !== 0);
   }
 
-  /** The owner a new file must be given after it is created, if any (see needsChown). */
-  ownerToSet(entry: TreeEntry): { uid: number; gid: number } | undefined {
-    return this.needsChown(entry) ? { uid: entry.uid, gid: entry.gid } : undefined;
+  localFile(path: string, entry: FileEntry): LocalFile {
+    return {
+      path: this.display(path),
+      mode: entry.mode,
+      mtime: seconds(entry.mtime),
+      ...(this.needsChown(entry) && { owner: { uid: entry.uid, gid: entry.gid } }),
+    };
   }
 
   async finishDir(path: string, entry: DirEntry): Promise<void> {

@@ -1,4 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { rangeTarget } from '../store-backend.js';
 
 /** Read descriptors kept open: a restore or check reads many ranges of the same packs. */
 const MAX_OPEN = 32;
@@ -25,7 +26,7 @@ export class OpenFiles {
       this.fds.delete(path); // re-insert: the map's order is the recency order
     }
     this.fds.set(path, fd);
-    const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+    const buf = rangeTarget(length, into);
     let got = 0;
     while (got < length) {
       const n = readSync(fd, buf, got, length - got, offset + got);

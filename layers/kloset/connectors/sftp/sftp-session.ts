@@ -12,6 +12,7 @@ import { HostKeyCheck } from './host-key-check.js';
 import { credentialsFor } from './sftp-auth.js';
 import { connectFailure, isNoSuchFile, requestFailure } from './sftp-errors.js';
 import type { SftpSettings } from './sftp-options.js';
+import { rangeTarget } from '../store-backend.js';
 
 /** Bound on the TCP connect plus the SSH handshake and authentication. */
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -167,7 +168,7 @@ export class SftpSession {
     length: number,
     into?: Buffer,
   ): Promise<Buffer> {
-    const out = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+    const out = rangeTarget(length, into);
     const starts: number[] = [];
     for (let at = 0; at < length; at += BLOCK) starts.push(at);
     const counts = await mapLimit(starts, BLOCKS_IN_FLIGHT, (at) =>

@@ -207,13 +207,17 @@ describe('a store opened with an index memory budget', () => {
     expect(budgeted.repo.index instanceof SpilledIndex).toBe(true);
     expectSameIndex(budgeted.repo.index, plain.repo.index as IndexTable, []);
 
+    const before = openSpillFiles().length;
     await addDelta(store, 5000, recordsOf(a, 7));
     await budgeted.repo.refreshIndex();
     await plain.repo.refreshIndex();
     expectSameIndex(budgeted.repo.index, plain.repo.index as IndexTable, []);
+    // the replaced index's file is closed by the refresh, not left to the garbage collector
+    expect(openSpillFiles().length).toBe(before);
     // nothing in clear, nothing left behind: the spill file is unlinked as soon as it is opened
     expect(await listFiles(cacheDir)).toEqual([]);
     await budgeted.close();
+    expect(openSpillFiles().length).toBe(before - 1);
     await plain.close();
     await store.close();
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../../../../layers/kloset/index.js';
 import { FileBatches } from '../../../../layers/kloset/restore/file-batches.js';
@@ -61,6 +61,35 @@ describe('restore into a new directory', () => {
     );
     expect(new Set(inodes).size).toBe(1);
     expect(await readFile(join(to, src, 'other/b.txt'), 'utf8')).toBe('shared content');
+  });
+
+  test('a hard link whose first name fails is written on its own, and the restore ends', async () => {
+    const { store, location } = await newStore();
+    const src = join(await tempDir(), 'src');
+    await writeTree(src, { 'a.txt': 'shared content', other: { dir: {} }, 'z.txt': 'intact' });
+    await link(join(src, 'a.txt'), join(src, 'other', 'b.txt'));
+    await link(join(src, 'a.txt'), join(src, 'c.txt'));
+    await store.backup([src]);
+    // one bit flipped in the shared blob: every name fails, after the walk has ended
+    const [chunk] = (await fileEntries(store, src)).get('a.txt')!.chunks;
+    const loc = store.repo.index.find(Buffer.from(chunk!, 'hex'))!;
+    const pack = await open(join(location, 'packs', loc.pack.name.slice(0, 2), loc.pack.name), 'r+');
+    await pack.write(Buffer.of(0xff), 0, 1, loc.offset + 20);
+    await pack.close();
+    const to = await tempDir();
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the restore did not end')), 20_000);
+    });
+    const result = await Promise.race([store.restore('latest', undefined, { to }), hung]).finally(() =>
+      clearTimeout(timer),
+    );
+    expect(result.errors.map((e) => e.path.slice(join(to, src).length + 1)).sort()).toEqual([
+      'a.txt',
+      'c.txt',
+      'other/b.txt',
+    ]);
+    expect(await readFile(join(to, src, 'z.txt'), 'utf8')).toBe('intact');
   });
 });
 
