@@ -10,7 +10,10 @@ import { Document, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { CliError, systemReason } from './errors.js';
 
+/** Names of aliases already in a config file: any length, so a file written by an older kloud still loads. */
 export const ALIAS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** Names given to new aliases. */
+export const NEW_ALIAS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const OPTION_KEY = /^[a-z][a-z0-9_]*$/;
 
 const optionValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);

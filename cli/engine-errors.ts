@@ -40,6 +40,7 @@ const ADVICE: Record<KlosetErrorCode, [string, ExitCode]> = {
     "if the server's key was replaced on purpose, check the new fingerprint with its administrator, then remove the old key with: ssh-keygen -R HOST -f KNOWN_HOSTS",
     EXIT.failure,
   ],
+  UNAVAILABLE: ['the service is failing or overloaded for now: try again later', EXIT.failure],
   IO: [
     'check that the location is reachable and writable (S3: its endpoint, region and credentials)',
     EXIT.failure,

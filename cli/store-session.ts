@@ -15,7 +15,7 @@ import { type Place, placeLabel, resolvePlace, selectStore } from './places.js';
 export type Engine = typeof import('../layers/kloset/index.js');
 
 /** Loaded only by commands that use a store: importing the engine doubles the start-up time. */
-function loadEngine(): Promise<Engine> {
+export function loadEngine(): Promise<Engine> {
   return import('../layers/kloset/index.js');
 }
 

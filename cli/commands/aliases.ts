@@ -1,7 +1,8 @@
 /** `kloud store|source|destination add|set|unset|show|ls|rm|default`: named locations in the config. */
 import type { Command } from 'commander';
 import { type Alias, type AliasBook, isSecretKey, MASK, type Role, ROLES } from '../aliases.js';
-import { ALIAS_NAME } from '../config-file.js';
+import { refuseUnusableAlias } from '../alias-check.js';
+import { NEW_ALIAS_NAME } from '../config-file.js';
 import type { CommandContext } from '../context.js';
 import { usageError } from '../errors.js';
 import { parseKeys, parseKeyValues } from '../key-values.js';
@@ -23,16 +24,16 @@ const SAMPLE: Record<Role, { name: string; location: string; option: string; use
     uses: ['kloud at @home ls', 'kloud at @home:/srv/other-store info'],
   },
   source: {
-    name: 'projects',
-    location: '/home/me/projects',
-    option: 'note=laptop',
-    uses: ['kloud backup @projects', 'kloud backup @projects:kloud @projects:/etc'],
+    name: 'web',
+    location: 'sftp://deploy@web1/srv/www',
+    option: 'identity=~/.ssh/deploy_key',
+    uses: ['kloud backup @web', 'kloud backup @web:html @web:/etc/nginx'],
   },
   destination: {
     name: 'scratch',
-    location: '/srv/restore',
-    option: 'note=fast-disk',
-    uses: ['kloud restore latest --to @scratch:today', 'kloud restore latest --to @scratch:/tmp/elsewhere'],
+    location: 's3://my-bucket/restores',
+    option: 'region=eu-west-1',
+    uses: ['kloud restore latest --to @scratch:today', 'kloud restore latest --to @scratch:/elsewhere'],
   },
 };
 
@@ -76,9 +77,10 @@ function registerRole(program: Command, role: Role, ctx: CommandContext): void {
 
 type SubcommandFactory = (name: Subcommand, description: string) => Command;
 
-/** Applies one edit to the config and saves it. */
-async function change(ctx: CommandContext, edit: (book: AliasBook) => Alias): Promise<Alias> {
+/** Applies one edit to the config and saves it; with `role`, only if the alias can then be used as one. */
+async function change(ctx: CommandContext, edit: (book: AliasBook) => Alias, role?: Role): Promise<Alias> {
   const alias = edit(await ctx.aliases());
+  if (role !== undefined) await refuseUnusableAlias(role, alias);
   await (await ctx.configFile()).save();
   return alias;
 }
@@ -93,7 +95,7 @@ function registerChanges(sub: SubcommandFactory, role: Role, ctx: CommandContext
       const options = parseKeyValues(args);
       if ('location' in options) throw usageError('the location is given twice', 'drop location=...');
       const canonical = canonicalLocation(location, ctx);
-      const alias = await change(ctx, (book) => book.add(role, name, canonical, options));
+      const alias = await change(ctx, (book) => book.add(role, name, canonical, options), role);
       ctx.output(command).print(view(alias, false), () => `added ${role} ${name}: ${canonical}`);
       notePassphrase(ctx, command, role, name, options);
     });
@@ -104,7 +106,7 @@ function registerChanges(sub: SubcommandFactory, role: Role, ctx: CommandContext
     .action(async (name: string, args: string[], _opts, command: Command) => {
       const options = parseKeyValues(args);
       if (options.location !== undefined) options.location = canonicalLocation(options.location, ctx);
-      const alias = await change(ctx, (book) => book.set(role, name, options));
+      const alias = await change(ctx, (book) => book.set(role, name, options), role);
       const keys = Object.keys(options).join(', ');
       ctx.output(command).print(view(alias, false), () => `updated ${role} ${name}: ${keys}`);
       notePassphrase(ctx, command, role, name, options);
@@ -115,7 +117,7 @@ function registerChanges(sub: SubcommandFactory, role: Role, ctx: CommandContext
     .argument('<keys...>', 'setting names')
     .action(async (name: string, args: string[], _opts, command: Command) => {
       const keys = parseKeys(args);
-      const alias = await change(ctx, (book) => book.unset(role, name, keys));
+      const alias = await change(ctx, (book) => book.unset(role, name, keys), role);
       ctx.output(command).print(view(alias, false), () => `removed from ${role} ${name}: ${keys.join(', ')}`);
     });
 
@@ -154,10 +156,10 @@ function registerReads(sub: SubcommandFactory, role: Role, ctx: CommandContext):
 }
 
 function checkName(name: string): void {
-  if (!ALIAS_NAME.test(name)) {
+  if (!NEW_ALIAS_NAME.test(name)) {
     throw usageError(
-      `bad alias name "${name}"`,
-      'use letters, digits, ".", "_" and "-", starting with a letter or digit',
+      `bad alias name "${name.length > 70 ? `${name.slice(0, 64)}…` : name}"`,
+      'use up to 64 letters, digits, ".", "_" and "-", starting with a letter or digit',
     );
   }
 }

@@ -1,9 +1,11 @@
 /** `kloud backup [PLACE...]`: one snapshot of one or more places. */
 import type { Command } from 'commander';
 import type { BackupResult } from '../../layers/kloset/index.js';
+import { checkAliasInUse } from '../alias-check.js';
 import { connectorOptions } from '../aliases.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../errors.js';
+import { describeFailure } from '../failures.js';
 import { formatBytes, formatDuration, plural } from '../human-units.js';
 import { shortId } from '../listing-text.js';
 import { type Place, type PlaceContext, resolvePlace } from '../places.js';
@@ -50,14 +52,16 @@ Examples:
   kloud backup --dry-run --json`,
     )
     .action(async (args: string[], opts: BackupOptions, command: Command) => {
-      const places = ctx.places();
-      const chosen = (await backupPlaces(args, places)).map((place) => ({
+      const places = await backupPlaces(args, ctx.places());
+      const chosen = places.map((place) => ({
         location: place.location,
         options: connectorOptions(place.options),
       }));
       const out = ctx.output(command);
       const title = opts.dryRun ? 'dry run' : 'backup';
+      let done: { result: BackupResult; sources: string[] } | undefined;
       const { result, sources } = await withStore(ctx, command, async (store, { engine }) => {
+        for (const place of places) checkAliasInUse(engine, 'source', place);
         for (const place of chosen) warnAboutConnector(ctx, engine, place.location, place.options);
         const opened = await engine.openSources(chosen);
         try {
@@ -71,10 +75,16 @@ Examples:
                 progress.update({ done: p.bytes, detail: plural(p.files, 'file'), path: p.path }),
             }),
           );
-          return { result, sources: opened.paths };
+          done = { result, sources: opened.paths };
         } finally {
           await opened.close();
         }
+        return done;
+      }).catch((err: unknown) => {
+        // the snapshot is committed: what fails after it (closing connections, the store) cannot undo it
+        if (done === undefined) throw err;
+        out.note(`warning: after the backup: ${describeFailure(err).what}`);
+        return done;
       });
       for (const warning of result.warnings) out.note(`note: ${warning.path}: ${warning.message}`);
       for (const error of result.errors) out.note(`warning: could not read ${error.path}: ${error.message}`);

@@ -1,6 +1,7 @@
 /** `kloud restore [SNAPSHOT[:PATH]] --to DEST`. */
 import { Option, type Command } from 'commander';
 import type { OverwritePolicy, RestoreResult } from '../../layers/kloset/index.js';
+import { checkAliasInUse } from '../alias-check.js';
 import { connectorOptions } from '../aliases.js';
 import {
   type RetrievalFlags,
@@ -69,6 +70,7 @@ Examples:
           if (!(await retrieveArchived(store, snapshot.id, path, opts, out)))
             return { snapshot, result: undefined };
           const total = path === undefined ? snapshot.summary.bytes : undefined;
+          checkAliasInUse(engine, 'destination', place);
           warnAboutConnector(ctx, engine, to, connectorOptions(place.options));
           const target = await engine.openDestination(to, connectorOptions(place.options));
           try {

@@ -27,6 +27,8 @@ export type KlosetErrorCode =
   | 'HOST_KEY_UNKNOWN'
   /** known_hosts holds another key for the server (or marks its key revoked): refused */
   | 'HOST_KEY_CHANGED'
+  /** the service kept failing (HTTP 5xx, throttling, dropped connections) after every retry: transient */
+  | 'UNAVAILABLE'
   | 'IO';
 
 export class KlosetError extends Error {

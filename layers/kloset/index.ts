@@ -35,6 +35,8 @@ export type { BackupSource, SourceEntry } from './connectors/backup-source.js';
 // the S3 and SFTP connectors (the AWS SDK, ssh2) are loaded on first use: openStore,
 // openSources and openDestination choose them by scheme
 export { connectorWarning } from './connectors/open-location.js';
+export { checkLocation } from './connectors/check-location.js';
+export type { LocationUse } from './connectors/check-location.js';
 export { openSources } from './connectors/open-sources.js';
 export type { OpenedSources, SourcePlace } from './connectors/open-sources.js';
 export { openDestination } from './connectors/open-destination.js';

@@ -5,7 +5,7 @@ import { findInSnapshots } from './find/find.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
 import { type ConnectorOptions, openLocation } from './connectors/open-location.js';
 import type { LocationState } from './connectors/store-backend.js';
-import { KlosetError } from './errors.js';
+import { KlosetError, errorText } from './errors.js';
 import { BlobType, PackKind } from './format/blob.js';
 import { type KeySlotInfo, listKeySlots } from './repository/key-slots.js';
 import { type CreateOptions, type OpenOptions, Repository } from './repository/repository.js';
@@ -152,10 +152,20 @@ export class Store {
     return this.repo.config;
   }
 
+  /**
+   * Once the snapshot is committed the backup has succeeded: a failure of what follows (refreshing
+   * this store's view of the index) is one more warning, not the backup's failure.
+   */
   async backup(sources: string[], opts?: BackupOptions): Promise<BackupResult> {
     await this.repo.refreshIndex();
     const result = await backup(this.repo, sources, opts);
-    await this.repo.refreshIndex();
+    try {
+      await this.repo.refreshIndex();
+    } catch (err) {
+      const warning = { path: this.location, message: `reading the index after the backup failed: ${errorText(err)}` };
+      opts?.onWarning?.(warning);
+      return { ...result, warnings: [...result.warnings, warning] };
+    }
     return result;
   }
 

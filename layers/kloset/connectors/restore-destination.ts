@@ -31,6 +31,8 @@ export interface LocalFile {
 export interface RestoreDestination {
   /** The destination as the user gave it, for messages. */
   readonly location: string;
+  /** Destinations on this machine only: the absolute path of the root directory. */
+  readonly localRoot?: string;
   /**
    * Creates the root when missing and answers whether it was empty (then nothing can be in the
    * way and the restore makes no existence checks). NOT_A_DIRECTORY where something else is.

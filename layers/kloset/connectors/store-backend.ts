@@ -63,6 +63,8 @@ export function rangeTarget(length: number, into: Buffer | undefined): Buffer {
 export interface StoreBackend {
   /** The location as the user gave it, for messages. */
   readonly location: string;
+  /** Stores in a directory of this machine only: its absolute path (a restore must not write there). */
+  readonly localRoot?: string;
   /** Looks without changing anything (before asking for a passphrase, for instance). */
   probe(): Promise<LocationState>;
   /** Prepares an empty location; fails with STORE_EXISTS where a store or other data is. */

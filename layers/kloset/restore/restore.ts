@@ -7,6 +7,7 @@ import { fileContent } from '../snapshot/file-content.js';
 import type { SnapshotError, SnapshotRecord } from '../snapshot/snapshot-record.js';
 import { type DirEntry, type FileEntry, type TreeEntry, isSafeName } from '../snapshot/tree-node.js';
 import { TreeReader } from '../snapshot/tree-reader.js';
+import { requireTargetOutsideStore } from './target-outside-store.js';
 import { FileBatches, MAX_BATCHED_FILE } from './file-batches.js';
 
 export type OverwritePolicy = 'never' | 'if-newer' | 'always';
@@ -256,6 +257,7 @@ export async function restore(
   opts: RestoreOptions,
 ): Promise<RestoreResult> {
   const dest = opts.destination ?? new FsDestination(requiredTarget(opts.to));
+  await requireTargetOutsideStore(repo.backend, dest);
   const { empty } = await dest.prepare();
   const batches = dest.localFile ? new FileBatches(repo) : undefined;
   const run = new RestoreRun(repo, dest, opts, batches);

@@ -58,6 +58,10 @@ export class FsDestination implements RestoreDestination {
     this.root = resolve(location);
   }
 
+  get localRoot(): string {
+    return this.root;
+  }
+
   display(path: string): string {
     return path === '' ? this.root : join(this.root, path);
   }

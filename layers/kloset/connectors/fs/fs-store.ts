@@ -22,6 +22,10 @@ export class FsStore implements StoreBackend {
     this.root = resolve(location);
   }
 
+  get localRoot(): string {
+    return this.root;
+  }
+
   private path(kind: ObjectKind, name: string): string {
     if (kind === 'config') return join(this.root, 'config');
     if (kind === 'packs') return join(this.root, 'packs', name.slice(0, 2), name);

@@ -12,11 +12,26 @@ const NETWORK_CODES = new Set([
   'EPIPE',
 ]);
 
+/** Connections that were made and then broke: the endpoint is right, the service or the path to it is not well. */
+const BROKEN_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
+
+/** Answers that say "not now" rather than "not like this" (S3's and the SDK's throttling names). */
+const TRANSIENT_NAMES = new Set([
+  'InternalError',
+  'ServiceUnavailable',
+  'SlowDown',
+  'RequestTimeout',
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
+
 interface SdkError {
   name?: string;
   code?: string;
   message?: string;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
 function asSdkError(err: unknown): SdkError {
@@ -54,13 +69,24 @@ function networkCode(e: SdkError): string | undefined {
   return fromText && NETWORK_CODES.has(fromText) ? fromText : undefined;
 }
 
+function isTransient(name: string, status: number | undefined): boolean {
+  return TRANSIENT_NAMES.has(name) || status === 429 || (status !== undefined && status >= 500);
+}
+
+/** "after 5 retries": the SDK counts attempts on the error it gives up with. */
+function afterRetries(e: SdkError): string {
+  const attempts = e.$metadata?.attempts;
+  return attempts === undefined ? 'after its retries' : `after ${attempts - 1} retries`;
+}
+
 function endpointOf(s: S3Settings): string {
   return s.endpoint ?? `S3 (${s.region ?? 'default region'})`;
 }
 
 /**
  * One-line KlosetErrors for what the user can fix: a missing bucket, refused credentials, an
- * unreachable endpoint. Messages never carry credentials (the SDK's do not either).
+ * unreachable endpoint; and UNAVAILABLE for a service that kept failing through every retry,
+ * which only waiting fixes. Messages never carry credentials (the SDK's do not either).
  */
 export function s3Failure(err: unknown, s: S3Settings, action: string): Error {
   if (err instanceof KlosetError) return err;
@@ -89,7 +115,19 @@ export function s3Failure(err: unknown, s: S3Settings, action: string): Error {
       opts,
     );
   const network = networkCode(e);
+  if (network && BROKEN_CONNECTION.has(network))
+    return new KlosetError(
+      'UNAVAILABLE',
+      `${action} on ${s.location}: the connection to ${endpointOf(s)} kept breaking (${network}) ${afterRetries(e)}`,
+      opts,
+    );
   if (network) return new KlosetError('IO', `cannot reach ${endpointOf(s)} (${network})`, opts);
+  if (isTransient(name, status))
+    return new KlosetError(
+      'UNAVAILABLE',
+      `${action} on ${s.location}: the service kept answering ${status ? `HTTP ${status}` : name}${status && name ? ` (${name})` : ''} ${afterRetries(e)}`,
+      opts,
+    );
   const detail = (e.message ?? '').split('\n')[0]!.slice(0, 200);
   return new KlosetError(
     'IO',
