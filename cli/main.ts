@@ -1,7 +1,7 @@
 /** One run of `kloud`: parse, dispatch, and turn whatever went wrong into a line and an exit code. */
 import { splitAtPrefix } from './at-prefix.js';
 import { CommandContext, type Runtime } from './context.js';
-import { describeFailure } from './failures.js';
+import { describeFailure, errorDocument } from './failures.js';
 import { CliError, EXIT, formatError } from './errors.js';
 import { buildProgram, CommanderStop, OVERVIEW, stopExitCode } from './program.js';
 
@@ -16,23 +16,31 @@ export async function main(argv: readonly string[], runtime: Runtime, version: s
     await buildProgram(ctx, version).parseAsync(args, { from: 'user' });
     return ctx.exitCode;
   } catch (err) {
-    return report(err, runtime.stderr, argv.includes('--debug'));
+    const json = argv.includes('--json') ? runtime.stdout : undefined;
+    return report(err, runtime.stderr, json, argv.includes('--debug'));
   }
 }
 
-function report(err: unknown, stderr: NodeJS.WritableStream, debug: boolean): number {
+/** The failure as one line on stderr, and with `--json` (`json` is stdout then) as a document on stdout. */
+function report(
+  err: unknown,
+  stderr: NodeJS.WritableStream,
+  json: NodeJS.WritableStream | undefined,
+  debug: boolean,
+): number {
   // the reader of stdout went away (`kloud cat | head`): it has what it wanted
   if ((err as NodeJS.ErrnoException)?.code === 'EPIPE') return EXIT.ok;
+  let failure: CliError;
   if (err instanceof CommanderStop) {
     const code = stopExitCode(err);
-    if (code !== EXIT.ok && !err.error.code.startsWith('commander.help')) {
-      const what = err.error.message.replace(/^error: /, '').replace(/\n/g, ' ');
-      stderr.write(formatError(new CliError(what, `see '${err.commandPath} --help'`, EXIT.usage)));
-    }
-    return code;
+    if (code === EXIT.ok || err.error.code.startsWith('commander.help')) return code;
+    const what = err.error.message.replace(/^error: /, '').replace(/\n/g, ' ');
+    failure = new CliError(what, `see '${err.commandPath} --help'`, EXIT.usage);
+  } else {
+    failure = describeFailure(err);
   }
-  const failure = describeFailure(err);
   stderr.write(formatError(failure));
+  json?.write(errorDocument(failure));
   if (debug) stderr.write(`${(failure.cause as Error | undefined)?.stack ?? failure.stack}\n`);
   return failure.exitCode;
 }
