@@ -162,7 +162,10 @@ export class Store {
     try {
       await this.repo.refreshIndex();
     } catch (err) {
-      const warning = { path: this.location, message: `reading the index after the backup failed: ${errorText(err)}` };
+      const warning = {
+        path: this.location,
+        message: `the snapshot is saved, but reading the index afterwards failed: ${errorText(err)}`,
+      };
       opts?.onWarning?.(warning);
       return { ...result, warnings: [...result.warnings, warning] };
     }

@@ -2,6 +2,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
 import { awsCli, rawClient, type S3rverHandle, startS3rver } from '../layers/kloset/connectors/s3/s3rver.js';
 import { Sandbox } from './sandbox.js';
 
@@ -134,7 +135,20 @@ test('a missing bucket or a bad alias option is one clear error', async () => {
     'error: @nobucket (s3://no-such-bucket/x): bucket no-such-bucket does not exist — create the bucket first (kloud does not), or check its name\n',
   ]);
 
-  await sandbox.ok(['store', 'add', 'typo', `s3://${BUCKET}/typo`, 'regoin=eu-west-1']);
+  const refused = await sandbox.run(['store', 'add', 'typo', `s3://${BUCKET}/typo`, 'regoin=eu-west-1']);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(
+    /^error: store typo: S3 option "regoin" of s3:\/\/kloud-cli\/typo: unknown option .* — nothing was saved: fix or drop that option\n$/,
+  );
+
+  // an alias saved before aliases were checked (or written by hand) is refused when used
+  const config = parseDocument(await sandbox.readConfig());
+  config.setIn(
+    ['stores', 'typo'],
+    config.createNode({ location: `s3://${BUCKET}/typo`, regoin: 'eu-west-1' }),
+  );
+  await sandbox.writeConfig(config.toString());
+  expect((await sandbox.ok(['store', 'ls'])).stdout).toContain('typo');
   const typo = await sandbox.run(['at', '@typo', 'ls']);
   expect(typo.code).toBe(1);
   expect(typo.stderr).toMatch(
