@@ -11,25 +11,26 @@ afterEach(() => sandbox.dispose());
 
 describe.each(['store', 'source', 'destination'])('kloud %s aliases', (role) => {
   test('add, ls, show, set, unset, default and rm round-trip through the config file', async () => {
-    await sandbox.ok([role, 'add', 'one', '/srv/one', 'region=eu-west-1', 'secret_access_key=s3cr3t']);
+    const keys = ['access_key=AKIA1', 'secret_access_key=s3cr3t'];
+    await sandbox.ok([role, 'add', 'one', 's3://bucket-one/p', 'region=eu-west-1', ...keys]);
     await sandbox.ok([role, 'add', 'two', 'sftp://me@host:2222/data']);
     await sandbox.ok([role, 'default', 'two']);
 
     const ls = await sandbox.ok([role, 'ls']);
-    expect(ls.stdout).toBe('  one  /srv/one\n* two  sftp://me@host:2222/data\n');
+    expect(ls.stdout).toBe('  one  s3://bucket-one/p\n* two  sftp://me@host:2222/data\n');
 
     const show = await sandbox.ok([role, 'show', 'one']);
     expect(show.stdout).toBe(
-      'one\n  location: /srv/one\n  region: eu-west-1\n  secret_access_key: ********\n',
+      'one\n  location: s3://bucket-one/p\n  region: eu-west-1\n  access_key: AKIA1\n  secret_access_key: ********\n',
     );
     const secrets = await sandbox.ok([role, 'show', 'one', '--secrets']);
     expect(secrets.stdout).toContain('secret_access_key: s3cr3t');
 
-    await sandbox.ok([role, 'set', 'one', 'region=us-east-1', 'location=/srv/uno']);
-    await sandbox.ok([role, 'unset', 'one', 'secret_access_key']);
+    await sandbox.ok([role, 'set', 'one', 'region=us-east-1', 'location=s3://bucket-uno/p']);
+    await sandbox.ok([role, 'unset', 'one', 'access_key', 'secret_access_key']);
     expect(parse(await sandbox.readConfig())).toEqual({
       [`${role}s`]: {
-        one: { location: '/srv/uno', region: 'us-east-1' },
+        one: { location: 's3://bucket-uno/p', region: 'us-east-1' },
         two: { location: 'sftp://me@host:2222/data' },
       },
       defaults: { [role]: 'two' },
@@ -37,13 +38,13 @@ describe.each(['store', 'source', 'destination'])('kloud %s aliases', (role) => 
 
     await sandbox.ok([role, 'rm', 'two']);
     expect(parse(await sandbox.readConfig())).toEqual({
-      [`${role}s`]: { one: { location: '/srv/uno', region: 'us-east-1' } },
+      [`${role}s`]: { one: { location: 's3://bucket-uno/p', region: 'us-east-1' } },
       defaults: {},
     });
   });
 
   test('--json prints one JSON document and nothing else', async () => {
-    await sandbox.ok([role, 'add', 'one', '/srv/one', 'password=pw']);
+    await sandbox.ok([role, 'add', 'one', 'sftp://me@host/srv/one', 'password=pw']);
     const add = await sandbox.ok(['--json', role, 'add', 'two', 's3://bucket-two/prefix']);
     expect(JSON.parse(add.stdout)).toEqual({
       name: 'two',
@@ -53,7 +54,7 @@ describe.each(['store', 'source', 'destination'])('kloud %s aliases', (role) => 
     });
     const ls = await sandbox.ok([role, 'ls', '--json']);
     expect(JSON.parse(ls.stdout)).toEqual([
-      { name: 'one', location: '/srv/one', default: false, options: { password: '********' } },
+      { name: 'one', location: 'sftp://me@host/srv/one', default: false, options: { password: '********' } },
       { name: 'two', location: 's3://bucket-two/prefix', default: false, options: {} },
     ]);
     const show = await sandbox.ok([role, 'show', '--json', '--secrets']);
@@ -105,6 +106,16 @@ test('the config lives under ~/.config when XDG_CONFIG_HOME is not set', async (
   ).toEqual({ stores: { home: { location: '/srv/backups' } } });
 });
 
+const HOME_AND_S3 = `stores:
+  home:
+    location: /srv/home
+  s3:
+    location: s3://bucket-s3/p
+    region: eu-west-1
+    access_key: AKIA1
+    secret_access_key: s3cr3t
+`;
+
 describe('bad alias commands change nothing on disk', () => {
   const cases: [string, string[], number, RegExp][] = [
     [
@@ -128,6 +139,30 @@ describe('bad alias commands change nothing on disk', () => {
       /"passphrase" applies to stores only/,
     ],
     [
+      'alias name too long',
+      ['store', 'add', 'a'.repeat(10_000), '/srv/x'],
+      2,
+      /bad alias name "a{64}…" — use up to 64/,
+    ],
+    [
+      'set that leaves an S3 option on a local store',
+      ['store', 'set', 'home', 'region=eu-west-1'],
+      2,
+      /^error: store home: local stores take no connector options \(got region\) — nothing was saved/,
+    ],
+    [
+      'set that moves an S3 alias to a local path',
+      ['store', 'set', 's3', 'location=/srv/s3'],
+      2,
+      /^error: store s3: local stores take no connector options \(got region, access_key, secret_access_key\)/,
+    ],
+    [
+      'unset that leaves half a key pair',
+      ['store', 'unset', 's3', 'secret_access_key'],
+      2,
+      /^error: store s3: S3 options of s3:\/\/bucket-s3\/p: access_key and secret_access_key go together/,
+    ],
+    [
       'unset of a missing key',
       ['store', 'unset', 'home', 'region'],
       1,
@@ -148,7 +183,7 @@ describe('bad alias commands change nothing on disk', () => {
     ],
   ];
   test.each(cases)('%s', async (_name, args, code, message) => {
-    await sandbox.writeConfig('stores:\n  home:\n    location: /srv/home\n');
+    await sandbox.writeConfig(HOME_AND_S3);
     const before = await sandbox.readConfig();
     const run = await sandbox.run(args);
     expect(run.code).toBe(code);
@@ -157,4 +192,72 @@ describe('bad alias commands change nothing on disk', () => {
     expect(run.stdout).toBe('');
     expect(await sandbox.readConfig()).toBe(before);
   });
+});
+
+describe.each(['store', 'source', 'destination'])(
+  '%s add refuses what its connector would refuse',
+  (role) => {
+    const cases: [string, string[], RegExp][] = [
+      [
+        'an unknown option',
+        ['s3://bucket-x/p', 'foo=bar'],
+        /S3 option "foo" of s3:\/\/bucket-x\/p: unknown option \(known: region, /,
+      ],
+      [
+        'an endpoint with a space',
+        ['s3://bucket-x/p', 'endpoint=http://a b'],
+        /S3 option "endpoint" of s3:\/\/bucket-x\/p: expected host/,
+      ],
+      [
+        'an endpoint of another scheme',
+        ['s3://bucket-x/p', 'endpoint=ftp://host'],
+        /S3 option "endpoint" .*: expected host/,
+      ],
+      [
+        'a boolean that is not one',
+        ['s3://bucket-x/p', 'force_path_style=maybe'],
+        /S3 option "force_path_style" .*: expected true or false/,
+      ],
+      [
+        'an S3 option on a local path',
+        ['/srv/x', 'region=eu-west-1'],
+        new RegExp(`local ${role}s take no connector options \\(got region\\)`),
+      ],
+      [
+        'an empty SFTP identity',
+        ['sftp://me@host/x', 'identity='],
+        /sftp option "identity" of sftp:\/\/me@host\/x: must not be empty/,
+      ],
+    ];
+    test.each(cases)('%s', async (_name, args, message) => {
+      const run = await sandbox.run([role, 'add', 'x', ...args]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        new RegExp(`^error: ${role} x: ${message.source}.* — nothing was saved: fix or drop that option\n$`),
+      );
+      expect(run.stdout).toBe('');
+      await expect(stat(sandbox.configPath)).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+  },
+);
+
+test('aliases saved before they were checked still load; each is refused, by name, when used', async () => {
+  const long = 'l'.repeat(80);
+  await sandbox.writeConfig(
+    `sources:\n  bad:\n    location: ${sandbox.path('data')}\n    foo: bar\n  ${long}:\n    location: ${sandbox.path('data')}\n`,
+  );
+  const ls = await sandbox.ok(['source', 'ls']);
+  expect(ls.stdout.split('\n').map((line) => line.trim().split(/ +/)[0])).toEqual(['bad', long, '']);
+  const store = sandbox.path('store');
+  await sandbox.ok(['at', store, 'create', '--plaintext']);
+  await sandbox.writeTree('data', { 'a.txt': 'a\n' });
+
+  const bad = await sandbox.run(['at', store, 'backup', '@bad']);
+  expect([bad.code, bad.stderr]).toEqual([
+    1,
+    `error: @bad (${sandbox.path('data')}): local sources take no connector options (got foo) — fix the alias: kloud source set bad key=value, or kloud source unset bad key\n`,
+  ]);
+  await sandbox.ok(['at', store, 'backup', `@${long}`]);
+  await sandbox.ok(['source', 'unset', 'bad', 'foo']);
+  await sandbox.ok(['at', store, 'backup', '@bad']);
 });
