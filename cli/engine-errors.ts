@@ -3,7 +3,7 @@
  * do and the exit code. Recognised by name, so commands that never load the engine stay fast.
  */
 import type { KlosetErrorCode } from '../layers/kloset/index.js';
-import { CliError, EXIT, type ExitCode } from './errors.js';
+import { CliError, EXIT, type ExitCode, systemFailure } from './errors.js';
 
 const ADVICE: Record<KlosetErrorCode, [string, ExitCode]> = {
   STORE_EXISTS: ['use it as it is, or choose a new or empty directory', EXIT.failure],
@@ -58,5 +58,7 @@ export function isEngineError(err: unknown): err is EngineError {
 /** The engine error as a CLI error; `what` replaces the engine's message (to name the place as typed). */
 export function fromEngineError(err: EngineError, what = err.message): CliError {
   const [todo, exitCode] = ADVICE[err.code];
-  return new CliError(what, todo, exitCode, { cause: err });
+  // a local write that failed for a reason of the disk (no space, read-only): its own advice
+  const system = err.code === 'IO' ? systemFailure(err.cause) : undefined;
+  return new CliError(what, system?.todo ?? todo, exitCode, { cause: err });
 }

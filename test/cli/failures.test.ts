@@ -1,5 +1,5 @@
 /** How failures reach the user: system errors on their paths, restores into the store, and `--json` error documents. */
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { Sandbox } from './sandbox.js';
 
 let sandbox: Sandbox;
@@ -40,6 +40,21 @@ describe('system errors on a path the user gave are user errors naming the path'
     expect([run.code, run.stderr]).toEqual([
       1,
       `error: ${locked}/store: permission denied — check its permissions, or run as a user allowed to use it\n`,
+    ]);
+
+    // a store that can be read but not written
+    const store = sandbox.path('read-only-store');
+    await sandbox.ok(['at', store, 'create', '--plaintext']);
+    const data = await sandbox.writeTree('data', { 'a.txt': 'a\n' });
+    await chmod(data, 0o755);
+    await chmodTree(store, 0o555, 0o444);
+    // writable again afterwards, so that the sandbox can be removed by a user who is not root
+    const backup = await sandbox
+      .run(['at', store, 'backup', data], asUser)
+      .finally(() => chmodTree(store, 0o755, 0o644));
+    expect([backup.code, backup.stderr]).toEqual([
+      1,
+      `error: writing to ${store} failed: permission denied; nothing was committed, the store is unchanged — check its permissions, or run as a user allowed to use it\n`,
     ]);
   });
 });
@@ -113,3 +128,9 @@ test('with --json every failure is an error document on stdout, with the same ex
     expect(json.stderr).toBe(`error: ${document.error.message} — ${document.error.advice}\n`);
   }
 });
+
+async function chmodTree(root: string, dirMode: number, fileMode: number): Promise<void> {
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true }))
+    await chmod(`${entry.parentPath}/${entry.name}`, entry.isDirectory() ? dirMode : fileMode);
+  await chmod(root, dirMode);
+}
