@@ -58,9 +58,13 @@ const SYSTEM_ERRORS: Record<string, [reason: string, todo: string]> = {
   EMFILE: ['too many open files', 'raise the limit of open files (ulimit -n)'],
 };
 
+function systemError(code: string | undefined): [reason: string, todo: string] | undefined {
+  return code !== undefined && Object.hasOwn(SYSTEM_ERRORS, code) ? SYSTEM_ERRORS[code] : undefined;
+}
+
 /** The message of a Node system error without its `ENOENT: ` prefix and syscall suffix. */
 export function systemReason(err: unknown): string {
-  const known = SYSTEM_ERRORS[(err as NodeJS.ErrnoException)?.code ?? ''];
+  const known = systemError((err as NodeJS.ErrnoException)?.code);
   if (known) return known[0];
   return err instanceof Error ? err.message : String(err);
 }
@@ -71,7 +75,7 @@ export function systemReason(err: unknown): string {
  */
 export function systemFailure(err: unknown): CliError | undefined {
   const { code, path, syscall } = (err ?? {}) as NodeJS.ErrnoException;
-  const known = code === undefined ? undefined : SYSTEM_ERRORS[code];
+  const known = systemError(code);
   if (!known) return undefined;
   const what = path ? `${path}: ${known[0]}` : `${known[0]}${syscall ? ` (${syscall})` : ''}`;
   return new CliError(what, known[1], EXIT.failure, { cause: err, code });
