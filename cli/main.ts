@@ -2,7 +2,7 @@
 import { splitAtPrefix } from './at-prefix.js';
 import { CommandContext, type Runtime } from './context.js';
 import { describeFailure, errorDocument } from './failures.js';
-import { CliError, EXIT, formatError } from './errors.js';
+import { type CliError, EXIT, formatError, usageError } from './errors.js';
 import { buildProgram, CommanderStop, OVERVIEW, stopExitCode } from './program.js';
 
 export async function main(argv: readonly string[], runtime: Runtime, version: string): Promise<number> {
@@ -33,9 +33,16 @@ function report(
   let failure: CliError;
   if (err instanceof CommanderStop) {
     const code = stopExitCode(err);
-    if (code === EXIT.ok || err.error.code.startsWith('commander.help')) return code;
+    if (code === EXIT.ok) return code;
+    if (err.error.code.startsWith('commander.help')) {
+      // a group without its command: the help on stderr said what there is
+      json?.write(
+        errorDocument(usageError(`'${err.commandPath}' needs a command`, `see '${err.commandPath} --help'`)),
+      );
+      return code;
+    }
     const what = err.error.message.replace(/^error: /, '').replace(/\n/g, ' ');
-    failure = new CliError(what, `see '${err.commandPath} --help'`, EXIT.usage);
+    failure = usageError(what, `see '${err.commandPath} --help'`);
   } else {
     failure = describeFailure(err);
   }
