@@ -12,7 +12,7 @@ export {
 } from './store.js';
 export type { LocationState } from './connectors/store-backend.js';
 export type { ConnectorOptions } from './connectors/open-location.js';
-export type { EntryInfo, StoreInfo } from './store.js';
+export type { EntryInfo, SnapshotList, StoreInfo } from './store.js';
 export { KlosetError } from './errors.js';
 export type { KlosetErrorCode } from './errors.js';
 export type { CreateOptions, OpenOptions } from './repository/repository.js';

@@ -1,0 +1,98 @@
+import { mapLimit } from '../concurrency.js';
+import type { ObjectInfo } from '../connectors/store-backend.js';
+import { KlosetError, errorText } from '../errors.js';
+import { BlobType } from '../format/blob.js';
+import type { PackInfo } from '../index/index-table.js';
+import type { PackedBlob } from '../pack/pack-format.js';
+import { readPackIndex } from '../pack/pack-reader.js';
+import type { Repository } from '../repository/repository.js';
+import { type SnapshotRecord, decodeSnapshot } from '../snapshot/snapshot-record.js';
+
+/** A pack no readable index delta lists, with the blobs its own index (at its end) lists. */
+export interface UnindexedPack {
+  readonly pack: PackInfo;
+  readonly blobs: readonly PackedBlob[];
+}
+
+export interface UnindexedPacks {
+  readonly readable: UnindexedPack[];
+  /** packs whose own index cannot be read: what they hold is unknown */
+  readonly unreadable: { readonly name: string; readonly reason: string }[];
+  /** in archive storage: their own index cannot be read without a retrieval */
+  readonly archived: string[];
+}
+
+/**
+ * The packs of `stored` (a listing of the store's packs) that no readable delta lists: left by
+ * an interrupted writer, or listed only by a damaged delta. Each pack ends with its own index,
+ * so what it holds is known without any delta (three small reads a pack).
+ */
+export async function readUnindexedPacks(
+  repo: Repository,
+  stored: Iterable<ObjectInfo>,
+): Promise<UnindexedPacks> {
+  const indexed = new Set(repo.index.packs.map((p) => p.name));
+  const found: UnindexedPacks = { readable: [], unreadable: [], archived: [] };
+  const candidates: ObjectInfo[] = [];
+  for (const p of stored) {
+    if (indexed.has(p.name)) continue;
+    if (p.archived) found.archived.push(p.name);
+    else candidates.push(p);
+  }
+  await mapLimit(candidates, 8, async ({ name, size }) => {
+    try {
+      const { kind, blobs } = await readPackIndex(repo.backend, repo.cipher, name, size);
+      found.readable.push({ pack: { name, kind, size }, blobs });
+    } catch (err) {
+      // damage, or a pack of a newer format: either way its blobs cannot be listed here
+      if (!(err instanceof KlosetError) || err.code === 'IO') throw err;
+      found.unreadable.push({ name, reason: errorText(err) });
+    }
+  });
+  found.readable.sort((a, b) => a.pack.name.localeCompare(b.pack.name));
+  found.unreadable.sort((a, b) => a.name.localeCompare(b.name));
+  return found;
+}
+
+/** Every pack of the store as listed now. */
+export async function listPacks(repo: Repository): Promise<Map<string, ObjectInfo>> {
+  const stored = new Map<string, ObjectInfo>();
+  for await (const o of repo.backend.list('packs')) stored.set(o.name, o);
+  return stored;
+}
+
+/** A snapshot record found in an unindexed pack: its ID and record, or why it cannot be read. */
+export type FoundSnapshot =
+  | { readonly id: string; readonly pack: string; readonly record: SnapshotRecord }
+  | { readonly id: string; readonly pack: string; readonly reason: string };
+
+/**
+ * The snapshot records the unindexed packs hold that are neither visible nor removed: the
+ * snapshots a damaged delta (or a backup interrupted just before its commit) leaves unlisted.
+ */
+export async function unlistedSnapshots(
+  repo: Repository,
+  packs: readonly UnindexedPack[],
+): Promise<FoundSnapshot[]> {
+  const known = new Set([...repo.index.snapshots, ...repo.index.tombstones]);
+  const wanted = packs.flatMap(({ pack, blobs }) =>
+    blobs
+      .filter((b) => b.type === BlobType.Snapshot && !known.has(b.id.toString('hex')))
+      .map((b) => ({ pack, blob: b })),
+  );
+  const found = await mapLimit(wanted, 8, async ({ pack, blob }): Promise<FoundSnapshot> => {
+    const id = blob.id.toString('hex');
+    try {
+      const loc = { ...blob, pack };
+      const sealed = await repo.backend.getRange('packs', pack.name, blob.offset, blob.length);
+      return { id, pack: pack.name, record: decodeSnapshot(id, await repo.openBlob(loc, sealed)) };
+    } catch (err) {
+      if (!(err instanceof KlosetError) || err.code !== 'CORRUPT') throw err;
+      return { id, pack: pack.name, reason: errorText(err) };
+    }
+  });
+  // one record may sit in several packs (concurrent writers): report it once
+  const byId = new Map<string, FoundSnapshot>();
+  for (const f of found) if (!byId.has(f.id) || 'record' in f) byId.set(f.id, f);
+  return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+}
