@@ -3,6 +3,7 @@ import { type CheckOptions, type CheckReport, check } from './check/check.js';
 import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
+import { type RepairOptions, type RepairReport, repair } from './repair/repair.js';
 import { type ConnectorOptions, openLocation } from './connectors/open-location.js';
 import type { LocationState } from './connectors/store-backend.js';
 import { KlosetError } from './errors.js';
@@ -271,6 +272,14 @@ export class Store {
   async check(opts?: CheckOptions): Promise<CheckReport> {
     await this.repo.refreshIndex({ fromStore: true });
     return check(this.repo, opts);
+  }
+
+  /**
+   * Rebuilds the index from the packs' own indexes where deltas are damaged or missing, lists
+   * again the snapshots they hid, and reports what stays damaged (`dryRun`: changes nothing).
+   */
+  repair(opts?: RepairOptions): Promise<RepairReport> {
+    return repair(this.repo, opts);
   }
 
   async info(): Promise<StoreInfo> {

@@ -250,10 +250,16 @@ class CheckRun {
       this.problem(
         `pack ${name.slice(0, 12)} is in no readable index and its own index cannot be read (${reason}): what it holds cannot be listed or recovered`,
       );
-    const harmless = unindexed.readable.filter((u) => !this.neededPacks.has(u.pack.name)).length;
-    if (harmless > 0)
+    // a damaged delta or an unlisted snapshot may need any unindexed pack: none is provably unused
+    const unsure = this.repo.damagedDeltas.size > 0 || this.neededPacks.size > 0;
+    const unused = unindexed.readable.filter((u) => !this.neededPacks.has(u.pack.name)).length;
+    if (unused > 0 && unsure)
+      this.problem(
+        `${unused} more pack(s) are in no readable index: they may hold data of the snapshots above (run kloud repair)`,
+      );
+    else if (unused > 0)
       this.notes.push(
-        `${harmless} pack(s) not in any index hold nothing a snapshot refers to (left by an interrupted write; harmless: the next backup reuses their blobs)`,
+        `${unused} pack(s) not in any index hold nothing a snapshot refers to (left by an interrupted write; harmless: the next backup reuses their blobs)`,
       );
     if (unindexed.archived.length > 0)
       this.notes.push(

@@ -30,6 +30,7 @@ export interface UnindexedPacks {
 export async function readUnindexedPacks(
   repo: Repository,
   stored: Iterable<ObjectInfo>,
+  onProgress?: (done: number, total: number) => void,
 ): Promise<UnindexedPacks> {
   const indexed = new Set(repo.index.packs.map((p) => p.name));
   const found: UnindexedPacks = { readable: [], unreadable: [], archived: [] };
@@ -39,6 +40,7 @@ export async function readUnindexedPacks(
     if (p.archived) found.archived.push(p.name);
     else candidates.push(p);
   }
+  let done = 0;
   await mapLimit(candidates, 8, async ({ name, size }) => {
     try {
       const { kind, blobs } = await readPackIndex(repo.backend, repo.cipher, name, size);
@@ -48,6 +50,7 @@ export async function readUnindexedPacks(
       if (!(err instanceof KlosetError) || err.code === 'IO') throw err;
       found.unreadable.push({ name, reason: errorText(err) });
     }
+    onProgress?.(++done, candidates.length);
   });
   found.readable.sort((a, b) => a.pack.name.localeCompare(b.pack.name));
   found.unreadable.sort((a, b) => a.name.localeCompare(b.name));
