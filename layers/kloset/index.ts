@@ -21,6 +21,7 @@ export type { KeySlotInfo } from './repository/key-slots.js';
 export type { BackupOptions, BackupProgress, BackupResult } from './backup/backup.js';
 export type { RestoreOptions, RestoreProgress, RestoreResult, OverwritePolicy } from './restore/restore.js';
 export type { CheckOptions, CheckProblem, CheckProgress, CheckReport } from './check/check.js';
+export { accessDamageReport } from './check/access-damage.js';
 export type { RepairOptions, RepairProgress, RepairReport } from './repair/repair.js';
 export type { RetrievalEstimate, RetrievalOptions, RetrievalStatus } from './restore/retrieval.js';
 export type { WaitOptions } from './restore/retrieval-wait.js';

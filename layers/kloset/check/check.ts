@@ -16,6 +16,8 @@ import {
 } from '../repair/unindexed-packs.js';
 import { describeTemporaryFiles, temporaryFiles } from '../repository/temporary-files.js';
 import { readSnapshots } from '../snapshot/snapshot-list.js';
+import { damagedKeySlots } from '../repository/key-slots.js';
+import { ACCESS_ADVICE } from './access-damage.js';
 import type { SnapshotRecord } from '../snapshot/snapshot-record.js';
 import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
 import { LazyWorkerPool } from '../workers/lazy-worker-pool.js';
@@ -36,6 +38,8 @@ export interface CheckProblem {
   readonly snapshots: string[];
   /** files and directories affected, as `path` in those snapshots */
   readonly paths: string[];
+  /** what the damage means and what to do, when the message alone does not say */
+  readonly advice?: string;
 }
 
 export interface CheckProgress {
@@ -96,6 +100,8 @@ interface TreeFinding {
 class CheckRun {
   private readonly problems = new Map<string, { snapshots: Set<string>; paths: Set<string> }>();
   private readonly notes: string[] = [];
+  /** problem message → what it means, where the message does not say */
+  private readonly advice = new Map<string, string>();
   /** blob ID (latin1) → why it is unreadable */
   private readonly badBlobs = new Map<string, string>();
   private readonly trees: TreeReader;
@@ -157,6 +163,10 @@ class CheckRun {
       this.problem(
         `${why}: the snapshots and blobs it lists are hidden (the problems below say which); kloud repair rebuilds the index from the packs`,
       );
+    for (const { reason } of await damagedKeySlots(this.repo.backend)) {
+      this.problem(reason);
+      this.advice.set(reason, ACCESS_ADVICE['key slot']);
+    }
     const plan = await this.planPacks();
     // the trees are walked while the packs are verified (the main thread waits for the threads
     // most of that time); a walk that ran before a damaged blob was known is done again
@@ -185,6 +195,7 @@ class CheckRun {
       message,
       snapshots: [...p.snapshots].sort(),
       paths: [...p.paths].sort(),
+      ...(this.advice.has(message) && { advice: this.advice.get(message) }),
     }));
     return {
       ok: problems.length === 0,

@@ -6,7 +6,7 @@ import { AesGcmCipher, type BlobCipher, NullCipher } from '../crypto/blob-cipher
 import { DEFAULT_KDF, type KdfParams, type MasterKeys, generateMasterKeys } from '../crypto/keys.js';
 import { StoreMac } from '../crypto/mac.js';
 import type { StoreBackend } from '../connectors/store-backend.js';
-import { KlosetError, corrupt, errnoCode, errorText } from '../errors.js';
+import { KlosetError, corrupt, damagedAccessObject, errnoCode, errorText } from '../errors.js';
 import { BLOB_TYPE_NAMES, type BlobType } from '../format/blob.js';
 import type { BlobIndex } from '../index/blob-index.js';
 import { BudgetedMerge } from '../index/budgeted-merge.js';
@@ -116,7 +116,12 @@ export class Repository {
   }
 
   static async readConfig(backend: StoreBackend): Promise<StoreConfig> {
-    return openConfig(await backend.get('config', 'config'), backend.location);
+    const data = await backend.get('config', 'config');
+    try {
+      return openConfig(data, backend.location);
+    } catch (err) {
+      throw damagedAccessObject(err, 'config');
+    }
   }
 
   static async open(backend: StoreBackend, opts: OpenOptions): Promise<Repository> {
@@ -142,6 +147,8 @@ export class Repository {
       if (canary.length !== computed.length || !timingSafeEqual(canary, computed)) {
         throw corrupt(
           `the key slot opened but does not match the store config of ${backend.location} (damaged)`,
+          undefined,
+          'key slot',
         );
       }
     }
