@@ -247,26 +247,35 @@ class CheckRun {
    * problems (repair lists them again); only the rest is said to be harmless.
    */
   private async reportUnindexed(unindexed: UnindexedPacks): Promise<void> {
-    for (const found of await unlistedSnapshots(this.repo, unindexed.readable)) {
+    // with a damaged delta, an unlisted snapshot is one it hid; without, most likely the record
+    // of a backup killed just before its commit (or of a deleted delta): said, not an error
+    const damaged = this.repo.damagedDeltas.size > 0;
+    const tell = (message: string, snapshot?: string, ...paths: string[]) =>
+      damaged ? this.problem(message, snapshot, ...paths) : this.notes.push(message);
+    const unlisted = await unlistedSnapshots(this.repo, unindexed.readable);
+    for (const found of unlisted) {
       this.neededPacks.add(found.pack);
-      this.problem(
-        'record' in found
-          ? `snapshot ${found.id.slice(0, 12)} (${found.record.time}) is not listed: its record is in pack ${found.pack.slice(0, 12)}, which no readable index lists (run kloud repair)`
-          : `a snapshot record in pack ${found.pack.slice(0, 12)}, which no readable index lists, is unreadable: ${found.reason}`,
-        found.id,
-        ...('record' in found ? found.record.sources : []),
-      );
+      if ('record' in found)
+        tell(
+          `snapshot ${found.id.slice(0, 12)} (${found.record.time}, ${found.record.sources.join(' ')}) is recorded in pack ${found.pack.slice(0, 12)} but listed by no readable index (kloud repair lists it)`,
+          found.id,
+          ...found.record.sources,
+        );
+      else
+        tell(
+          `a snapshot record in pack ${found.pack.slice(0, 12)} that no readable index lists is unreadable: ${found.reason}`,
+          found.id,
+        );
     }
     for (const { name, reason } of unindexed.unreadable)
       this.problem(
         `pack ${name.slice(0, 12)} is in no readable index and its own index cannot be read (${reason}): what it holds cannot be listed or recovered`,
       );
-    // a damaged delta or an unlisted snapshot may need any unindexed pack: none is provably unused
-    const unsure = this.repo.damagedDeltas.size > 0 || this.neededPacks.size > 0;
     const unused = unindexed.readable.filter((u) => !this.neededPacks.has(u.pack.name)).length;
-    if (unused > 0 && unsure)
-      this.problem(
-        `${unused} more pack(s) are in no readable index: they may hold data of the snapshots above (run kloud repair)`,
+    // a damaged delta or an unlisted snapshot may need any unindexed pack: none is provably unused
+    if (unused > 0 && (damaged || unlisted.length > 0))
+      tell(
+        `${unused} more pack(s) are in no readable index: they may hold data of the snapshots above (kloud repair lists them)`,
       );
     else if (unused > 0)
       this.notes.push(

@@ -2,7 +2,7 @@ import { mapLimit } from '../concurrency.js';
 import type { ObjectInfo } from '../connectors/store-backend.js';
 import { KlosetError, errorText } from '../errors.js';
 import { BlobType } from '../format/blob.js';
-import type { PackInfo } from '../index/index-table.js';
+import type { BlobLocation, PackInfo } from '../index/index-table.js';
 import type { PackedBlob } from '../pack/pack-format.js';
 import { readPackIndex } from '../pack/pack-reader.js';
 import type { Repository } from '../repository/repository.js';
@@ -64,34 +64,34 @@ export async function listPacks(repo: Repository): Promise<Map<string, ObjectInf
   return stored;
 }
 
-/** A snapshot record found in an unindexed pack: its ID and record, or why it cannot be read. */
+/** A snapshot record no delta lists: its ID and record, or why it cannot be read. */
 export type FoundSnapshot =
   | { readonly id: string; readonly pack: string; readonly record: SnapshotRecord }
   | { readonly id: string; readonly pack: string; readonly reason: string };
 
 /**
- * The snapshot records the unindexed packs hold that are neither visible nor removed: the
- * snapshots a damaged delta (or a backup interrupted just before its commit) leaves unlisted.
+ * The snapshot records that are neither visible nor removed, in unindexed packs or indexed as
+ * blobs: the snapshots a damaged delta hides (also once a later backup has adopted their packs),
+ * or the record of a backup interrupted just before its commit.
  */
 export async function unlistedSnapshots(
   repo: Repository,
   packs: readonly UnindexedPack[],
 ): Promise<FoundSnapshot[]> {
   const known = new Set([...repo.index.snapshots, ...repo.index.tombstones]);
-  const wanted = packs.flatMap(({ pack, blobs }) =>
-    blobs
-      .filter((b) => b.type === BlobType.Snapshot && !known.has(b.id.toString('hex')))
-      .map((b) => ({ pack, blob: b })),
-  );
-  const found = await mapLimit(wanted, 8, async ({ pack, blob }): Promise<FoundSnapshot> => {
-    const id = blob.id.toString('hex');
+  const unknown = (b: { type: BlobType; id: Buffer }) =>
+    b.type === BlobType.Snapshot && !known.has(b.id.toString('hex'));
+  const wanted: BlobLocation[] = [];
+  for (const b of repo.index.blobs()) if (unknown(b)) wanted.push(b);
+  for (const { pack, blobs } of packs) for (const b of blobs) if (unknown(b)) wanted.push({ ...b, pack });
+  const found = await mapLimit(wanted, 8, async (loc): Promise<FoundSnapshot> => {
+    const id = loc.id.toString('hex');
     try {
-      const loc = { ...blob, pack };
-      const sealed = await repo.backend.getRange('packs', pack.name, blob.offset, blob.length);
-      return { id, pack: pack.name, record: decodeSnapshot(id, await repo.openBlob(loc, sealed)) };
+      const sealed = await repo.backend.getRange('packs', loc.pack.name, loc.offset, loc.length);
+      return { id, pack: loc.pack.name, record: decodeSnapshot(id, await repo.openBlob(loc, sealed)) };
     } catch (err) {
       if (!(err instanceof KlosetError) || err.code !== 'CORRUPT') throw err;
-      return { id, pack: pack.name, reason: errorText(err) };
+      return { id, pack: loc.pack.name, reason: errorText(err) };
     }
   });
   // one record may sit in several packs (concurrent writers): report it once

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cp, open, readFile, readdir, stat, truncate } from 'node:fs/promises';
+import { cp, open, readFile, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Store, openStore } from '../../../../layers/kloset/index.js';
 import { PASSPHRASE, newStore, removeTempDirs, tempDir, writeTree } from '../fixtures.js';
@@ -175,6 +175,62 @@ describe('a damaged object is found, hides nothing else, and repair recovers wha
           expect.arrayContaining([expect.stringContaining(name)]),
         );
       }
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('what a damaged or missing delta hid stays findable', () => {
+  test('a backup after the damage adopts the hidden packs; check still names the snapshot and repair lists it', async () => {
+    const f = await fixture();
+    const { name } = await damage(f, 'index delta', 'truncate');
+    const store = await open_(f, f.cacheDir);
+    try {
+      const work = await tempDir();
+      await writeTree(work, { 'c.txt': 'third' });
+      await store.backup([work]);
+      const report = await store.check();
+      expect(report.ok).toBe(false);
+      expect(report.problems.map((p) => p.message).join('\n')).toContain(name);
+      const hidden = report.problems.find((p) => p.snapshots.includes(f.hurt.id));
+      expect(hidden?.message).toMatch(/listed by no readable index \(kloud repair lists it\)/);
+      expect(hidden?.paths).toEqual([f.hurt.src]);
+
+      const repaired = await store.repair();
+      expect(repaired.adoptedPacks).toEqual([]);
+      expect(repaired.recoveredSnapshots.map((s) => s.id)).toEqual([f.hurt.id]);
+      expect(repaired.remaining).toEqual([]);
+      expect((await store.check({ readData: true })).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a deleted delta (or a backup killed before its commit) is said, not called harmless; a dry run changes nothing', async () => {
+    const f = await fixture();
+    const { delta } = await objectsOf(f);
+    await rm(join(f.location, 'index', delta));
+    const store = await open_(f, await tempDir('kloud-cache-'));
+    try {
+      const report = await store.check();
+      expect(report.ok).toBe(true);
+      expect(report.notes.join('\n')).toContain(`snapshot ${f.hurt.id.slice(0, 12)}`);
+      expect(report.notes.join('\n')).not.toMatch(/harmless/);
+
+      const dry = await store.repair({ dryRun: true });
+      expect(dry.recoveredSnapshots.map((s) => s.id)).toEqual([f.hurt.id]);
+      expect(dry.newDelta).toBeUndefined();
+      expect(dry.remaining).toBeUndefined();
+      expect(await readdir(join(f.location, 'index'))).toHaveLength(1);
+
+      const repaired = await store.repair();
+      expect(repaired.newDelta).toMatch(/^[0-9a-f]{64}$/);
+      expect(repaired.adoptedPacks.length).toBeGreaterThan(0);
+      expect((await store.snapshots()).map((s) => s.id).sort()).toEqual([f.hurt.id, f.intact.id].sort());
+      const clean = await store.check();
+      expect(clean.notes).toEqual([]);
+      expect(clean.ok).toBe(true);
     } finally {
       await store.close();
     }
