@@ -252,7 +252,7 @@ class CheckRun {
     const damaged = this.repo.damagedDeltas.size > 0;
     const tell = (message: string, snapshot?: string, ...paths: string[]) =>
       damaged ? this.problem(message, snapshot, ...paths) : this.notes.push(message);
-    const unlisted = await unlistedSnapshots(this.repo, unindexed.readable);
+    const unlisted = await unlistedSnapshots(this.repo, unindexed.readable, { indexed: damaged });
     for (const found of unlisted) {
       this.neededPacks.add(found.pack);
       if ('record' in found)

@@ -59,7 +59,7 @@ export async function repair(repo: Repository, opts: RepairOptions = {}): Promis
   const unindexed = await readUnindexedPacks(repo, (await listPacks(repo)).values(), (done, total) =>
     opts.onProgress?.({ phase: 'unindexed packs', done, total }),
   );
-  const found = await unlistedSnapshots(repo, unindexed.readable);
+  const found = await unlistedSnapshots(repo, unindexed.readable, { indexed: damagedDeltas.length > 0 });
   const recovered = found.flatMap((f) => ('record' in f ? [f.record] : []));
 
   const writer = new RepositoryWriter(repo, { dryRun });

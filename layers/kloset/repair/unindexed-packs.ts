@@ -70,19 +70,22 @@ export type FoundSnapshot =
   | { readonly id: string; readonly pack: string; readonly reason: string };
 
 /**
- * The snapshot records that are neither visible nor removed, in unindexed packs or indexed as
- * blobs: the snapshots a damaged delta hides (also once a later backup has adopted their packs),
- * or the record of a backup interrupted just before its commit.
+ * The snapshot records that are neither visible nor removed, in unindexed packs (the snapshots
+ * a damaged or deleted delta hides, or the record of a backup interrupted just before its
+ * commit) and, with `indexed`, among the indexed blobs too: a backup adopts unindexed packs, so
+ * what a damaged delta hid may be indexed since. Without a damaged delta, an indexed record no
+ * delta lists is one of a backup whose commit failed (and said so): it stays unlisted.
  */
 export async function unlistedSnapshots(
   repo: Repository,
   packs: readonly UnindexedPack[],
+  opts: { indexed: boolean },
 ): Promise<FoundSnapshot[]> {
   const known = new Set([...repo.index.snapshots, ...repo.index.tombstones]);
   const unknown = (b: { type: BlobType; id: Buffer }) =>
     b.type === BlobType.Snapshot && !known.has(b.id.toString('hex'));
   const wanted: BlobLocation[] = [];
-  for (const b of repo.index.blobs()) if (unknown(b)) wanted.push(b);
+  if (opts.indexed) for (const b of repo.index.blobs()) if (unknown(b)) wanted.push(b);
   for (const { pack, blobs } of packs) for (const b of blobs) if (unknown(b)) wanted.push({ ...b, pack });
   const found = await mapLimit(wanted, 8, async (loc): Promise<FoundSnapshot> => {
     const id = loc.id.toString('hex');
