@@ -38,8 +38,7 @@ Exit codes:
   0  success
   1  failure
   2  usage error (unknown command or option, malformed argument)
-  3  partial: the backup is done but some files could not be read, or a listing
-     omits snapshots it could not read (they are named on stderr)
+  3  partial: the backup is done but some files could not be read, or ls skipped unreadable snapshots
   4  integrity problem found by check (or left after repair)
   5  pending: restore asked for data in archive storage (S3 Glacier); run it again later
 

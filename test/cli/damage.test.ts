@@ -53,7 +53,7 @@ test('a truncated index delta is found with a warm cache; ls lists the rest and 
   expect(check.code).toBe(4);
   expect(check.stdout).toContain(`problem: index delta ${delta.slice(0, 12)} is damaged`);
   expect(check.stdout).toMatch(
-    new RegExp(`snapshot ${first.slice(0, 12)} .* is not listed.*run kloud repair`),
+    new RegExp(`snapshot ${first.slice(0, 12)} .* listed by no readable index \\(kloud repair lists it\\)`),
   );
   expect(check.stdout).not.toMatch(/harmless/);
 
