@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { cp, open, readFile, readdir, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Store, openStore } from '../../../../layers/kloset/index.js';
+import { type Store, accessDamageReport, openStore } from '../../../../layers/kloset/index.js';
 import { PASSPHRASE, newStore, removeTempDirs, tempDir, writeTree } from '../fixtures.js';
 
 afterAll(removeTempDirs);
@@ -233,6 +233,62 @@ describe('what a damaged or missing delta hid stays findable', () => {
       expect(clean.ok).toBe(true);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('a damaged config or key slot is said for what it is', () => {
+  const accessCases: ['config' | 'key slot', Damage][] = [
+    ['config', 'flip'],
+    ['config', 'truncate'],
+    ['key slot', 'flip'],
+    ['key slot', 'truncate'],
+  ];
+  test.each(accessCases)(
+    '%s, %s: the open fails as CORRUPT naming it; the check report says what it means',
+    async (object, how) => {
+      const f = await fixture();
+      const path =
+        object === 'config'
+          ? join(f.location, 'config')
+          : join(f.location, 'keys', (await readdir(join(f.location, 'keys')))[0]!);
+      if (how === 'flip') await flipByte(path, 40);
+      else await truncate(path, 30);
+      for (const cacheDir of [f.cacheDir, await tempDir('kloud-cache-')]) {
+        const err = await openStore(f.location, { passphrase: PASSPHRASE, cacheDir }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toMatchObject({ code: 'CORRUPT', object });
+        const report = accessDamageReport(err)!;
+        expect(report.ok).toBe(false);
+        expect(report.problems[0]!.message).toMatch(object === 'config' ? /store config/ : /key slot/);
+        expect(report.problems[0]!.advice).toMatch(
+          object === 'config' ? /restore the config object from a copy/ : /use another passphrase/,
+        );
+      }
+      expect(accessDamageReport(new Error('other'))).toBeUndefined();
+    },
+  );
+
+  test('a damaged key slot beside an intact one: the store opens and check names the slot', async () => {
+    const f = await fixture();
+    const store = await open_(f, f.cacheDir);
+    const added = await store.addKey('another passphrase');
+    await store.close();
+    await flipByte(join(f.location, 'keys', added), 40);
+    const again = await open_(f, f.cacheDir);
+    try {
+      const report = await again.check();
+      expect(report.ok).toBe(false);
+      expect(report.problems).toEqual([
+        expect.objectContaining({
+          message: expect.stringContaining(`key slot ${added.slice(0, 12)}`),
+          advice: expect.stringMatching(/use another passphrase/),
+        }),
+      ]);
+    } finally {
+      await again.close();
     }
   });
 });
