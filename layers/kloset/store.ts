@@ -6,7 +6,7 @@ import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js'
 import { type RepairOptions, type RepairReport, repair } from './repair/repair.js';
 import { type ConnectorOptions, openLocation } from './connectors/open-location.js';
 import type { LocationState } from './connectors/store-backend.js';
-import { KlosetError } from './errors.js';
+import { KlosetError, corrupt } from './errors.js';
 import { BlobType, PackKind } from './format/blob.js';
 import { type KeySlotInfo, listKeySlots } from './repository/key-slots.js';
 import { type CreateOptions, type OpenOptions, Repository } from './repository/repository.js';
@@ -191,7 +191,17 @@ export class Store {
   async resolveSnapshot(ref: string): Promise<SnapshotRecord> {
     await this.repo.refreshIndex();
     const { snapshots, unreadable } = await readSnapshots(this.repo);
-    return resolveSnapshotRef(snapshots, ref, unreadable);
+    try {
+      return resolveSnapshotRef(snapshots, ref, unreadable);
+    } catch (err) {
+      // a snapshot a damaged delta lists is not "not found": say what hides it
+      const [hiding] = this.repo.damagedDeltas.values();
+      if (!(err instanceof KlosetError) || err.code !== 'SNAPSHOT_NOT_FOUND' || hiding === undefined)
+        throw err;
+      throw corrupt(
+        `${err.message}: ${hiding}, and the snapshots it lists cannot be found (kloud repair lists them again)`,
+      );
+    }
   }
 
   /** The entries of a directory, or the one entry of a file or symlink. */

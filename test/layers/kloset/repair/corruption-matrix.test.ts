@@ -148,6 +148,12 @@ describe('a damaged object is found, hides nothing else, and repair recovers wha
       const listed = listing.snapshots.map((s) => s.id);
       expect(listed).toContain(f.intact.id);
       if (!listed.includes(f.hurt.id)) expect(listing.unreadable.join('\n')).toMatch(/./);
+      // a snapshot a damaged delta hides is not "not found": the damage is named
+      if (kind === 'index delta' && !listed.includes(f.hurt.id))
+        await expect(store.resolveSnapshot(f.hurt.id)).rejects.toMatchObject({
+          code: 'CORRUPT',
+          message: expect.stringContaining(`index delta ${name}`),
+        });
       const to = await tempDir();
       const restored = await store.restore(f.intact.id, undefined, { to });
       expect(restored.errors).toEqual([]);
