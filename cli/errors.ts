@@ -7,7 +7,7 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
-  /** Some files could not be read; the snapshot holds the rest. */
+  /** Some files could not be read (the snapshot holds the rest), or a listing omits what it could not read. */
   partial: 3,
   /** `check` found damage in the store. */
   integrity: 4,

@@ -5,6 +5,7 @@ import { registerBackupCommand } from './commands/backup.js';
 import { registerBrowseCommands } from './commands/browse.js';
 import { registerDiffCommand } from './commands/diff.js';
 import { registerFindCommand } from './commands/find.js';
+import { registerRepairCommand } from './commands/repair.js';
 import { registerRestoreCommand } from './commands/restore.js';
 import { registerRmCommand } from './commands/rm.js';
 import { registerStoreCommands } from './commands/store.js';
@@ -37,8 +38,8 @@ Exit codes:
   0  success
   1  failure
   2  usage error (unknown command or option, malformed argument)
-  3  partial: the backup is done but some files could not be read
-  4  integrity problem found by check
+  3  partial: the backup is done but some files could not be read, or ls skipped unreadable snapshots
+  4  integrity problem found by check (or left after repair)
   5  pending: restore asked for data in archive storage (S3 Glacier); run it again later
 
 Examples:
@@ -84,6 +85,7 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
   registerFindCommand(program, ctx);
   registerRestoreCommand(program, ctx);
   registerRmCommand(program, ctx);
+  registerRepairCommand(program, ctx);
   registerSyncCommand(program, ctx);
   registerAliasCommands(program, ctx);
   stopInsteadOfExit(program, 'kloud');

@@ -1,7 +1,7 @@
 /** Reading snapshots without restoring them: `ls` and `cat`. */
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { usageError } from '../errors.js';
+import { EXIT, usageError } from '../errors.js';
 import { entryLine, snapshotLine } from '../listing-text.js';
 import { parseSnapshotPath } from '../snapshot-path.js';
 import { withStore } from '../store-session.js';
@@ -15,7 +15,8 @@ export function registerBrowseCommands(program: Command, ctx: CommandContext): v
     .addHelpText(
       'after',
       `
-With --json, one JSON object per line (NDJSON).
+With --json, one JSON object per line (NDJSON). Snapshots whose record or index delta cannot
+be read are named on stderr and the exit code is 3 (partial); the others are listed.
 
 Examples:
   kloud ls                       snapshots, newest first
@@ -26,7 +27,11 @@ Examples:
       const out = ctx.output(command);
       await withStore(ctx, command, async (store) => {
         if (arg === undefined) {
-          for (const snapshot of await store.snapshots({ tag: opts.tag })) out.print(snapshot, snapshotLine);
+          const { snapshots, unreadable } = await store.listSnapshots({ tag: opts.tag });
+          for (const snapshot of snapshots) out.print(snapshot, snapshotLine);
+          // what could not be read is said, and the exit status says the list is incomplete
+          for (const what of unreadable) out.note(`warning: not listed: ${what}`);
+          if (unreadable.length > 0) ctx.exitCode = EXIT.partial;
           return;
         }
         const { ref, path } = parseSnapshotPath(arg);

@@ -100,7 +100,12 @@ Examples:
             onProgress: (p) => progress.update({ done: p.done, total: p.total, detail: p.phase }),
           }),
         ),
-      );
+      ).catch(async (err: unknown) => {
+        // a damaged config or key slot stops the open: that damage is the check's finding
+        const damage = (await import('../../layers/kloset/index.js')).accessDamageReport(err);
+        if (!damage) throw err;
+        return damage;
+      });
       ctx.output(command).print(report, describeCheck);
       if (!report.ok) ctx.exitCode = EXIT.integrity;
     });
@@ -254,6 +259,7 @@ function describeCheck(report: CheckReport): string {
   ];
   for (const problem of report.problems) {
     lines.push(`problem: ${problem.message}`);
+    if (problem.advice) lines.push(`  ${problem.advice}`);
     if (problem.snapshots.length > 0)
       lines.push(`  snapshots: ${problem.snapshots.map((id) => id.slice(0, 8)).join(', ')}`);
     for (const path of problem.paths) lines.push(`  ${path}`);

@@ -31,18 +31,31 @@ export type KlosetErrorCode =
   | 'UNAVAILABLE'
   | 'IO';
 
+/** The objects read before a store opens: damage to them stops the open itself. */
+export type AccessObject = 'config' | 'key slot';
+
 export class KlosetError extends Error {
   readonly code: KlosetErrorCode;
+  /** CORRUPT errors that stop a store from opening: which object is damaged */
+  readonly object?: AccessObject;
 
-  constructor(code: KlosetErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: KlosetErrorCode, message: string, options?: { cause?: unknown; object?: AccessObject }) {
     super(message, options);
     this.name = 'KlosetError';
     this.code = code;
+    if (options?.object) this.object = options.object;
   }
 }
 
-export function corrupt(message: string, cause?: unknown): KlosetError {
-  return new KlosetError('CORRUPT', message, { cause });
+export function corrupt(message: string, cause?: unknown, object?: AccessObject): KlosetError {
+  return new KlosetError('CORRUPT', message, { cause, object });
+}
+
+/** Marks a CORRUPT error as damage to an object the store cannot open without. */
+export function damagedAccessObject(err: unknown, object: AccessObject): unknown {
+  return err instanceof KlosetError && err.code === 'CORRUPT' && !err.object
+    ? corrupt(err.message, err.cause, object)
+    : err;
 }
 
 /** The text of anything thrown, for messages and error records. */

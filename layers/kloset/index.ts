@@ -12,7 +12,7 @@ export {
 } from './store.js';
 export type { LocationState } from './connectors/store-backend.js';
 export type { ConnectorOptions } from './connectors/open-location.js';
-export type { EntryInfo, StoreInfo } from './store.js';
+export type { EntryInfo, SnapshotList, StoreInfo } from './store.js';
 export { KlosetError } from './errors.js';
 export type { KlosetErrorCode } from './errors.js';
 export type { CreateOptions, OpenOptions } from './repository/repository.js';
@@ -21,6 +21,8 @@ export type { KeySlotInfo } from './repository/key-slots.js';
 export type { BackupOptions, BackupProgress, BackupResult } from './backup/backup.js';
 export type { RestoreOptions, RestoreProgress, RestoreResult, OverwritePolicy } from './restore/restore.js';
 export type { CheckOptions, CheckProblem, CheckProgress, CheckReport } from './check/check.js';
+export { accessDamageReport } from './check/access-damage.js';
+export type { RepairOptions, RepairProgress, RepairReport } from './repair/repair.js';
 export type { RetrievalEstimate, RetrievalOptions, RetrievalStatus } from './restore/retrieval.js';
 export type { WaitOptions } from './restore/retrieval-wait.js';
 export type { RetrievalTier } from './connectors/store-backend.js';

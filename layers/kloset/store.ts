@@ -3,9 +3,10 @@ import { type CheckOptions, type CheckReport, check } from './check/check.js';
 import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
+import { type RepairOptions, type RepairReport, repair } from './repair/repair.js';
 import { type ConnectorOptions, openLocation } from './connectors/open-location.js';
 import type { LocationState } from './connectors/store-backend.js';
-import { KlosetError, errorText } from './errors.js';
+import { KlosetError, corrupt, errorText } from './errors.js';
 import { BlobType, PackKind } from './format/blob.js';
 import { type KeySlotInfo, listKeySlots } from './repository/key-slots.js';
 import { type CreateOptions, type OpenOptions, Repository } from './repository/repository.js';
@@ -19,7 +20,7 @@ import {
 } from './restore/retrieval.js';
 import { type WaitOptions, waitForRetrieval } from './restore/retrieval-wait.js';
 import { fileContent } from './snapshot/file-content.js';
-import { loadSnapshots, resolveSnapshotRef } from './snapshot/snapshot-list.js';
+import { loadSnapshots, readSnapshots, resolveSnapshotRef } from './snapshot/snapshot-list.js';
 import type { SnapshotRecord } from './snapshot/snapshot-record.js';
 import type { TreeEntry } from './snapshot/tree-node.js';
 import { TreeReader, joinSnapshotPath } from './snapshot/tree-reader.js';
@@ -65,6 +66,12 @@ export interface StoreInfo {
   readonly dedupRatio: number;
   /** plaintext of all blobs / their packs */
   readonly compressionRatio: number;
+}
+
+/** `Store.listSnapshots`: what could be read, and what could not (one line each, for people). */
+export interface SnapshotList {
+  readonly snapshots: SnapshotRecord[];
+  readonly unreadable: string[];
 }
 
 function entryInfo(path: string, e: TreeEntry): EntryInfo {
@@ -172,15 +179,42 @@ export class Store {
     return result;
   }
 
-  /** Lists the visible snapshots; picks up what other writers committed since the last call. */
+  /**
+   * Lists the visible snapshots whose records read; picks up what other writers committed since
+   * the last call. A damaged record or index delta hides nothing else (`listSnapshots` names it).
+   */
   async snapshots(opts: { tag?: string } = {}): Promise<SnapshotRecord[]> {
+    return (await this.listSnapshots(opts)).snapshots;
+  }
+
+  /** The readable snapshots, newest first, and one line for each thing that could not be read. */
+  async listSnapshots(opts: { tag?: string } = {}): Promise<SnapshotList> {
     await this.repo.refreshIndex();
-    const all = await loadSnapshots(this.repo);
-    return opts.tag ? all.filter((s) => s.tags.includes(opts.tag!)) : all;
+    const { snapshots, unreadable } = await readSnapshots(this.repo);
+    const deltas = [...this.repo.damagedDeltas.values()].map(
+      (reason) =>
+        `${reason}: the snapshots and data it lists may be missing (kloud repair rebuilds the index)`,
+    );
+    return {
+      snapshots: opts.tag ? snapshots.filter((s) => s.tags.includes(opts.tag!)) : snapshots,
+      unreadable: [...deltas, ...unreadable.map((u) => `snapshot ${u.id.slice(0, 12)}: ${u.reason}`)],
+    };
   }
 
   async resolveSnapshot(ref: string): Promise<SnapshotRecord> {
-    return resolveSnapshotRef(await this.snapshots(), ref);
+    await this.repo.refreshIndex();
+    const { snapshots, unreadable } = await readSnapshots(this.repo);
+    try {
+      return resolveSnapshotRef(snapshots, ref, unreadable);
+    } catch (err) {
+      // a snapshot a damaged delta lists is not "not found": say what hides it
+      const [hiding] = this.repo.damagedDeltas.values();
+      if (!(err instanceof KlosetError) || err.code !== 'SNAPSHOT_NOT_FOUND' || hiding === undefined)
+        throw err;
+      throw corrupt(
+        `${err.message}: ${hiding}, and the snapshots it lists cannot be found (kloud repair lists them again)`,
+      );
+    }
   }
 
   /** The entries of a directory, or the one entry of a file or symlink. */
@@ -257,9 +291,18 @@ export class Store {
     return startRetrieval(this.repo, await this.resolveSnapshot(ref), path ?? '/', opts);
   }
 
+  /** Reads every index delta from the store again (never the cache) before judging it. */
   async check(opts?: CheckOptions): Promise<CheckReport> {
-    await this.repo.refreshIndex();
+    await this.repo.refreshIndex({ fromStore: true });
     return check(this.repo, opts);
+  }
+
+  /**
+   * Rebuilds the index from the packs' own indexes where deltas are damaged or missing, lists
+   * again the snapshots they hid, and reports what stays damaged (`dryRun`: changes nothing).
+   */
+  repair(opts?: RepairOptions): Promise<RepairReport> {
+    return repair(this.repo, opts);
   }
 
   async info(): Promise<StoreInfo> {

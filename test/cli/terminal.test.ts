@@ -116,3 +116,13 @@ test('progress is drawn on a terminal', async () => {
   expect(backup.text).toMatch(/backup \| \d+ files? \| /);
   expect(backup.text).toMatch(/snapshot [0-9a-f]{8} saved: 2 files/);
 });
+
+test('repair shows its progress on a terminal', async () => {
+  const store = sandbox.path('store');
+  await sandbox.ok(['at', store, 'create', '--plaintext']);
+  await sandbox.ok(['at', store, 'backup', await sandbox.writeTree('data', { 'a.txt': 'a' })]);
+  const repair = await inTerminal(['at', store, 'repair'], []);
+  expect(repair.code).toBe(0);
+  expect(repair.text).toMatch(/repair \| /);
+  expect(repair.text).toMatch(/nothing to repair: no problems found/);
+});

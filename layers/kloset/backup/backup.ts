@@ -17,6 +17,7 @@ import {
 import { assembleTree } from './assemble.js';
 import { type BackupProgress, BatchRun } from './batch-run.js';
 import { adoptOrphanPacks } from './orphan-packs.js';
+import { removeStaleTemporaryFiles } from '../repository/temporary-files.js';
 import { type PartialTree, emptyCounts, loadPartialTree, savePartialTree } from './partial-tree.js';
 import { normalizeSources } from './source-set.js';
 
@@ -130,7 +131,11 @@ export async function backup(
   const hostname = opts.hostname ?? osHostname();
   const parent = await findParent(repo, sources, hostname, opts.parent);
   const writer = new RepositoryWriter(repo, { dryRun: opts.dryRun });
-  if (!opts.dryRun) await adoptOrphanPacks(writer);
+  if (!opts.dryRun) {
+    await adoptOrphanPacks(writer);
+    // tidying up after killed backups must not stop this one: what stays is retried next time
+    await removeStaleTemporaryFiles(repo.backend).catch(() => undefined);
+  }
   const run = new BatchRun(writer, { ...opts, source, parentRoot: parent?.root });
   const partial = await run.run(sources);
   const record = await assembleSnapshot(writer, [partial], {

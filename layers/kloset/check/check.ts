@@ -8,7 +8,16 @@ import { ID_SIZE } from '../crypto/mac.js';
 import { readPackIndex } from '../pack/pack-reader.js';
 import type { Repository } from '../repository/repository.js';
 import { thawStates } from '../restore/retrieval.js';
-import { loadSnapshot, newestFirst, visibleSnapshotIds } from '../snapshot/snapshot-list.js';
+import {
+  type UnindexedPacks,
+  listPacks,
+  readUnindexedPacks,
+  unlistedSnapshots,
+} from '../repair/unindexed-packs.js';
+import { describeTemporaryFiles, temporaryFiles } from '../repository/temporary-files.js';
+import { readSnapshots } from '../snapshot/snapshot-list.js';
+import { damagedKeySlots } from '../repository/key-slots.js';
+import { ACCESS_ADVICE } from './access-damage.js';
 import type { SnapshotRecord } from '../snapshot/snapshot-record.js';
 import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
 import { LazyWorkerPool } from '../workers/lazy-worker-pool.js';
@@ -29,6 +38,8 @@ export interface CheckProblem {
   readonly snapshots: string[];
   /** files and directories affected, as `path` in those snapshots */
   readonly paths: string[];
+  /** what the damage means and what to do, when the message alone does not say */
+  readonly advice?: string;
 }
 
 export interface CheckProgress {
@@ -46,9 +57,18 @@ export interface CheckOptions {
 export interface CheckReport {
   readonly ok: boolean;
   readonly problems: CheckProblem[];
-  /** not errors: e.g. packs left by an interrupted backup */
+  /** not errors: packs left by an interrupted backup that nothing needs, temporary files */
   readonly notes: string[];
-  readonly stats: { snapshots: number; packs: number; blobs: number; files: number; bytesRead: number };
+  readonly stats: {
+    snapshots: number;
+    packs: number;
+    blobs: number;
+    files: number;
+    bytesRead: number;
+    /** files in the store's tmp/ (local and SFTP stores), and their bytes */
+    temporaryFiles: number;
+    temporaryBytes: number;
+  };
 }
 
 const PACK_CONCURRENCY = 4;
@@ -61,6 +81,7 @@ interface PackPlan {
   readonly names: string[];
   readonly byPack: Map<string, BlobLocation[]>;
   readonly stored: Map<string, ObjectInfo>;
+  readonly unindexed: UnindexedPacks;
 }
 
 /** A problem found below a tree, relative to it; memoised per tree ID across snapshots. */
@@ -79,12 +100,18 @@ interface TreeFinding {
 class CheckRun {
   private readonly problems = new Map<string, { snapshots: Set<string>; paths: Set<string> }>();
   private readonly notes: string[] = [];
+  /** problem message → what it means, where the message does not say */
+  private readonly advice = new Map<string, string>();
   /** blob ID (latin1) → why it is unreadable */
   private readonly badBlobs = new Map<string, string>();
   private readonly trees: TreeReader;
   private readonly treeFindings = new Map<string, Promise<TreeFinding[]>>();
   private bytesRead = 0;
   private files = 0;
+  /** blobs of packs no readable delta lists: blob ID (latin1) → pack name */
+  private readonly unindexedBlobs = new Map<string, string>();
+  /** unindexed packs holding a blob a snapshot needs */
+  private readonly neededPacks = new Set<string>();
   /** verify whole packs (readData): decryption, decompression and MACs, one pack per request */
   readonly verifiers: LazyWorkerPool<PackToVerify, VerifiedPack>;
   /**
@@ -117,14 +144,14 @@ class CheckRun {
     );
   }
 
-  private problem(cause: string, snapshot?: string, path?: string): void {
+  private problem(cause: string, snapshot?: string, ...paths: string[]): void {
     let p = this.problems.get(cause);
     if (!p) {
       p = { snapshots: new Set(), paths: new Set() };
       this.problems.set(cause, p);
     }
     if (snapshot) p.snapshots.add(snapshot);
-    if (path && p.paths.size < MAX_PATHS_PER_PROBLEM) p.paths.add(path);
+    for (const path of paths) if (p.paths.size < MAX_PATHS_PER_PROBLEM) p.paths.add(path);
   }
 
   private markPackBlobs(blobs: Iterable<BlobLocation>, cause: string): void {
@@ -132,8 +159,14 @@ class CheckRun {
   }
 
   async run(): Promise<CheckReport> {
-    for (const [name, why] of this.repo.damagedDeltas)
-      this.problem(`index delta ${name.slice(0, 12)}: ${why}`);
+    for (const why of this.repo.damagedDeltas.values())
+      this.problem(
+        `${why}: the snapshots and blobs it lists are hidden (the problems below say which); kloud repair rebuilds the index from the packs`,
+      );
+    for (const { reason } of await damagedKeySlots(this.repo.backend)) {
+      this.problem(reason);
+      this.advice.set(reason, ACCESS_ADVICE['key slot']);
+    }
     const plan = await this.planPacks();
     // the trees are walked while the packs are verified (the main thread waits for the threads
     // most of that time); a walk that ran before a damaged blob was known is done again
@@ -155,10 +188,14 @@ class CheckRun {
       for (const f of findings[i]!) this.problem(f.cause, snap.id, joinSnapshotPath('/', f.rel));
       this.opts.onProgress?.({ phase: 'snapshots', done: i + 1, total: snapshots.length });
     });
+    await this.reportUnindexed(plan.unindexed);
+    const temporary = await temporaryFiles(this.repo.backend);
+    if (temporary.count > 0) this.notes.push(describeTemporaryFiles(temporary));
     const problems = [...this.problems].map(([message, p]) => ({
       message,
       snapshots: [...p.snapshots].sort(),
       paths: [...p.paths].sort(),
+      ...(this.advice.has(message) && { advice: this.advice.get(message) }),
     }));
     return {
       ok: problems.length === 0,
@@ -170,6 +207,8 @@ class CheckRun {
         blobs: this.repo.index.blobCount,
         files: this.files,
         bytesRead: this.bytesRead,
+        temporaryFiles: temporary.count,
+        temporaryBytes: temporary.bytes,
       },
     };
   }
@@ -182,15 +221,70 @@ class CheckRun {
   }
 
   private async loadSnapshots(): Promise<SnapshotRecord[]> {
-    const records = await mapLimit(visibleSnapshotIds(this.repo), 16, async (id) => {
-      try {
-        return await loadSnapshot(this.repo, id);
-      } catch (err) {
-        this.problem(`snapshot record unreadable: ${errorText(err)}`, id);
-        return undefined;
-      }
-    });
-    return newestFirst(records.filter((r): r is SnapshotRecord => r !== undefined));
+    const { snapshots, unreadable } = await readSnapshots(this.repo);
+    for (const u of unreadable)
+      this.problem(
+        `snapshot record unreadable: ${this.missingCause(Buffer.from(u.id, 'hex'), 'snapshot blob') ?? u.reason}`,
+        u.id,
+      );
+    return snapshots;
+  }
+
+  /**
+   * Why a blob no readable delta lists is not simply missing: it sits in a pack only a damaged
+   * delta listed (or an interrupted writer left), and repair can list it again.
+   */
+  private missingCause(id: Buffer, what: string): string | undefined {
+    if (this.repo.index.has(id)) return undefined;
+    const pack = this.unindexedBlobs.get(id.toString('latin1'));
+    if (pack === undefined) return undefined;
+    this.neededPacks.add(pack);
+    return `${what} ${id.toString('hex').slice(0, 12)} is only in pack ${pack.slice(0, 12)}, which no readable index lists (run kloud repair)`;
+  }
+
+  /**
+   * Packs no readable delta lists: those holding blobs or snapshot records that are needed are
+   * problems (repair lists them again); only the rest is said to be harmless.
+   */
+  private async reportUnindexed(unindexed: UnindexedPacks): Promise<void> {
+    // with a damaged delta, an unlisted snapshot is one it hid; without, most likely the record
+    // of a backup killed just before its commit (or of a deleted delta): said, not an error
+    const damaged = this.repo.damagedDeltas.size > 0;
+    const tell = (message: string, snapshot?: string, ...paths: string[]) =>
+      damaged ? this.problem(message, snapshot, ...paths) : this.notes.push(message);
+    const unlisted = await unlistedSnapshots(this.repo, unindexed.readable, { indexed: damaged });
+    for (const found of unlisted) {
+      this.neededPacks.add(found.pack);
+      if ('record' in found)
+        tell(
+          `snapshot ${found.id.slice(0, 12)} (${found.record.time}, ${found.record.sources.join(' ')}) is recorded in pack ${found.pack.slice(0, 12)} but listed by no readable index (kloud repair lists it)`,
+          found.id,
+          ...found.record.sources,
+        );
+      else
+        tell(
+          `a snapshot record in pack ${found.pack.slice(0, 12)} that no readable index lists is unreadable: ${found.reason}`,
+          found.id,
+        );
+    }
+    for (const { name, reason } of unindexed.unreadable)
+      this.problem(
+        `pack ${name.slice(0, 12)} is in no readable index and its own index cannot be read (${reason}): what it holds cannot be listed or recovered`,
+      );
+    const unused = unindexed.readable.filter((u) => !this.neededPacks.has(u.pack.name)).length;
+    // a damaged delta or an unlisted snapshot may need any unindexed pack: none is provably unused
+    if (unused > 0 && (damaged || unlisted.length > 0))
+      tell(
+        `${unused} more pack(s) are in no readable index: they may hold data of the snapshots above (kloud repair lists them)`,
+      );
+    else if (unused > 0)
+      this.notes.push(
+        `${unused} pack(s) not in any index hold nothing a snapshot refers to (left by an interrupted write; harmless: the next backup reuses their blobs)`,
+      );
+    if (unindexed.archived.length > 0)
+      this.notes.push(
+        `${unindexed.archived.length} pack(s) not in any index are in archive storage: what they hold is not known until they are retrieved`,
+      );
   }
 
   /** Groups the index by pack and lists the stored packs; refuses a read of archived ones. */
@@ -201,14 +295,10 @@ class CheckRun {
       if (list) list.push(b);
       else byPack.set(b.pack.name, [b]);
     }
-    const stored = new Map<string, ObjectInfo>();
-    for await (const o of this.repo.backend.list('packs')) stored.set(o.name, o);
-    const unreferenced = [...stored.keys()].filter((n) => !byPack.has(n));
-    if (unreferenced.length > 0) {
-      this.notes.push(
-        `${unreferenced.length} pack(s) not in any index (left by an interrupted write; harmless)`,
-      );
-    }
+    const stored = await listPacks(this.repo);
+    const unindexed = await readUnindexedPacks(this.repo, stored.values());
+    for (const { pack, blobs } of unindexed.readable)
+      for (const b of blobs) this.unindexedBlobs.set(b.id.toString('latin1'), pack.name);
     const names = [...byPack.keys()];
     const archived = names.filter((n) => stored.get(n)?.archived);
     if (this.opts.readData) await this.requireRetrieved(archived);
@@ -216,7 +306,7 @@ class CheckRun {
       this.notes.push(
         `${archived.length} pack(s) in archive storage: only their sizes were checked (check --read-data reads them once retrieved)`,
       );
-    return { names, byPack, stored };
+    return { names, byPack, stored, unindexed };
   }
 
   private async verifyPacks({ names, byPack, stored }: PackPlan): Promise<void> {
@@ -340,7 +430,8 @@ class CheckRun {
     try {
       entries = await this.trees.entries(treeId);
     } catch (err) {
-      const bad = this.badBlobs.get(Buffer.from(treeId, 'hex').toString('latin1'));
+      const id = Buffer.from(treeId, 'hex');
+      const bad = this.badBlobs.get(id.toString('latin1')) ?? this.missingCause(id, 'tree blob');
       return [{ rel: '', cause: `directory unreadable: ${bad ?? errorText(err)}` }];
     }
     for (const e of entries) {
@@ -361,7 +452,11 @@ class CheckRun {
       const id = Buffer.from(c, 'hex');
       const bad = this.badBlobs.get(id.toString('latin1'));
       if (bad) return bad;
-      if (!this.repo.index.has(id)) return `data blob ${c.slice(0, 12)} is not in the index (missing)`;
+      if (!this.repo.index.has(id))
+        return (
+          this.missingCause(id, 'data blob') ??
+          `data blob ${c.slice(0, 12)} is in no pack of the store (missing)`
+        );
     }
     return undefined;
   }

@@ -52,6 +52,13 @@ export interface ThawOptions {
   readonly days: number;
 }
 
+/** A file of a write in progress, or of a writer killed mid-write, in a store's `tmp/`. */
+export interface TemporaryFile {
+  readonly name: string;
+  readonly size: number;
+  readonly modified: Date;
+}
+
 /** What is at a location: nothing, an empty place, a store, or something else. */
 export type LocationState = 'absent' | 'empty' | 'store' | 'other';
 
@@ -90,6 +97,13 @@ export interface StoreBackend {
    * already in progress or done is not an error.
    */
   thaw?(kind: ObjectKind, name: string, opts: ThawOptions): Promise<void>;
+  /**
+   * Stores that write through `tmp/` (local, SFTP) only: its files. A killed writer leaves its
+   * file there; nothing reads them, so they can go once no writer can still be using them.
+   */
+  listTemporary?(): AsyncIterable<TemporaryFile>;
+  /** Removes one file of `tmp/` (gone already is not an error). */
+  removeTemporary?(name: string): Promise<void>;
   /** Releases connections and open files. */
   close(): Promise<void>;
 }

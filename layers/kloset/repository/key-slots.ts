@@ -44,16 +44,35 @@ export async function writeKeySlot(
   return sealed.name;
 }
 
+/** The key slots that cannot be read, with the reason: each is a passphrase that no longer opens the store. */
+export async function damagedKeySlots(backend: StoreBackend): Promise<{ name: string; reason: string }[]> {
+  const damaged: { name: string; reason: string }[] = [];
+  for await (const { name } of backend.list('keys')) {
+    try {
+      await readKeySlot(backend, name);
+    } catch (err) {
+      if (!(err instanceof KlosetError) || err.code !== 'CORRUPT') throw err;
+      damaged.push({ name, reason: err.message });
+    }
+  }
+  return damaged;
+}
+
 async function readKeySlot(backend: StoreBackend, name: string): Promise<KeySlot> {
+  return openKeySlot(await backend.get('keys', name), name);
+}
+
+/** Decodes a key slot object named `name` (checksum, name, then its JSON). */
+export function openKeySlot(data: Buffer, name: string): KeySlot {
   const what = `key slot ${name.slice(0, 12)}`;
-  const { body } = openObject(
-    await backend.get('keys', name),
-    ObjectType.Key,
-    sha256Authenticator,
-    what,
-    name,
-  );
-  const parsed = keySlotSchema.safeParse(JSON.parse(body.toString('utf8')));
+  const { body } = openObject(data, ObjectType.Key, sha256Authenticator, what, name);
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw corrupt(`${what} is not valid JSON`, err);
+  }
+  const parsed = keySlotSchema.safeParse(json);
   if (!parsed.success) throw corrupt(`${what} is invalid`);
   return parsed.data;
 }
@@ -93,8 +112,9 @@ export async function unlockKeys(
     const keys = await unwrapMasterKeys(slot, passphrase, storeId);
     if (keys) return { keys, slot: name };
   }
-  if (slots === 0) throw corrupt(`the store at ${backend.location} has no key slots`);
-  if (damaged === slots) throw corrupt(`every key slot of ${backend.location} is damaged`);
+  if (slots === 0) throw corrupt(`the store at ${backend.location} has no key slots`, undefined, 'key slot');
+  if (damaged === slots)
+    throw corrupt(`every key slot of ${backend.location} is damaged`, undefined, 'key slot');
   throw new KlosetError(
     'WRONG_PASSPHRASE',
     `wrong passphrase for ${backend.location}${damaged ? ` (${damaged} damaged key slot(s) skipped)` : ''}`,

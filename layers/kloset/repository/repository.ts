@@ -6,11 +6,11 @@ import { AesGcmCipher, type BlobCipher, NullCipher } from '../crypto/blob-cipher
 import { DEFAULT_KDF, type KdfParams, type MasterKeys, generateMasterKeys } from '../crypto/keys.js';
 import { StoreMac } from '../crypto/mac.js';
 import type { StoreBackend } from '../connectors/store-backend.js';
-import { KlosetError, corrupt, errnoCode, errorText } from '../errors.js';
+import { KlosetError, corrupt, damagedAccessObject, errnoCode, errorText } from '../errors.js';
 import { BLOB_TYPE_NAMES, type BlobType } from '../format/blob.js';
 import type { BlobIndex } from '../index/blob-index.js';
 import { BudgetedMerge } from '../index/budgeted-merge.js';
-import { IndexCache } from '../index/index-cache.js';
+import { type DeltaListing, IndexCache } from '../index/index-cache.js';
 import { openIndexDelta } from '../index/index-delta.js';
 import { type BlobLocation, IndexTable } from '../index/index-table.js';
 import { SpilledIndex } from '../index/spilled-index.js';
@@ -63,7 +63,8 @@ export class Repository {
   readonly cipher: BlobCipher;
   readonly chunker: FastCdc;
   private indexTable: IndexTable | SpilledIndex = IndexTable.empty();
-  private deltaNames: string[] = [];
+  /** the deltas merged into `indexTable`, with the sizes they were listed with */
+  private deltas: DeltaListing = new Map();
   private damaged = new Map<string, string>();
 
   private constructor(
@@ -115,7 +116,12 @@ export class Repository {
   }
 
   static async readConfig(backend: StoreBackend): Promise<StoreConfig> {
-    return openConfig(await backend.get('config', 'config'), backend.location);
+    const data = await backend.get('config', 'config');
+    try {
+      return openConfig(data, backend.location);
+    } catch (err) {
+      throw damagedAccessObject(err, 'config');
+    }
   }
 
   static async open(backend: StoreBackend, opts: OpenOptions): Promise<Repository> {
@@ -141,6 +147,8 @@ export class Repository {
       if (canary.length !== computed.length || !timingSafeEqual(canary, computed)) {
         throw corrupt(
           `the key slot opened but does not match the store config of ${backend.location} (damaged)`,
+          undefined,
+          'key slot',
         );
       }
     }
@@ -169,7 +177,7 @@ export class Repository {
   }
 
   get indexDeltas(): readonly string[] {
-    return this.deltaNames;
+    return [...this.deltas.keys()];
   }
 
   /** Index deltas that could not be read, with the reason. */
@@ -177,28 +185,38 @@ export class Repository {
     return this.damaged;
   }
 
-  /** Lists the index deltas and merges those not merged yet (starting from the cache when cold). */
-  async refreshIndex(): Promise<void> {
-    const names: string[] = [];
-    for await (const { name } of this.backend.list('index')) names.push(name);
-    const listed = new Set(names);
-    const have = new Set(this.deltaNames);
-    if (names.length === have.size && names.every((n) => have.has(n))) return;
+  /**
+   * Lists the index deltas and merges those not merged yet (starting from the cache when cold).
+   * `fromStore` reads and authenticates every delta again, trusting neither memory nor the
+   * cache: what `check` and `repair` judge must be what the store holds.
+   */
+  async refreshIndex(opts: { fromStore?: boolean } = {}): Promise<void> {
+    const listed = new Map<string, number>();
+    for await (const { name, size } of this.backend.list('index')) listed.set(name, size);
+    const unchanged = (merged: Iterable<[string, number]>) =>
+      [...merged].every(([name, size]) => listed.get(name) === size);
+    if (opts.fromStore) {
+      this.deltas = new Map();
+      this.damaged.clear();
+    } else if (listed.size === this.deltas.size && unchanged(this.deltas)) return;
+    for (const name of this.damaged.keys()) if (!listed.has(name)) this.damaged.delete(name);
     // within a budget the merged cache is not used: it is read and written whole
     const cache =
-      this.cacheDir && this.indexBudget === undefined
+      this.cacheDir && this.indexBudget === undefined && !opts.fromStore
         ? new IndexCache(join(this.cacheDir, 'index'), this.cipher, this.mac.authenticator)
         : undefined;
     let base: IndexTable | SpilledIndex | undefined;
     let covered = new Set<string>();
-    if (this.deltaNames.length > 0 && this.deltaNames.every((n) => listed.has(n))) {
+    if (this.deltas.size > 0 && unchanged(this.deltas)) {
       base = this.indexTable;
-      covered = have;
+      covered = new Set(this.deltas.keys());
     } else {
-      const cached = await cache?.load(names);
+      const cached = await cache?.load(listed);
       base = cached?.table;
       covered = cached?.covered ?? covered;
     }
+    const previous = this.indexTable;
+    const names = [...listed.keys()];
     const missing = names.filter((n) => !covered.has(n));
     const budget = this.indexBudget;
     if (budget !== undefined) {
@@ -224,21 +242,22 @@ export class Repository {
       } finally {
         merge.abort();
       }
-      // the replaced index is merged into the new one: its file goes now, not when collected
-      // (has/find read `index` at each call, and every scan of blobs() runs without awaiting)
-      if (base && base !== this.indexTable) base.close();
     } else {
       const tables = await mapLimit(missing, 8, (name) => this.loadDelta(name));
       // without a budget nothing spills: the base is a table in memory
       this.indexTable = IndexTable.merge(base ? [base as IndexTable, ...tables] : tables);
     }
-    this.deltaNames = names;
+    // the replaced index is merged into the new one or read again: a spilled file goes now, not
+    // when collected (has/find read `index` at each call, and every scan of blobs() runs without awaiting)
+    if (previous !== this.indexTable) previous.close();
+    this.deltas = listed;
     // the cache is an optimisation: failing to write it (read-only home, full disk) is not an error
     if (cache && missing.length > 0 && this.damaged.size === 0 && this.indexTable instanceof IndexTable)
-      await cache.save(names, this.indexTable).catch(() => undefined);
+      await cache.save(listed, this.indexTable).catch(() => undefined);
   }
 
   private async loadDelta(name: string): Promise<IndexTable> {
+    this.damaged.delete(name);
     try {
       return await openIndexDelta(
         await this.backend.get('index', name),

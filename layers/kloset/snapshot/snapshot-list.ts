@@ -1,5 +1,5 @@
 import { mapLimit } from '../concurrency.js';
-import { KlosetError } from '../errors.js';
+import { KlosetError, corrupt } from '../errors.js';
 import { BlobType } from '../format/blob.js';
 import type { Repository } from '../repository/repository.js';
 import { type SnapshotRecord, decodeSnapshot } from './snapshot-record.js';
@@ -18,14 +18,54 @@ export function newestFirst(records: SnapshotRecord[]): SnapshotRecord[] {
   return records.sort((a, b) => b.time.localeCompare(a.time) || a.id.localeCompare(b.id));
 }
 
-/** The visible snapshots, newest first. */
-export async function loadSnapshots(repo: Repository): Promise<SnapshotRecord[]> {
-  return newestFirst(await mapLimit(visibleSnapshotIds(repo), 16, (id) => loadSnapshot(repo, id)));
+export interface UnreadableSnapshot {
+  readonly id: string;
+  /** why its record cannot be read */
+  readonly reason: string;
 }
 
-/** `latest`, a full ID, or a unique ID prefix (at least 4 hex digits). */
-export function resolveSnapshotRef(records: readonly SnapshotRecord[], ref: string): SnapshotRecord {
-  if (records.length === 0) throw new KlosetError('SNAPSHOT_NOT_FOUND', 'the store has no snapshots yet');
+/** The visible snapshots whose records read, newest first, and those whose records do not. */
+export interface SnapshotListing {
+  readonly snapshots: SnapshotRecord[];
+  readonly unreadable: UnreadableSnapshot[];
+}
+
+/** Reads every visible snapshot record; a damaged one is set aside, so it hides no other. */
+export async function readSnapshots(repo: Repository): Promise<SnapshotListing> {
+  const unreadable: UnreadableSnapshot[] = [];
+  const records = await mapLimit(visibleSnapshotIds(repo), 16, async (id) => {
+    try {
+      return await loadSnapshot(repo, id);
+    } catch (err) {
+      if (!(err instanceof KlosetError) || err.code !== 'CORRUPT') throw err;
+      unreadable.push({ id, reason: err.message });
+      return undefined;
+    }
+  });
+  return {
+    snapshots: newestFirst(records.filter((r): r is SnapshotRecord => r !== undefined)),
+    unreadable: unreadable.sort((a, b) => a.id.localeCompare(b.id)),
+  };
+}
+
+/** The visible snapshots whose records read, newest first (`readSnapshots` also says which did not). */
+export async function loadSnapshots(repo: Repository): Promise<SnapshotRecord[]> {
+  return (await readSnapshots(repo)).snapshots;
+}
+
+/**
+ * `latest` (the newest readable), a full ID, or a unique ID prefix (at least 4 hex digits). A ref
+ * that names only an unreadable snapshot fails as CORRUPT with the reason, not as "no snapshot".
+ */
+export function resolveSnapshotRef(
+  records: readonly SnapshotRecord[],
+  ref: string,
+  unreadable: readonly UnreadableSnapshot[] = [],
+): SnapshotRecord {
+  if (records.length === 0 && unreadable.length === 0)
+    throw new KlosetError('SNAPSHOT_NOT_FOUND', 'the store has no snapshots yet');
+  if (ref === 'latest' && records.length === 0)
+    throw corrupt(`no snapshot record of the store can be read (${unreadable[0]!.reason})`);
   if (ref === 'latest') return records[0]!;
   const wanted = ref.toLowerCase();
   if (!/^[0-9a-f]{4,64}$/.test(wanted)) {
@@ -35,11 +75,15 @@ export function resolveSnapshotRef(records: readonly SnapshotRecord[], ref: stri
     );
   }
   const matches = records.filter((r) => r.id.startsWith(wanted));
-  if (matches.length === 0) throw new KlosetError('SNAPSHOT_NOT_FOUND', `no snapshot ${ref}`);
-  if (matches.length > 1) {
+  const damaged = unreadable.filter((u) => u.id.startsWith(wanted));
+  if (matches.length === 0 && damaged.length === 1)
+    throw corrupt(`snapshot ${damaged[0]!.id.slice(0, 12)} cannot be read: ${damaged[0]!.reason}`);
+  if (matches.length === 0 && damaged.length === 0)
+    throw new KlosetError('SNAPSHOT_NOT_FOUND', `no snapshot ${ref}`);
+  if (matches.length + damaged.length > 1) {
     throw new KlosetError(
       'AMBIGUOUS_SNAPSHOT',
-      `snapshot prefix ${ref} matches ${matches.length} snapshots; give more digits`,
+      `snapshot prefix ${ref} matches ${matches.length + damaged.length} snapshots; give more digits`,
     );
   }
   return matches[0]!;

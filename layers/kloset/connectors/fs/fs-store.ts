@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { KlosetError, errnoCode } from '../../errors.js';
-import type { LocationState, ListedKind, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import type {
+  LocationState,
+  ListedKind,
+  ObjectInfo,
+  ObjectKind,
+  StoreBackend,
+  TemporaryFile,
+} from '../store-backend.js';
 import { OpenFiles } from './open-files.js';
 
 const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
@@ -85,6 +92,20 @@ export class FsStore implements StoreBackend {
       await fh?.close();
       await unlink(tmp).catch(() => undefined);
     }
+  }
+
+  async *listTemporary(): AsyncIterable<TemporaryFile> {
+    const dir = join(this.root, 'tmp');
+    for (const name of await this.readdirOrEmpty(dir)) {
+      const st = await stat(join(dir, name)).catch(() => undefined);
+      if (st?.isFile()) yield { name, size: st.size, modified: st.mtime };
+    }
+  }
+
+  async removeTemporary(name: string): Promise<void> {
+    await unlink(join(this.root, 'tmp', basename(name))).catch((err: unknown) => {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+    });
   }
 
   async get(kind: ObjectKind, name: string): Promise<Buffer> {

@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { mapLimit } from '../../concurrency.js';
 import { KlosetError, corrupt } from '../../errors.js';
-import type { LocationState, ListedKind, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import type {
+  LocationState,
+  ListedKind,
+  ObjectInfo,
+  ObjectKind,
+  StoreBackend,
+  TemporaryFile,
+} from '../store-backend.js';
 import { ReadHandles } from './read-handles.js';
 import { isNoSuchFile } from './sftp-errors.js';
 import { SftpConnector } from './sftp-connector.js';
@@ -177,6 +184,21 @@ export class SftpStore extends SftpConnector implements StoreBackend {
     } catch (err) {
       if (isNoSuchFile(err)) return [];
       throw err;
+    }
+  }
+
+  async *listTemporary(): AsyncIterable<TemporaryFile> {
+    for (const e of await this.readdirOrEmpty(posix.join(this.root, 'tmp'))) {
+      if (e.attrs.isFile())
+        yield { name: e.filename, size: e.attrs.size, modified: new Date(e.attrs.mtime * 1000) };
+    }
+  }
+
+  async removeTemporary(name: string): Promise<void> {
+    try {
+      await this.session.unlink(posix.join(this.root, 'tmp', posix.basename(name)));
+    } catch (err) {
+      if (!isNoSuchFile(err)) throw err;
     }
   }
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SftpStore } from '../../../../../layers/kloset/connectors/sftp/sftp-store.js';
@@ -138,6 +138,37 @@ describe('SFTP store against OpenSSH', () => {
     } finally {
       await backend.close();
     }
+  });
+
+  test('temporary files of killed writers are listed with size and time; a backup removes those older than a day', async () => {
+    const { dir, url } = await place();
+    const options = sshd.server.options;
+    await createStore(url, { passphrase: PASSPHRASE, kdf: FAST_KDF, options });
+    const old = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+    await writeFile(join(dir, 'tmp', 'killed'), Buffer.alloc(1234));
+    await utimes(join(dir, 'tmp', 'killed'), old, old);
+    await writeFile(join(dir, 'tmp', 'running'), Buffer.alloc(10));
+    const backend = new SftpStore(url, options);
+    try {
+      const listed = [];
+      for await (const f of backend.listTemporary()) listed.push(f);
+      expect(listed.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+        { name: 'killed', size: 1234, modified: new Date(Math.floor(old.getTime() / 1000) * 1000) },
+        { name: 'running', size: 10, modified: expect.any(Date) },
+      ]);
+    } finally {
+      await backend.close();
+    }
+    const store = await openStore(url, { passphrase: PASSPHRASE, options });
+    try {
+      expect((await store.check()).stats).toMatchObject({ temporaryFiles: 2, temporaryBytes: 1244 });
+      const src = join(await tempDir(), 'src');
+      await writeTree(src, { 'a.txt': 'a' });
+      await store.backup([src]);
+    } finally {
+      await store.close();
+    }
+    expect(await readdir(join(dir, 'tmp'))).toEqual(['running']);
   });
 
   test('a large object is written and read back in many blocks', async () => {
