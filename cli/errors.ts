@@ -2,6 +2,7 @@
  * The CLI's error policy: every failure reaches the user as one line, `error: <what> — <what to do>`,
  * and one of the documented exit codes.
  */
+import { terminalText } from './name-text.js';
 
 export const EXIT = {
   ok: 0,
@@ -33,8 +34,9 @@ export function usageError(what: string, todo: string): CliError {
   return new CliError(what, todo, EXIT.usage);
 }
 
+/** One line, whatever names the message holds (see terminalText). */
 export function formatError(err: CliError): string {
-  return `error: ${err.what} — ${err.todo}\n`;
+  return `error: ${terminalText(err.what)} — ${err.todo}\n`;
 }
 
 /** The message of a Node system error without its `ENOENT: ` prefix and syscall suffix. */
