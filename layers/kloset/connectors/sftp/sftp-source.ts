@@ -9,6 +9,11 @@ import { SftpConnector } from './sftp-connector.js';
 /** Bytes per step of a file's content stream (the next step is requested while one is consumed). */
 const READ_SIZE = 2 * 1024 * 1024;
 
+/** What ssh2 gives for bytes of a name that are not UTF-8: it decodes every name as UTF-8. */
+const REPLACED = '\uFFFD';
+const NOT_UTF8 =
+  'kloud reads and sends SFTP names as UTF-8 only (the ssh2 library), so it cannot name this one; not backed up';
+
 /**
  * A directory tree on an SFTP server as a backup source. The location's path is the root the
  * source's paths hang from: with `sftp://host` they are the server's own absolute paths, with
@@ -18,12 +23,11 @@ const READ_SIZE = 2 * 1024 * 1024;
  * inode or link count: entries carry device 0, inode 0 and one link, so the backup's
  * unchanged-file test compares size and mtime only, hard links are stored as separate files,
  * and a file rewritten within the same second at the same size is not read again.
+ *
+ * ssh2 reads and sends names as UTF-8 only (its path arguments must be strings, its listings
+ * decode each name with U+FFFD for bytes that are not UTF-8): an entry whose name or link target
+ * is not UTF-8 is listed marked with `error`, never backed up under another name.
  */
-/** What ssh2 gives for bytes of a name that are not UTF-8: it decodes every name as UTF-8. */
-const REPLACED = '\uFFFD';
-const NOT_UTF8 =
-  'kloud reads and sends SFTP names as UTF-8 only (the ssh2 library), so it cannot name this one; not backed up';
-
 export class SftpSource extends SftpConnector implements BackupSource {
   private metadata(name: string, attrs: Stats): SourceEntry {
     const type = entryType(attrs, 'special');
