@@ -1,8 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { linkSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { syncSnapshots } from '../../../layers/kloset/index.js';
 import { byteDigest, byteTree, writeByteTree } from './byte-trees.js';
 import { newStore, removeTempDirs, tempDir } from './fixtures.js';
+
+const latin1 = (s: string) => Buffer.from(s, 'latin1');
 
 afterAll(removeTempDirs);
 
@@ -44,6 +47,46 @@ describe('names of any bytes, local disk to local disk', () => {
       expect(second.snapshot!.root).toBe(first.snapshot!.root);
     } finally {
       await store.close();
+    }
+  });
+
+  test('replacing, hard links, sync to another store, diff and find keep the bytes', async () => {
+    const { store } = await newStore();
+    const other = await newStore();
+    const root = join(await tempDir(), 'src');
+    mkdirSync(root);
+    writeByteTree(Buffer.from(root), fc.sample(byteTree(2), { numRuns: 1, seed: 7 })[0]!);
+    const cafe = Buffer.from(`${root}/caf\xe9`, 'latin1');
+    writeFileSync(cafe, 'first');
+    linkSync(cafe, latin1(`${root}/also \xe9`));
+    try {
+      const first = (await store.backup([root])).snapshot!;
+      const to = await tempDir();
+      expect((await store.restore(first.id, root, { to })).errors).toEqual([]);
+      const restored = latin1(`${to}/src`);
+      expect(statSync(latin1(`${to}/src/also \xe9`)).ino).toBe(statSync(latin1(`${to}/src/caf\xe9`)).ino);
+      // every file and link is replaced through a name beside it
+      writeFileSync(cafe, 'second, longer');
+      const second = (await store.backup([root])).snapshot!;
+      const replaced = await store.restore(second.id, root, { to, overwrite: 'always' });
+      expect(replaced.errors).toEqual([]);
+      expect(byteDigest(restored)).toEqual(byteDigest(Buffer.from(root)));
+
+      const changes = [];
+      for await (const c of store.diff({ ref: first.id }, { ref: second.id })) changes.push(c.path);
+      expect(changes).toEqual(expect.arrayContaining([`${root}/caf\udce9`, `${root}/also \udce9`]));
+      const found = [];
+      for await (const f of store.find('caf?', {})) found.push(f.entry.path);
+      expect(found).toEqual([`${root}/caf\udce9`, `${root}/caf\udce9`]);
+
+      await syncSnapshots(store, other.store);
+      const copied = await tempDir();
+      const copy = (await other.store.snapshots())[0]!;
+      expect((await other.store.restore(copy.id, root, { to: copied })).errors).toEqual([]);
+      expect(byteDigest(latin1(`${copied}/src`))).toEqual(byteDigest(Buffer.from(root)));
+    } finally {
+      await store.close();
+      await other.store.close();
     }
   });
 });
