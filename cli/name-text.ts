@@ -22,6 +22,7 @@ export function terminalText(text: string): string {
 }
 
 const ESCAPE = /\\(\\|n|t|x[0-9a-fA-F]{2})/g;
+const TYPED: Record<string, number> = { '\\': 0x5c, n: 0x0a, t: 0x09 };
 
 /**
  * A name or path as typed in the escaped form terminalText prints: `\\`, `\n`, `\t` and `\xNN`
@@ -34,15 +35,7 @@ export function typedText(text: string): string {
   for (const m of text.matchAll(ESCAPE)) {
     parts.push(Buffer.from(text.slice(at, m.index), 'utf8'));
     const e = m[1]!;
-    parts.push(
-      e === 'n'
-        ? Buffer.of(10)
-        : e === 't'
-          ? Buffer.of(9)
-          : e === '\\'
-            ? Buffer.of(0x5c)
-            : Buffer.of(parseInt(e.slice(1), 16)),
-    );
+    parts.push(Buffer.of(TYPED[e] ?? parseInt(e.slice(1), 16)));
     at = m.index + m[0].length;
   }
   parts.push(Buffer.from(text.slice(at), 'utf8'));
