@@ -2,6 +2,7 @@
  * The CLI's error policy: every failure reaches the user as one line, `error: <what> — <what to do>`,
  * and one of the documented exit codes.
  */
+import { terminalText } from './name-text.js';
 
 export const EXIT = {
   ok: 0,
@@ -37,8 +38,9 @@ export function usageError(what: string, todo: string): CliError {
   return new CliError(what, todo, EXIT.usage);
 }
 
+/** One line, whatever names the message holds (see terminalText). */
 export function formatError(err: CliError): string {
-  return `error: ${err.what} — ${err.todo}\n`;
+  return `error: ${terminalText(err.what)} — ${err.todo}\n`;
 }
 
 /** Node's system errors a user's choice of path or place causes: what each means and what to do. */

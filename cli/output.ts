@@ -1,3 +1,5 @@
+import { losslessNames } from './name-text.js';
+
 /**
  * What a command prints. With `--json`, stdout carries exactly one JSON document, or one JSON object
  * per line for streams, and nothing else; people get text. Notes go to stderr either way.
@@ -11,7 +13,7 @@ export class Output {
 
   /** The command's answer, or one element of a streamed answer (then `--json` makes NDJSON). */
   print<T>(value: T, human: (value: T) => string): void {
-    this.stdout.write(this.json ? `${JSON.stringify(value)}\n` : withNewline(human(value)));
+    this.stdout.write(this.json ? `${JSON.stringify(value, losslessNames)}\n` : withNewline(human(value)));
   }
 
   /** Raw bytes on stdout (`cat` without `--json`). */

@@ -3,6 +3,7 @@
  * when the total is known. Anywhere else (pipes, files, CI logs) commands stay quiet.
  */
 import { formatBytes, formatDuration } from './human-units.js';
+import { terminalText } from './name-text.js';
 
 export interface ProgressSample {
   /** Amount done, in the progress's unit. */
@@ -86,7 +87,7 @@ function describe(
   }
   const line = parts.join(' | ');
   const room = width - line.length - 4;
-  return sample.path && room > 10 ? `${line} | ${ellipsize(sample.path, room)}` : line;
+  return sample.path && room > 10 ? `${line} | ${ellipsize(terminalText(sample.path), room)}` : line;
 }
 
 function ellipsize(text: string, room: number): string {

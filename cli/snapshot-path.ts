@@ -1,5 +1,6 @@
 /** `SNAPSHOT[:PATH]` arguments: `latest`, a snapshot ID or unique prefix, then an absolute path. */
 import { usageError } from './errors.js';
+import { typedText } from './name-text.js';
 
 export interface SnapshotPath {
   ref: string;
@@ -9,7 +10,8 @@ export interface SnapshotPath {
 export function parseSnapshotPath(text: string): SnapshotPath {
   const colon = text.indexOf(':');
   const ref = colon < 0 ? text : text.slice(0, colon);
-  const path = colon < 0 ? undefined : text.slice(colon + 1);
+  // the path as text output shows it: `\xNN` names a byte that is not UTF-8 (docs/CLI.md)
+  const path = colon < 0 ? undefined : typedText(text.slice(colon + 1));
   if (ref === '') throw usageError(`no snapshot in "${text}"`, 'write SNAPSHOT:PATH, e.g. latest:/etc');
   if (path !== undefined && !path.startsWith('/')) {
     throw usageError(

@@ -8,6 +8,7 @@ import { EXIT } from '../errors.js';
 import { describeFailure } from '../failures.js';
 import { formatBytes, formatDuration, plural } from '../human-units.js';
 import { shortId } from '../listing-text.js';
+import { terminalText } from '../name-text.js';
 import { type Place, type PlaceContext, resolvePlace } from '../places.js';
 import { withProgress } from '../progress.js';
 import { warnAboutConnector, withStore } from '../store-session.js';
@@ -86,8 +87,10 @@ Examples:
         out.note(`warning: after the backup: ${describeFailure(err).what}`);
         return done;
       });
-      for (const warning of result.warnings) out.note(`note: ${warning.path}: ${warning.message}`);
-      for (const error of result.errors) out.note(`warning: could not read ${error.path}: ${error.message}`);
+      for (const warning of result.warnings)
+        out.note(`note: ${terminalText(`${warning.path}: ${warning.message}`)}`);
+      for (const error of result.errors)
+        out.note(`warning: could not read ${terminalText(`${error.path}: ${error.message}`)}`);
       const { summary, errors, warnings } = result;
       const answer = {
         snapshot: result.snapshot?.id ?? null,

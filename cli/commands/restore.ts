@@ -14,6 +14,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT, usageError } from '../errors.js';
 import { formatBytes, plural } from '../human-units.js';
 import { shortId } from '../listing-text.js';
+import { terminalText } from '../name-text.js';
 import { type Place, type PlaceContext, resolvePlace } from '../places.js';
 import { withProgress } from '../progress.js';
 import { parseSnapshotPath } from '../snapshot-path.js';
@@ -92,7 +93,7 @@ Examples:
           return;
         }
         for (const error of result.errors)
-          out.note(`warning: could not restore ${error.path}: ${error.message}`);
+          out.note(`warning: could not restore ${terminalText(`${error.path}: ${error.message}`)}`);
         out.print({ snapshot: snapshot.id, path: path ?? '/', to, ...result }, (r) =>
           describeRestore(r, shortId(r.snapshot)),
         );
@@ -117,7 +118,7 @@ function describeRestore(result: RestoreResult & { to: string }, snapshot: strin
     plural(result.symlinks, 'symlink'),
   ];
   const lines = [
-    `restored ${counts.join(', ')} (${formatBytes(result.bytes)}) from ${snapshot} into ${result.to}`,
+    `restored ${counts.join(', ')} (${formatBytes(result.bytes)}) from ${snapshot} into ${terminalText(result.to)}`,
   ];
   if (result.skipped > 0)
     lines.push(`${plural(result.skipped, 'existing file')} left alone (see --overwrite)`);

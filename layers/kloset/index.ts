@@ -14,6 +14,7 @@ export type { LocationState } from './connectors/store-backend.js';
 export type { ConnectorOptions } from './connectors/open-location.js';
 export type { EntryInfo, SnapshotList, StoreInfo } from './store.js';
 export { KlosetError } from './errors.js';
+export { nameFromBytes, nameToBytes } from './format/byte-names.js';
 export type { KlosetErrorCode } from './errors.js';
 export type { CreateOptions, OpenOptions } from './repository/repository.js';
 export type { StoreConfig } from './repository/store-config.js';

@@ -1,4 +1,5 @@
 /** SFTP stores, sources and destinations through the built CLI, against a real sshd on 127.0.0.1. */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sshdForTests } from '../layers/kloset/connectors/sftp/sshd-for-tests.js';
@@ -68,4 +69,20 @@ test('an unknown host key stops before any login, and the opt-out warns', async 
   await sandbox.ok(['store', 'set', 'unknown', 'insecure_ignore_host_key=true']);
   const insecure = await sandbox.ok(['at', '@unknown', 'create', '--plaintext']);
   expect(insecure.stderr).toMatch(/^warning: the host key of 127\.0\.0\.1 is not verified/m);
+});
+
+test('a name that is not UTF-8 on an SFTP source is reported, the rest backed up, exit 3', async () => {
+  const served = sandbox.path('latin1');
+  mkdirSync(served);
+  writeFileSync(Buffer.from(`${served}/caf\xe9`, 'latin1'), 'x');
+  writeFileSync(`${served}/ok`, 'y');
+  const store = sandbox.path('names-store');
+  await sandbox.ok(['at', store, 'create', '--plaintext']);
+  await sandbox.ok(['source', 'add', 'latin', `${sshd.server.url}${served}`, ...optionArgs()]);
+  const run = await sandbox.run(['at', store, 'backup', '@latin']);
+  expect(run.code).toBe(3);
+  expect(run.stdout).toMatch(/: 1 file, /);
+  expect(run.stderr).toContain(
+    `warning: could not read /sftp:127.0.0.1${served}/caf\ufffd: a name that is not UTF-8`,
+  );
 });

@@ -228,6 +228,7 @@ export class BatchRun {
    * when all of it is read.
    */
   private async start(path: string, st: SourceEntry, prev: TreeEntry | undefined): Promise<Started> {
+    if (st.error !== undefined) return { entry: this.fail(path, new Error(st.error)) };
     switch (st.type) {
       case 'dir':
         return this.dir(path, st, prev);

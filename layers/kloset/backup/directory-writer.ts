@@ -8,10 +8,10 @@ export async function saveDirectory(
   entries: readonly TreeEntry[],
 ): Promise<string> {
   const save = async (body: Buffer) => (await writer.saveBlob(BlobType.Tree, body)).id.toString('hex');
-  if (entries.length <= NODE_MAX_ENTRIES) return save(encodeNode({ v: 1, entries: [...entries] }));
+  if (entries.length <= NODE_MAX_ENTRIES) return save(encodeNode({ entries: [...entries] }));
   const parts: string[] = [];
   for (let i = 0; i < entries.length; i += NODE_MAX_ENTRIES) {
-    parts.push(await save(encodeNode({ v: 1, entries: entries.slice(i, i + NODE_MAX_ENTRIES) })));
+    parts.push(await save(encodeNode({ entries: entries.slice(i, i + NODE_MAX_ENTRIES) })));
   }
-  return save(encodeNode({ v: 1, parts }));
+  return save(encodeNode({ parts }));
 }

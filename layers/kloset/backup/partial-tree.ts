@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { corrupt } from '../errors.js';
 import { BlobType } from '../format/blob.js';
+import { isUtf8Name } from '../format/byte-names.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { type BackupCounts, backupCountsSchema, snapshotErrorSchema } from '../snapshot/snapshot-record.js';
@@ -13,7 +14,8 @@ import { entryMetadataSchema, treeEntrySchema } from '../snapshot/tree-node.js';
  * metadata blob (type 6), so a batch worker hands its commit step only an ID.
  */
 const partialTreeSchema = z.object({
-  v: z.literal(1),
+  /** 2 when a path is not UTF-8 (as for tree nodes), so that an older commit step refuses it */
+  v: z.union([z.literal(1), z.literal(2)]),
   items: z.array(z.object({ path: z.string(), entry: treeEntrySchema })),
   dirs: z.array(z.object({ path: z.string(), meta: entryMetadataSchema })),
   counts: backupCountsSchema,
@@ -26,7 +28,13 @@ export function emptyCounts(): BackupCounts {
 }
 
 export async function savePartialTree(writer: RepositoryWriter, partial: PartialTree): Promise<string> {
-  const { id } = await writer.saveBlob(BlobType.PartialTree, Buffer.from(JSON.stringify(partial)));
+  const utf8 =
+    partial.dirs.every((d) => isUtf8Name(d.path)) &&
+    partial.items.every(
+      ({ path, entry }) => isUtf8Name(path) && (entry.type !== 'symlink' || isUtf8Name(entry.target)),
+    );
+  const body = Buffer.from(JSON.stringify({ ...partial, v: utf8 ? 1 : 2 }));
+  const { id } = await writer.saveBlob(BlobType.PartialTree, body);
   return id.toString('hex');
 }
 

@@ -18,6 +18,11 @@ export interface SourceEntry {
   readonly inode: number;
   readonly links: number;
   readonly target?: string;
+  /**
+   * Set on an entry the source lists but cannot read as it is (SFTP: a name or link target that
+   * is not UTF-8): why. The backup records it among the snapshot's errors instead of the entry.
+   */
+  readonly error?: string;
 }
 
 export interface BackupSource {

@@ -13,6 +13,7 @@ import { type BlobCipher, type CipherSpec, cipherFromSpec } from '../crypto/blob
 import { ID_SIZE, StoreMac } from '../crypto/mac.js';
 import { corrupt, errorText } from '../errors.js';
 import { BlobType } from '../format/blob.js';
+import { fsPath } from '../format/byte-names.js';
 import { openBlobSync } from '../sealing/blob-opening.js';
 
 /** What a writing thread needs of the store, given once when it starts. */
@@ -113,7 +114,7 @@ export class FileWriter {
   private writeFile(file: FileToWrite, blob: (i: number) => Buffer): void {
     // with an owner to set, the file stays private until chown (which clears set-ID bits) is done
     const createMode = file.owner ? 0o600 : file.mode & PERMISSION_BITS;
-    const fd = openSync(file.path, EXCLUSIVE_CREATE, createMode);
+    const fd = openSync(fsPath(file.path), EXCLUSIVE_CREATE, createMode);
     let complete = false;
     try {
       let size = 0;
@@ -136,7 +137,7 @@ export class FileWriter {
 
 function unlinkQuietly(path: string): void {
   try {
-    unlinkSync(path);
+    unlinkSync(fsPath(path));
   } catch {
     // already gone, or its directory is: nothing of ours is left there
   }

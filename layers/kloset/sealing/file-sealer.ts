@@ -3,6 +3,7 @@ import { FastCdc } from '../chunker/fastcdc.js';
 import { ID_SIZE, StoreMac } from '../crypto/mac.js';
 import { errnoCode, errorText } from '../errors.js';
 import { BlobType } from '../format/blob.js';
+import { fsPath } from '../format/byte-names.js';
 import type { BatchSealer, SealSettings } from './batch-sealer.js';
 import { type FileBatch, type FileOutcome, type SealedFiles, sealedRoom } from './file-batch.js';
 
@@ -88,7 +89,7 @@ export class FileSealer {
     let fd: number;
     try {
       // O_NONBLOCK: a file replaced by a FIFO since the walk must not block the thread
-      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      fd = openSync(fsPath(path), constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (err) {
       return failed(err);
     }

@@ -1,12 +1,17 @@
 import { z } from 'zod';
 import { KlosetError, corrupt } from '../errors.js';
+import { isByteName, isUtf8Name, nameToBytes } from '../format/byte-names.js';
 
 /**
  * Tree nodes (docs/FORMAT.md, "Trees"): one per directory, JSON, entries sorted by the bytes of
- * their UTF-8 names. A directory with more than NODE_MAX_ENTRIES entries is a node of `parts`,
- * each part a node of consecutive entries, so no single blob grows without bound.
+ * their names. A directory with more than NODE_MAX_ENTRIES entries is a node of `parts`, each part
+ * a node of consecutive entries, so no single blob grows without bound. Names and link targets
+ * are bytes (format/byte-names.ts); a node holding one that is not UTF-8 is version 2, so that a
+ * reader of version 1 refuses it instead of restoring other names.
  */
-export const TREE_VERSION = 1;
+export const TREE_VERSION = 2;
+/** Nodes whose names and targets are all UTF-8 stay version 1: same bytes, same IDs as before. */
+const UTF8_TREE_VERSION = 1;
 export const NODE_MAX_ENTRIES = 4096;
 
 /** A name is one path component: never empty, `.`, `..`, and never holds `/` or NUL. */
@@ -26,7 +31,10 @@ const metadata = {
   /** modification time, nanoseconds since the epoch, as a decimal string */
   mtime: z.string().regex(/^-?\d+$/),
 };
-const common = { name: z.string().refine(isSafeName, { message: 'unsafe entry name' }), ...metadata };
+const common = {
+  name: z.string().refine((n) => isSafeName(n) && isByteName(n), { message: 'unsafe entry name' }),
+  ...metadata,
+};
 
 /** What every entry carries besides its name and content: also recorded for directories above a batch. */
 export const entryMetadataSchema = z.object(metadata);
@@ -44,7 +52,11 @@ export const fileEntrySchema = z.object({
 });
 
 export const dirEntrySchema = z.object({ ...common, type: z.literal('dir'), subtree: hexId });
-export const symlinkEntrySchema = z.object({ ...common, type: z.literal('symlink'), target: z.string() });
+export const symlinkEntrySchema = z.object({
+  ...common,
+  type: z.literal('symlink'),
+  target: z.string().refine(isByteName, { message: 'invalid link target' }),
+});
 
 export const treeEntrySchema = z.discriminatedUnion('type', [
   fileEntrySchema,
@@ -61,12 +73,20 @@ const nodeSchema = z.union([
 ]);
 export type TreeNode = z.infer<typeof nodeSchema>;
 
+/** Orders names (and paths) by their bytes. */
 export function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return Buffer.compare(nameToBytes(a), nameToBytes(b));
 }
 
-export function encodeNode(node: TreeNode): Buffer {
-  return Buffer.from(JSON.stringify(node));
+/** Whether an entry's name and target are UTF-8, as version 1 requires. */
+function isUtf8Entry(entry: TreeEntry): boolean {
+  return isUtf8Name(entry.name) && (entry.type !== 'symlink' || isUtf8Name(entry.target));
+}
+
+/** A node of entries (sorted by the caller) or of parts, at the lowest version that holds it. */
+export function encodeNode(node: { entries: TreeEntry[] } | { parts: string[] }): Buffer {
+  const v = 'entries' in node && !node.entries.every(isUtf8Entry) ? TREE_VERSION : UTF8_TREE_VERSION;
+  return Buffer.from(JSON.stringify({ v, ...node }));
 }
 
 /** Decodes and validates a node; names must be safe, sorted and unique. */
@@ -88,6 +108,8 @@ export function decodeNode(data: Buffer, what: string): TreeNode {
   }
   if ('entries' in parsed.data) {
     const entries = parsed.data.entries;
+    if (parsed.data.v < TREE_VERSION && !entries.every(isUtf8Entry))
+      throw corrupt(`${what} is version ${parsed.data.v} but holds names that are not UTF-8`);
     for (let i = 1; i < entries.length; i++) {
       if (compareNames(entries[i - 1]!.name, entries[i]!.name) >= 0) {
         throw corrupt(`${what} has unsorted or duplicate entry names`);

@@ -25,6 +25,7 @@ import {
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KlosetError, errnoCode } from '../../errors.js';
+import { fsPath, nameToBytes } from '../../format/byte-names.js';
 import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
 import { entryType } from '../entry-type.js';
 import type { ExistingEntry, FileContent, LocalFile, RestoreDestination } from '../restore-destination.js';
@@ -83,12 +84,12 @@ export class FsDestination implements RestoreDestination {
    * microseconds where a thread-pool round trip costs a hundred or more.
    */
   async stat(path: string): Promise<ExistingEntry | undefined> {
-    const st = lstatSync(this.display(path), { throwIfNoEntry: false });
+    const st = lstatSync(fsPath(this.display(path)), { throwIfNoEntry: false });
     return st && { type: entryType(st, 'other'), mtimeMs: st.mtimeMs };
   }
 
   async mkdir(path: string): Promise<void> {
-    mkdirSync(this.display(path), { mode: 0o700 });
+    mkdirSync(fsPath(this.display(path)), { mode: 0o700 });
   }
 
   /** As root, owners are restored; files are created owned by root, so only others need a chown. */
@@ -106,7 +107,7 @@ export class FsDestination implements RestoreDestination {
   }
 
   async finishDir(path: string, entry: DirEntry): Promise<void> {
-    const at = this.display(path);
+    const at = fsPath(this.display(path));
     if (this.needsChown(entry)) await lchown(at, entry.uid, entry.gid).catch(() => undefined);
     await chmod(at, entry.mode);
     await utimes(at, seconds(entry.mtime), seconds(entry.mtime));
@@ -118,10 +119,10 @@ export class FsDestination implements RestoreDestination {
     try {
       if (content.size <= SYNC_WRITE_MAX) this.writeSmall(entry, at, await collect(content.chunks()));
       else await this.writeLarge(entry, at, content);
-      if (at !== dest) await rename(at, dest);
+      if (at !== dest) await rename(fsPath(at), fsPath(dest));
     } catch (err) {
       // a file that appeared under the new name since the check is not ours to remove
-      if (errnoCode(err) !== 'EEXIST') await unlink(at).catch(() => undefined);
+      if (errnoCode(err) !== 'EEXIST') await unlink(fsPath(at)).catch(() => undefined);
       throw err;
     }
   }
@@ -132,7 +133,7 @@ export class FsDestination implements RestoreDestination {
    * futex calls for 46k files).
    */
   private writeSmall(entry: FileEntry, path: string, data: Buffer): void {
-    const fd = openSync(path, 'wx', 0o600);
+    const fd = openSync(fsPath(path), 'wx', 0o600);
     try {
       writeSync(fd, data);
       if (this.needsChown(entry)) fchownSync(fd, entry.uid, entry.gid);
@@ -144,7 +145,7 @@ export class FsDestination implements RestoreDestination {
   }
 
   private async writeLarge(entry: FileEntry, path: string, content: FileContent): Promise<void> {
-    const fh = await open(path, 'wx', 0o600);
+    const fh = await open(fsPath(path), 'wx', 0o600);
     try {
       for await (const chunk of content.chunks()) await fh.write(chunk);
       if (this.needsChown(entry)) await fh.chown(entry.uid, entry.gid);
@@ -160,18 +161,18 @@ export class FsDestination implements RestoreDestination {
     entry: Extract<TreeEntry, { type: 'symlink' }>,
     replace: boolean,
   ): Promise<void> {
-    const dest = this.display(path);
-    const at = replace ? sideName(dest) : dest;
-    await symlink(entry.target, at);
+    const dest = fsPath(this.display(path));
+    const at = replace ? fsPath(sideName(this.display(path))) : dest;
+    await symlink(nameToBytes(entry.target), at);
     if (at !== dest) await rename(at, dest);
     if (this.needsChown(entry)) await lchown(dest, entry.uid, entry.gid).catch(() => undefined);
     await lutimes(dest, seconds(entry.mtime), seconds(entry.mtime)).catch(() => undefined);
   }
 
   async link(existing: string, path: string, replace: boolean): Promise<void> {
-    const dest = this.display(path);
+    const dest = fsPath(this.display(path));
     if (replace) await unlink(dest);
-    await link(this.display(existing), dest);
+    await link(fsPath(this.display(existing)), dest);
   }
 
   async close(): Promise<void> {}

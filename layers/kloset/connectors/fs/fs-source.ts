@@ -2,6 +2,7 @@ import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync } 
 import type { BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { fsPath, nameFromBytes } from '../../format/byte-names.js';
 import type { BackupSource, SourceEntry } from '../backup-source.js';
 import { entryType } from '../entry-type.js';
 import { Accounts } from './accounts.js';
@@ -17,7 +18,8 @@ const READ_SIZE = 4 * 1024 * 1024;
 const SYNC_READ_MAX = 256 * 1024;
 
 async function* readWhole(path: string, size: number): AsyncGenerator<Buffer> {
-  yield size <= SYNC_READ_MAX ? readFileSync(path) : await readFile(path);
+  const at = fsPath(path);
+  yield size <= SYNC_READ_MAX ? readFileSync(at) : await readFile(at);
 }
 
 /**
@@ -30,7 +32,8 @@ export class FsSource implements BackupSource {
   private readonly accounts = new Accounts();
 
   private entry(path: string, name: string): SourceEntry {
-    const st: BigIntStats = lstatSync(path, { bigint: true });
+    const at = fsPath(path);
+    const st: BigIntStats = lstatSync(at, { bigint: true });
     const type = entryType(st, 'special');
     const uid = Number(st.uid);
     const gid = Number(st.gid);
@@ -47,7 +50,7 @@ export class FsSource implements BackupSource {
       device: Number(st.dev),
       inode: Number(st.ino),
       links: Number(st.nlink),
-      target: type === 'symlink' ? readlinkSync(path) : undefined,
+      target: type === 'symlink' ? nameFromBytes(readlinkSync(at, { encoding: 'buffer' })) : undefined,
     };
   }
 
@@ -57,7 +60,9 @@ export class FsSource implements BackupSource {
 
   async list(dir: string): Promise<SourceEntry[]> {
     const out: SourceEntry[] = [];
-    for (const name of readdirSync(dir)) {
+    // names are read as bytes: a name that is not UTF-8 is kept, not replaced by U+FFFD
+    for (const raw of readdirSync(fsPath(dir), { encoding: 'buffer' })) {
+      const name = nameFromBytes(raw);
       try {
         out.push(this.entry(dir === '/' ? `/${name}` : `${dir}/${name}`, name));
       } catch {
@@ -74,6 +79,6 @@ export class FsSource implements BackupSource {
   read(path: string, size: number): AsyncIterable<Buffer> {
     // most files are small: one open, one read, one close, no stream machinery
     if (size < READ_SIZE) return readWhole(path, size);
-    return createReadStream(path, { highWaterMark: READ_SIZE });
+    return createReadStream(fsPath(path), { highWaterMark: READ_SIZE });
   }
 }

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { HeadObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { KlosetError } from '../../errors.js';
+import { isUtf8Name, nameToBytes } from '../../format/byte-names.js';
 import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
 import {
   type ExistingEntry,
@@ -55,7 +56,10 @@ export class S3Destination implements RestoreDestination {
     return displayBelow(this.location, path);
   }
 
+  /** S3 keys are UTF-8: a path holding other bytes has no key. */
   private key(path: string): string {
+    if (!isUtf8Name(path))
+      throw new KlosetError('UNSUPPORTED', 'the name is not UTF-8, and S3 keys are UTF-8 only; not restored');
     return `${this.base}${path}`;
   }
 
@@ -82,8 +86,10 @@ export class S3Destination implements RestoreDestination {
       : undefined;
   }
 
-  /** Directories exist through the keys below them. */
-  async mkdir(): Promise<void> {}
+  /** Directories exist through the keys below them: only their names are checked. */
+  async mkdir(path: string): Promise<void> {
+    this.key(path);
+  }
 
   async finishDir(_path: string, _entry: DirEntry): Promise<void> {}
 
@@ -122,7 +128,7 @@ export class S3Destination implements RestoreDestination {
     entry: Extract<TreeEntry, { type: 'symlink' }>,
     replace: boolean,
   ): Promise<void> {
-    const body = Buffer.from(entry.target);
+    const body = nameToBytes(entry.target);
     return this.put({ ...this.params(path, entry, replace), Body: body }, body.length);
   }
 

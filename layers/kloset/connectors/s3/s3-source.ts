@@ -26,14 +26,17 @@ function etagInode(etag: string | undefined): number {
 
 const msToNs = (d: Date | undefined): bigint => BigInt(d?.getTime() ?? 0) * 1_000_000n;
 
-/** A path segment that a snapshot path can hold: S3 keys may have empty or dot segments. */
-const usableName = (name: string): boolean => name !== '' && name !== '.' && name !== '..';
+/** A path segment that a snapshot path can hold: S3 keys may have empty or dot segments, or NUL. */
+const usableName = (name: string): boolean =>
+  name !== '' && name !== '.' && name !== '..' && !name.includes('\0');
 
 /**
  * A bucket prefix as a backup source: `/a/b` is the object `PREFIX/a/b`, key prefixes ending in
  * `/` are directories. S3 has no owners, modes or directory times: files are 0644 and
  * directories 0755, owned by the user running the backup, and directories carry mtime 0.
- * An object whose name is also a prefix (`a` and `a/x`) is left out in favour of the directory.
+ * An object whose name is also a prefix (`a` and `a/x`) is kept as the directory. Keys that no
+ * file tree can hold (that object, segments that are empty, `.`, `..` or hold NUL) are listed
+ * marked with `error`: the backup reports them instead of skipping them silently.
  */
 export class S3Source implements BackupSource {
   readonly settings: S3Settings;
@@ -122,6 +125,10 @@ export class S3Source implements BackupSource {
     const prefix = dir.replace(/\/+$/, '') === '' ? this.base : `${this.key(dir)}/`;
     const dirs = new Map<string, SourceEntry>();
     const files = new Map<string, SourceEntry>();
+    const unusable: SourceEntry[] = [];
+    const report = (entry: SourceEntry, key: string, why: string) =>
+      unusable.push({ ...entry, error: `the S3 key ${JSON.stringify(key)} ${why}; not backed up` });
+    const unnamed = `has a path segment no file name can be (empty, ".", ".." or holding NUL)`;
     const pages = paginateListObjectsV2(
       { client: this.client, pageSize: 1000 },
       { Bucket: this.settings.bucket, Prefix: prefix, Delimiter: '/' },
@@ -133,15 +140,24 @@ export class S3Source implements BackupSource {
       for (const p of page.value.CommonPrefixes ?? []) {
         const name = p.Prefix!.slice(prefix.length, -1);
         if (usableName(name)) dirs.set(name, this.dirEntry(name));
+        else report(this.dirEntry(name), p.Prefix!, unnamed);
       }
       for (const o of page.value.Contents ?? []) {
         const name = o.Key!.slice(prefix.length);
         // `prefix/` itself is a console-made "folder" marker, not a file
-        if (usableName(name)) files.set(name, this.fileEntry(name, o.Size ?? 0, o.LastModified, o.ETag));
+        if (name === '') continue;
+        const entry = this.fileEntry(name, o.Size ?? 0, o.LastModified, o.ETag);
+        if (usableName(name)) files.set(name, entry);
+        else report(entry, o.Key!, unnamed);
       }
     }
-    for (const name of dirs.keys()) files.delete(name);
-    return [...dirs.values(), ...files.values()];
+    for (const name of dirs.keys()) {
+      const shadowed = files.get(name);
+      if (!shadowed) continue;
+      report(shadowed, `${prefix}${name}`, 'is also the prefix of other keys (kept as the directory)');
+      files.delete(name);
+    }
+    return [...dirs.values(), ...files.values(), ...unusable];
   }
 
   async *read(path: string): AsyncIterable<Buffer> {

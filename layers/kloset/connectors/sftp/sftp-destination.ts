@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { InputAttributes } from 'ssh2';
 import { KlosetError } from '../../errors.js';
+import { isUtf8Name } from '../../format/byte-names.js';
 import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
 import {
   type ExistingEntry,
@@ -10,7 +11,7 @@ import {
 } from '../restore-destination.js';
 import { entryType } from '../entry-type.js';
 import { isNoSuchFile } from './sftp-errors.js';
-import { SftpConnector } from './sftp-connector.js';
+import { SftpConnector, notUtf8 } from './sftp-connector.js';
 
 /** SFTP v3 times are unsigned 32-bit seconds: the sub-second part is lost, times before 1970 become 0. */
 const seconds = (ns: string): number => Math.max(0, Number(BigInt(ns) / 1_000_000_000n));
@@ -109,6 +110,7 @@ export class SftpDestination extends SftpConnector implements RestoreDestination
     entry: Extract<TreeEntry, { type: 'symlink' }>,
     replace: boolean,
   ): Promise<void> {
+    if (!isUtf8Name(entry.target)) throw notUtf8('the link target');
     const dest = this.remote(path);
     const at = replace ? sideName(dest) : dest;
     await this.session.symlink(entry.target, at);

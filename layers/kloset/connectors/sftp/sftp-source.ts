@@ -9,6 +9,11 @@ import { SftpConnector } from './sftp-connector.js';
 /** Bytes per step of a file's content stream (the next step is requested while one is consumed). */
 const READ_SIZE = 2 * 1024 * 1024;
 
+/** What ssh2 gives for bytes of a name that are not UTF-8: it decodes every name as UTF-8. */
+const REPLACED = '\uFFFD';
+const NOT_UTF8 =
+  'kloud reads and sends SFTP names as UTF-8 only (the ssh2 library), so it cannot name this one; not backed up';
+
 /**
  * A directory tree on an SFTP server as a backup source. The location's path is the root the
  * source's paths hang from: with `sftp://host` they are the server's own absolute paths, with
@@ -18,9 +23,13 @@ const READ_SIZE = 2 * 1024 * 1024;
  * inode or link count: entries carry device 0, inode 0 and one link, so the backup's
  * unchanged-file test compares size and mtime only, hard links are stored as separate files,
  * and a file rewritten within the same second at the same size is not read again.
+ *
+ * ssh2 reads and sends names as UTF-8 only (its path arguments must be strings, its listings
+ * decode each name with U+FFFD for bytes that are not UTF-8): an entry whose name or link target
+ * is not UTF-8 is listed marked with `error`, never backed up under another name.
  */
 export class SftpSource extends SftpConnector implements BackupSource {
-  private async entry(name: string, attrs: Stats, remote: string): Promise<SourceEntry> {
+  private metadata(name: string, attrs: Stats): SourceEntry {
     const type = entryType(attrs, 'special');
     return {
       name,
@@ -33,8 +42,15 @@ export class SftpSource extends SftpConnector implements BackupSource {
       device: 0,
       inode: 0,
       links: 1,
-      ...(type === 'symlink' && { target: await this.session.readlink(remote) }),
     };
+  }
+
+  private async entry(name: string, attrs: Stats, remote: string): Promise<SourceEntry> {
+    const entry = this.metadata(name, attrs);
+    if (entry.type !== 'symlink') return entry;
+    const target = await this.session.readlink(remote);
+    if (!target.includes(REPLACED)) return { ...entry, target };
+    return { ...entry, error: `its link target is not UTF-8 (read as ${target}): ${NOT_UTF8}` };
   }
 
   async stat(path: string): Promise<SourceEntry> {
@@ -52,17 +68,32 @@ export class SftpSource extends SftpConnector implements BackupSource {
 
   async list(dir: string): Promise<SourceEntry[]> {
     const remote = this.remote(dir);
-    const entries = await this.session.readdir(remote);
-    const out = await Promise.all(
-      entries.map((e) =>
-        // a link that vanished between the listing and its readlink is left out, as fs does
-        this.entry(e.filename, e.attrs, posix.join(remote, e.filename)).catch((err: unknown) => {
-          if (isNoSuchFile(err)) return undefined;
-          throw err;
-        }),
-      ),
-    );
-    return out.filter((e): e is SourceEntry => e !== undefined);
+    const byName = new Map<string, Stats[]>();
+    for (const { filename, attrs } of await this.session.readdir(remote)) {
+      const same = byName.get(filename);
+      if (same) same.push(attrs);
+      else byName.set(filename, [attrs]);
+    }
+    const named = await Promise.all([...byName].map(([name, listed]) => this.named(remote, name, listed)));
+    return named.flat();
+  }
+
+  /**
+   * The entries listed under one name. A name holding U+FFFD may stand for names that are not
+   * UTF-8 (several, even): only the one lstat finds under it, if any, is real; the others come
+   * back marked with an error, so the backup reports them.
+   */
+  private async named(remote: string, name: string, listed: Stats[]): Promise<SourceEntry[]> {
+    const at = posix.join(remote, name);
+    const real = name.includes(REPLACED) ? await this.session.lstat(at).catch(orMissing) : listed[0];
+    const unnamed = listed.slice(real ? 1 : 0).map((attrs) => ({
+      ...this.metadata(name, attrs),
+      error: `a name that is not UTF-8 (read as ${name}): ${NOT_UTF8}`,
+    }));
+    if (!real) return unnamed;
+    // a link that vanished between the listing and its readlink is left out, as fs does
+    const entry = await this.entry(name, real, at).catch(orMissing);
+    return entry ? [entry, ...unnamed] : unnamed;
   }
 
   /**
@@ -93,4 +124,9 @@ export class SftpSource extends SftpConnector implements BackupSource {
       await this.session.closeHandle(handle, remote).catch(() => undefined);
     }
   }
+}
+
+function orMissing(err: unknown): undefined {
+  if (isNoSuchFile(err)) return undefined;
+  throw err;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
 import { link, lstat, mkdir, open, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Store } from '../../../../layers/kloset/index.js';
@@ -123,6 +124,17 @@ describe('file batches written by worker threads', () => {
       expect(st.mode & 0o7777).toBe(0o640);
       expect(st.mtime.getTime()).toBe(OLD.getTime());
     }
+  }, 60_000);
+
+  test('threads create files whose names are not UTF-8 under those very bytes', async () => {
+    const to = await tempDir();
+    const batches = new FileBatches(store.repo, { threads: 1, mainThreadBytes: 0 });
+    const entry = files.get('f1.bin')!;
+    const { written } = await batches.add(fileToWrite(entry, join(to, 'caf\udce9')), entry.chunks);
+    await batches.close();
+    await written;
+    expect(readdirSync(to, { encoding: 'buffer' })).toEqual([Buffer.from('caf\xe9', 'latin1')]);
+    expect(readFileSync(Buffer.from(`${to}/caf\xe9`, 'latin1'))).toEqual(await readFile(join(src, 'f1.bin')));
   }, 60_000);
 
   test('nothing in the way is replaced or followed, and the other files are written', async () => {

@@ -27,8 +27,11 @@ describe('S3 bucket prefix as a backup source', () => {
     try {
       const root = await source.stat('/');
       expect(root.type).toBe('dir');
-      const names = (await source.list('/')).map((e) => `${e.type}:${e.name}`).sort();
-      expect(names).toEqual(['dir:2024', 'dir:both', 'dir:empty', 'file:a.txt']);
+      const listed = await source.list('/');
+      const names = listed.filter((e) => !e.error).map((e) => `${e.type}:${e.name}`);
+      expect(names.sort()).toEqual(['dir:2024', 'dir:both', 'dir:empty', 'file:a.txt']);
+      // the object `both` cannot sit beside the directory `both`: reported, not dropped silently
+      const shadowed = { path: '/both', message: expect.stringMatching(/"logs\/both" is also the prefix/) };
       const file = await source.stat('/2024/y.log');
       expect(file).toMatchObject({ type: 'file', size: 3, mode: 0o644 });
       expect(file.mtimeNs).toBeGreaterThan(0n);
@@ -37,7 +40,7 @@ describe('S3 bucket prefix as a backup source', () => {
       expect((missing as KlosetError).code).toBe('PATH_NOT_FOUND');
 
       const first = await store.backup(['/'], { source });
-      expect(first.errors).toEqual([]);
+      expect(first.errors).toEqual([shadowed]);
       expect(first.snapshot!.summary.filesRead).toBe(4);
       const to = await tempDir();
       expect((await store.restore(first.snapshot!.id, undefined, { to })).errors).toEqual([]);
@@ -48,7 +51,7 @@ describe('S3 bucket prefix as a backup source', () => {
       // same size: the new LastModified or ETag (recorded as the inode) tells it changed
       await put('logs/2024/y.log', 'WHY');
       const second = await store.backup(['/'], { source });
-      expect(second.errors).toEqual([]);
+      expect(second.errors).toEqual([shadowed]);
       expect(second.snapshot!.summary.filesRead).toBe(1);
       const lines: string[] = [];
       for await (const c of store.diff({ ref: first.snapshot!.id }, { ref: second.snapshot!.id }))
@@ -56,6 +59,31 @@ describe('S3 bucket prefix as a backup source', () => {
       expect(lines).toEqual(['modified /2024/y.log']);
     } finally {
       await store.close();
+      await source.close();
+    }
+  });
+
+  test('keys no file tree can hold are listed marked with an error, never dropped silently', async () => {
+    // s3rver keeps objects as files, so it cannot hold such keys: one listing page stands in
+    const source = new S3Source(`s3://${BUCKET}/odd`, s3.server.options);
+    const page = {
+      CommonPrefixes: [{ Prefix: 'odd/./' }, { Prefix: 'odd//' }, { Prefix: 'odd/dir/' }],
+      Contents: [{ Key: 'odd/' }, { Key: 'odd/ok' }, { Key: 'odd/..' }, { Key: 'odd/nul\0x' }],
+      IsTruncated: false,
+    };
+    source.client.send = (async () => page) as never;
+    try {
+      const listed = await source.list('/');
+      expect(listed.filter((e) => !e.error).map((e) => e.name)).toEqual(['dir', 'ok']);
+      const unnamed =
+        'has a path segment no file name can be (empty, ".", ".." or holding NUL); not backed up';
+      expect(listed.filter((e) => e.error).map((e) => e.error)).toEqual([
+        `the S3 key "odd/./" ${unnamed}`,
+        `the S3 key "odd//" ${unnamed}`,
+        `the S3 key "odd/.." ${unnamed}`,
+        `the S3 key "odd/nul\\u0000x" ${unnamed}`,
+      ]);
+    } finally {
       await source.close();
     }
   });
