@@ -10,11 +10,11 @@ export {
   storeNeedsPassphrase,
   Store,
 } from './store.js';
-export type { LocationState } from './connectors/store-backend.js';
+export type { LocationState } from './core/store-backend.js';
 export type { ConnectorOptions } from './connectors/open-location.js';
 export type { EntryInfo, StoreInfo } from './store.js';
-export { KlosetError } from './errors.js';
-export type { KlosetErrorCode } from './errors.js';
+export { KlosetError } from './core/errors.js';
+export type { KlosetErrorCode } from './core/errors.js';
 export type { CreateOptions, OpenOptions } from './repository/repository.js';
 export type { StoreConfig } from './repository/store-config.js';
 export type { KeySlotInfo } from './repository/key-slots.js';
@@ -23,7 +23,7 @@ export type { RestoreOptions, RestoreProgress, RestoreResult, OverwritePolicy } 
 export type { CheckOptions, CheckProblem, CheckProgress, CheckReport } from './check/check.js';
 export type { RetrievalEstimate, RetrievalOptions, RetrievalStatus } from './restore/retrieval.js';
 export type { WaitOptions } from './restore/retrieval-wait.js';
-export type { RetrievalTier } from './connectors/store-backend.js';
+export type { RetrievalTier } from './core/store-backend.js';
 export type { SnapshotRecord, SnapshotSummary, SnapshotError } from './snapshot/snapshot-record.js';
 export type { Change, ChangeKind } from './diff/diff.js';
 export type { RemoveSelection } from './rm/remove-snapshots.js';
@@ -31,11 +31,11 @@ export { syncSnapshots } from './sync/sync-snapshots.js';
 export type { SyncOptions, SyncProgress, SyncResult } from './sync/sync-snapshots.js';
 export { backupBatch, commitSnapshot } from './backup/backup.js';
 export type { BatchResult, SnapshotMeta } from './backup/backup.js';
-export type { BackupSource, SourceEntry } from './connectors/backup-source.js';
+export type { BackupSource, SourceEntry } from './core/backup-source.js';
 // the S3 and SFTP connectors (the AWS SDK, ssh2) are loaded on first use: openStore,
 // openSources and openDestination choose them by scheme
 export { connectorWarning } from './connectors/open-location.js';
 export { openSources } from './connectors/open-sources.js';
 export type { OpenedSources, SourcePlace } from './connectors/open-sources.js';
 export { openDestination } from './connectors/open-destination.js';
-export type { ExistingEntry, FileContent, RestoreDestination } from './connectors/restore-destination.js';
+export type { ExistingEntry, FileContent, RestoreDestination } from './core/restore-destination.js';

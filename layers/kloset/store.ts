@@ -4,8 +4,8 @@ import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
 import { type ConnectorOptions, openLocation } from './connectors/open-location.js';
-import type { LocationState } from './connectors/store-backend.js';
-import { KlosetError } from './errors.js';
+import type { LocationState } from './core/store-backend.js';
+import { KlosetError } from './core/errors.js';
 import { BlobType, PackKind } from './format/blob.js';
 import { type KeySlotInfo, listKeySlots } from './repository/key-slots.js';
 import { type CreateOptions, type OpenOptions, Repository } from './repository/repository.js';
@@ -21,7 +21,7 @@ import { type WaitOptions, waitForRetrieval } from './restore/retrieval-wait.js'
 import { fileContent } from './snapshot/file-content.js';
 import { loadSnapshots, resolveSnapshotRef } from './snapshot/snapshot-list.js';
 import type { SnapshotRecord } from './snapshot/snapshot-record.js';
-import type { TreeEntry } from './snapshot/tree-node.js';
+import type { TreeEntry } from './core/tree-node.js';
 import { TreeReader, joinSnapshotPath } from './snapshot/tree-reader.js';
 
 /** An entry of a snapshot as callers see it. */

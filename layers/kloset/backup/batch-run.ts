@@ -1,12 +1,12 @@
 import { dirname } from 'node:path';
 import { chunkStream } from '../chunker/fastcdc.js';
-import type { BackupSource, SourceEntry } from '../connectors/backup-source.js';
-import { Semaphore } from '../concurrency.js';
-import { errnoCode, errorText } from '../errors.js';
+import type { BackupSource, SourceEntry } from '../core/backup-source.js';
+import { Semaphore } from '../core/concurrency.js';
+import { errnoCode, errorText } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { SnapshotError } from '../snapshot/snapshot-record.js';
-import { type EntryMetadata, type FileEntry, type TreeEntry, compareNames } from '../snapshot/tree-node.js';
+import { type EntryMetadata, type FileEntry, type TreeEntry, compareNames } from '../core/tree-node.js';
 import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
 import type { SealSettings } from '../sealing/batch-sealer.js';
 import { SealQueue, type SealingWorkers } from '../sealing/seal-queue.js';

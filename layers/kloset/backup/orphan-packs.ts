@@ -1,4 +1,4 @@
-import { mapLimit } from '../concurrency.js';
+import { mapLimit } from '../core/concurrency.js';
 import { readPackIndex } from '../pack/pack-reader.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 

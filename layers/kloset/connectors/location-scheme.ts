@@ -1,4 +1,4 @@
-import { KlosetError } from '../errors.js';
+import { KlosetError } from '../core/errors.js';
 
 /** The connector a location names: a plain path or `fs:`/`file:` is local, else its URL scheme. */
 export type Scheme = 'fs' | 's3' | 'sftp';

@@ -1,7 +1,7 @@
 import { FsDestination } from './fs/fs-destination.js';
 import { localPathOf, refuseLocalOptions, schemeOf } from './location-scheme.js';
 import type { ConnectorOptions } from './open-location.js';
-import type { RestoreDestination } from './restore-destination.js';
+import type { RestoreDestination } from '../core/restore-destination.js';
 
 /** Chooses the restore destination's connector from the location's scheme. */
 export async function openDestination(

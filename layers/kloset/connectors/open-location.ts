@@ -1,7 +1,7 @@
 import { FsStore } from './fs/fs-store.js';
 import { localPathOf, refuseLocalOptions, schemeOf } from './location-scheme.js';
 import { hostKeyWarning, parseSftpLocation } from './sftp/sftp-options.js';
-import type { StoreBackend } from './store-backend.js';
+import type { StoreBackend } from '../core/store-backend.js';
 
 /** Connector settings as `key=value` pairs (an alias's options, or the CLI's `k=v` arguments). */
 export type ConnectorOptions = Readonly<Record<string, string>>;

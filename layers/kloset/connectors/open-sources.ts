@@ -1,5 +1,5 @@
-import { KlosetError } from '../errors.js';
-import type { BackupSource } from './backup-source.js';
+import { KlosetError } from '../core/errors.js';
+import type { BackupSource } from '../core/backup-source.js';
 import { FsSource } from './fs/fs-source.js';
 import { localPathOf, refuseLocalOptions, schemeOf } from './location-scheme.js';
 import { MountedSources } from './mounted-sources.js';

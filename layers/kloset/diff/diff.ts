@@ -1,6 +1,6 @@
 import type { Repository } from '../repository/repository.js';
-import type { TreeEntry } from '../snapshot/tree-node.js';
-import { compareNames } from '../snapshot/tree-node.js';
+import type { TreeEntry } from '../core/tree-node.js';
+import { compareNames } from '../core/tree-node.js';
 import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
 
 export type ChangeKind = 'added' | 'removed' | 'modified' | 'metadata' | 'type';

@@ -8,9 +8,9 @@ import {
   unwrapMasterKeys,
   wrapMasterKeys,
 } from '../crypto/keys.js';
-import { KlosetError, corrupt } from '../errors.js';
+import { KlosetError, corrupt } from '../core/errors.js';
 import { ObjectType, openObject, sealObject } from '../format/object.js';
-import type { StoreBackend } from '../connectors/store-backend.js';
+import type { StoreBackend } from '../core/store-backend.js';
 
 /** Key slots (keys/<name>): each wraps the master keys under one passphrase. */
 export interface KeySlotInfo {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { chunkingSchema } from '../chunker/fastcdc.js';
 import { sha256Authenticator } from '../crypto/mac.js';
 import { kdfSchema } from '../crypto/keys.js';
-import { KlosetError, corrupt } from '../errors.js';
+import { KlosetError, corrupt } from '../core/errors.js';
 import { ObjectType, openObject, sealObject, type SealedObject } from '../format/object.js';
 
 /**

@@ -1,5 +1,5 @@
-import { mapLimit } from '../concurrency.js';
-import { KlosetError } from '../errors.js';
+import { mapLimit } from '../core/concurrency.js';
+import { KlosetError } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import type { Repository } from '../repository/repository.js';
 import { type SnapshotRecord, decodeSnapshot } from './snapshot-record.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KlosetError, corrupt } from '../errors.js';
+import { KlosetError, corrupt } from '../core/errors.js';
 
 /**
  * The snapshot record: a small JSON blob in a metadata pack. Its blob ID is the snapshot ID, and

@@ -1,5 +1,5 @@
 import { adoptOrphanPacks } from '../backup/orphan-packs.js';
-import { KlosetError } from '../errors.js';
+import { KlosetError } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';

@@ -1,11 +1,11 @@
 import { saveDirectory } from '../backup/directory-writer.js';
 import { type ChunkingParams, chunkStream } from '../chunker/fastcdc.js';
-import { Semaphore } from '../concurrency.js';
+import { Semaphore } from '../core/concurrency.js';
 import { BlobType } from '../format/blob.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { fileContent } from '../snapshot/file-content.js';
-import type { DirEntry, FileEntry, TreeEntry } from '../snapshot/tree-node.js';
+import type { DirEntry, FileEntry, TreeEntry } from '../core/tree-node.js';
 import { TreeReader } from '../snapshot/tree-reader.js';
 
 /**

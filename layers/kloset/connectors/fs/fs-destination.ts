@@ -24,10 +24,15 @@ import {
   utimes,
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { KlosetError, errnoCode } from '../../errors.js';
-import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
+import { KlosetError, errnoCode } from '../../core/errors.js';
+import type { DirEntry, FileEntry, TreeEntry } from '../../core/tree-node.js';
 import { entryType } from '../entry-type.js';
-import type { ExistingEntry, FileContent, LocalFile, RestoreDestination } from '../restore-destination.js';
+import type {
+  ExistingEntry,
+  FileContent,
+  LocalFile,
+  RestoreDestination,
+} from '../../core/restore-destination.js';
 
 /** Files up to this size are written in one synchronous call sequence (see writeSmall). */
 const SYNC_WRITE_MAX = 1024 * 1024;

@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { KlosetError, errnoCode } from '../../errors.js';
-import type { LocationState, ListedKind, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import { KlosetError, errnoCode } from '../../core/errors.js';
+import type {
+  LocationState,
+  ListedKind,
+  ObjectInfo,
+  ObjectKind,
+  StoreBackend,
+} from '../../core/store-backend.js';
 import { OpenFiles } from './open-files.js';
 
 const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];

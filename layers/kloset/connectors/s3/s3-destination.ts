@@ -1,13 +1,13 @@
 import { Readable } from 'node:stream';
 import { HeadObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
-import { KlosetError } from '../../errors.js';
-import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
+import { KlosetError } from '../../core/errors.js';
+import type { DirEntry, FileEntry, TreeEntry } from '../../core/tree-node.js';
 import {
   type ExistingEntry,
   type FileContent,
   type RestoreDestination,
   displayBelow,
-} from '../restore-destination.js';
+} from '../../core/restore-destination.js';
 import { archiveTerms } from './s3-archive.js';
 import { createS3Client } from './s3-client.js';
 import { isNotFound, isPreconditionFailed } from './s3-errors.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KlosetError } from '../../errors.js';
+import { KlosetError } from '../../core/errors.js';
 
 /** The classes a store can be written in; with GLACIER or DEEP_ARCHIVE only data packs go there. */
 export const STORAGE_CLASSES = [

@@ -6,8 +6,8 @@ import {
   type S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
-import { KlosetError } from '../../errors.js';
-import type { BackupSource, SourceEntry } from '../backup-source.js';
+import { KlosetError } from '../../core/errors.js';
+import type { BackupSource, SourceEntry } from '../../core/backup-source.js';
 import { createS3Client } from './s3-client.js';
 import { isNotFound } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';

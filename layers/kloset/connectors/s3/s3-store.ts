@@ -7,8 +7,8 @@ import {
   type S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
-import { Semaphore } from '../../concurrency.js';
-import { KlosetError } from '../../errors.js';
+import { Semaphore } from '../../core/concurrency.js';
+import { KlosetError } from '../../core/errors.js';
 import type {
   LocationState,
   ListedKind,
@@ -18,7 +18,7 @@ import type {
   StoreBackend,
   ThawOptions,
   ThawState,
-} from '../store-backend.js';
+} from '../../core/store-backend.js';
 import { S3_TIER, archiveTerms, thawStateOf } from './s3-archive.js';
 import { createS3Client } from './s3-client.js';
 import { isNotFound, isPreconditionFailed, s3ErrorName } from './s3-errors.js';

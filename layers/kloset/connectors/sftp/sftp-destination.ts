@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { InputAttributes } from 'ssh2';
-import { KlosetError } from '../../errors.js';
-import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
+import { KlosetError } from '../../core/errors.js';
+import type { DirEntry, FileEntry, TreeEntry } from '../../core/tree-node.js';
 import {
   type ExistingEntry,
   type FileContent,
   type RestoreDestination,
   displayBelow,
-} from '../restore-destination.js';
+} from '../../core/restore-destination.js';
 import { entryType } from '../entry-type.js';
 import { isNoSuchFile } from './sftp-errors.js';
 import { SftpConnector } from './sftp-connector.js';

@@ -1,7 +1,7 @@
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { KlosetError } from '../../errors.js';
+import { KlosetError } from '../../core/errors.js';
 
 /** Everything the SFTP connector needs, parsed from `sftp://[user@]host[:port]/path?k=v` and `k=v` options. */
 export interface SftpSettings {

@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { mapLimit } from '../../concurrency.js';
-import { KlosetError, corrupt } from '../../errors.js';
-import type { LocationState, ListedKind, ObjectInfo, ObjectKind, StoreBackend } from '../store-backend.js';
+import { mapLimit } from '../../core/concurrency.js';
+import { KlosetError, corrupt } from '../../core/errors.js';
+import type {
+  LocationState,
+  ListedKind,
+  ObjectInfo,
+  ObjectKind,
+  StoreBackend,
+} from '../../core/store-backend.js';
 import { ReadHandles } from './read-handles.js';
 import { isNoSuchFile } from './sftp-errors.js';
 import { SftpConnector } from './sftp-connector.js';

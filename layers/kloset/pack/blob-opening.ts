@@ -1,7 +1,7 @@
 import { decodePayloadSync } from '../compression/codec.js';
 import type { BlobCipher } from '../crypto/blob-cipher.js';
 import type { StoreMac } from '../crypto/mac.js';
-import { corrupt } from '../errors.js';
+import { corrupt } from '../core/errors.js';
 import { BLOB_TYPE_NAMES } from '../format/blob.js';
 import type { BlobLocation } from '../index/index-table.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KlosetError, corrupt } from '../errors.js';
+import { KlosetError, corrupt } from './errors.js';
 
 /**
  * Tree nodes (docs/FORMAT.md, "Trees"): one per directory, JSON, entries sorted by the bytes of

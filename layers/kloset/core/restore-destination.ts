@@ -1,4 +1,4 @@
-import type { DirEntry, FileEntry, TreeEntry } from '../snapshot/tree-node.js';
+import type { DirEntry, FileEntry, TreeEntry } from './tree-node.js';
 
 /**
  * Where a restore writes: a local directory, an S3 prefix or an SFTP directory. Paths are
