@@ -2,7 +2,7 @@
  * `kloud [global options] at LOCATION COMMAND ...`: commander has no grammar for a prefix before the
  * command, so it is taken out of the arguments first.
  */
-import { usageError } from './errors.js';
+import { usageError } from './failures/errors.js';
 
 /** Global options that take a value, so their value is not mistaken for `at`. */
 const VALUED = new Set(['--passphrase-file']);

@@ -10,7 +10,7 @@ import { registerRmCommand } from './commands/rm.js';
 import { registerStoreCommands } from './commands/store.js';
 import { registerSyncCommand } from './commands/sync.js';
 import type { CommandContext } from './context.js';
-import { EXIT } from './errors.js';
+import { EXIT } from './failures/errors.js';
 
 export const OVERVIEW = `kloud — encrypted, deduplicated backups
 

@@ -1,5 +1,5 @@
 /** `SNAPSHOT[:PATH]` arguments: `latest`, a snapshot ID or unique prefix, then an absolute path. */
-import { usageError } from './errors.js';
+import { usageError } from './failures/errors.js';
 
 export interface SnapshotPath {
   ref: string;

@@ -5,12 +5,12 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ConnectorOptions, Store } from '../layers/kloset/index.js';
-import { connectorOptions } from './aliases.js';
+import { connectorOptions } from './places/aliases.js';
 import type { CommandContext } from './context.js';
-import { fromEngineError, isEngineError } from './engine-errors.js';
-import { CliError, EXIT } from './errors.js';
-import { type Passphrase, type PassphraseSources, resolvePassphrase } from './passphrase.js';
-import { type Place, placeLabel, resolvePlace, selectStore } from './places.js';
+import { fromEngineError, isEngineError } from './failures/engine-errors.js';
+import { CliError, EXIT } from './failures/errors.js';
+import { type Passphrase, type PassphraseSources, resolvePassphrase } from './passphrase/passphrase.js';
+import { type Place, placeLabel, resolvePlace, selectStore } from './places/places.js';
 
 export type Engine = typeof import('../layers/kloset/index.js');
 

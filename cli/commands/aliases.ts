@@ -1,11 +1,11 @@
 /** `kloud store|source|destination add|set|unset|show|ls|rm|default`: named locations in the config. */
 import type { Command } from 'commander';
-import { type Alias, type AliasBook, isSecretKey, MASK, type Role, ROLES } from '../aliases.js';
-import { ALIAS_NAME } from '../config-file.js';
+import { type Alias, type AliasBook, isSecretKey, MASK, type Role, ROLES } from '../places/aliases.js';
+import { ALIAS_NAME } from '../places/config-file.js';
 import type { CommandContext } from '../context.js';
-import { usageError } from '../errors.js';
-import { parseKeys, parseKeyValues } from '../key-values.js';
-import { formatLocation, parseLocation } from '../location.js';
+import { usageError } from '../failures/errors.js';
+import { parseKeys, parseKeyValues } from '../places/key-values.js';
+import { formatLocation, parseLocation } from '../places/location.js';
 
 interface AliasView {
   name: string;

@@ -1,13 +1,13 @@
 /** `kloud backup [PLACE...]`: one snapshot of one or more places. */
 import type { Command } from 'commander';
 import type { BackupResult } from '../../layers/kloset/index.js';
-import { connectorOptions } from '../aliases.js';
+import { connectorOptions } from '../places/aliases.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../errors.js';
-import { formatBytes, formatDuration, plural } from '../human-units.js';
-import { shortId } from '../listing-text.js';
-import { type Place, type PlaceContext, resolvePlace } from '../places.js';
-import { withProgress } from '../progress.js';
+import { EXIT } from '../failures/errors.js';
+import { formatBytes, formatDuration, plural } from '../text/human-units.js';
+import { shortId } from '../text/listing-text.js';
+import { type Place, type PlaceContext, resolvePlace } from '../places/places.js';
+import { withProgress } from '../text/progress.js';
 import { warnAboutConnector, withStore } from '../store-session.js';
 
 interface BackupOptions {

@@ -1,7 +1,7 @@
 /** `kloud restore [SNAPSHOT[:PATH]] --to DEST`. */
 import { Option, type Command } from 'commander';
 import type { OverwritePolicy, RestoreResult } from '../../layers/kloset/index.js';
-import { connectorOptions } from '../aliases.js';
+import { connectorOptions } from '../places/aliases.js';
 import {
   type RetrievalFlags,
   daysOption,
@@ -10,11 +10,11 @@ import {
   waitOption,
 } from '../archive-retrieval.js';
 import type { CommandContext } from '../context.js';
-import { EXIT, usageError } from '../errors.js';
-import { formatBytes, plural } from '../human-units.js';
-import { shortId } from '../listing-text.js';
-import { type Place, type PlaceContext, resolvePlace } from '../places.js';
-import { withProgress } from '../progress.js';
+import { EXIT, usageError } from '../failures/errors.js';
+import { formatBytes, plural } from '../text/human-units.js';
+import { shortId } from '../text/listing-text.js';
+import { type Place, type PlaceContext, resolvePlace } from '../places/places.js';
+import { withProgress } from '../text/progress.js';
 import { parseSnapshotPath } from '../snapshot-path.js';
 import { warnAboutConnector, withStore } from '../store-session.js';
 

@@ -2,11 +2,11 @@
 import { Option, type Command } from 'commander';
 import type { CheckReport, StoreInfo } from '../../layers/kloset/index.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../errors.js';
-import { requireFreshLocation } from '../fresh-location.js';
-import { formatBytes, plural } from '../human-units.js';
-import { resolveNewPassphrase } from '../passphrase.js';
-import { withProgress } from '../progress.js';
+import { EXIT } from '../failures/errors.js';
+import { requireFreshLocation } from '../places/fresh-location.js';
+import { formatBytes, plural } from '../text/human-units.js';
+import { resolveNewPassphrase } from '../passphrase/passphrase.js';
+import { withProgress } from '../text/progress.js';
 import {
   askPassphrase,
   explainStoreFailure,

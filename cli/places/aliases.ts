@@ -3,7 +3,7 @@
  * removed, and which options hold secrets.
  */
 import type { AliasEntry, ConfigFile } from './config-file.js';
-import { CliError, usageError } from './errors.js';
+import { CliError, usageError } from '../failures/errors.js';
 
 export const ROLES = ['store', 'source', 'destination'] as const;
 export type Role = (typeof ROLES)[number];

@@ -2,7 +2,7 @@
  * Splits a `passphrase_cmd` into program and arguments, so it runs without a shell: words are
  * separated by blanks, quotes group them, a backslash escapes the next character; nothing is expanded.
  */
-import { usageError } from './errors.js';
+import { usageError } from '../failures/errors.js';
 
 export function splitCommandWords(text: string): string[] {
   const words: string[] = [];

@@ -1,5 +1,5 @@
 /** Reads one line from a terminal without echoing it (for passphrases). */
-import { CliError } from './errors.js';
+import { CliError } from '../failures/errors.js';
 
 /** The part of a TTY read stream the prompt needs, so tests can hand in their own. */
 export interface TerminalInput {

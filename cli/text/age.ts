@@ -1,5 +1,5 @@
 /** Ages as `rm --older-than` takes them: a whole number and one unit, `90s`, `12h`, `30d`, `1y`. */
-import { usageError } from './errors.js';
+import { usageError } from '../failures/errors.js';
 
 const SECOND = 1000;
 const DAY = 86_400 * SECOND;

@@ -8,7 +8,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Document, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { CliError, systemReason } from './errors.js';
+import { CliError, systemReason } from '../failures/errors.js';
 
 export const ALIAS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const OPTION_KEY = /^[a-z][a-z0-9_]*$/;

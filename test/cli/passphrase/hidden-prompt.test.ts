@@ -1,5 +1,5 @@
-import { readHidden } from '../../cli/hidden-prompt.js';
-import { FakeTerminal } from './fake-terminal.js';
+import { readHidden } from '../../../cli/passphrase/hidden-prompt.js';
+import { FakeTerminal } from '../fake-terminal.js';
 
 test('reads a line in raw mode without echoing it, and restores the terminal', async () => {
   const tty = new FakeTerminal([['sec', 'ret\r']]);

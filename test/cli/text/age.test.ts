@@ -1,5 +1,5 @@
-import { ageCutoff, parseAge } from '../../cli/age.js';
-import { CliError } from '../../cli/errors.js';
+import { ageCutoff, parseAge } from '../../../cli/text/age.js';
+import { CliError } from '../../../cli/failures/errors.js';
 
 test.each([
   ['90s', 90_000],

@@ -3,10 +3,10 @@
  * before a passphrase is asked (twice) and with nothing written.
  */
 import { stat } from 'node:fs/promises';
-import type { LocationState } from '../layers/kloset/index.js';
-import { isEngineError } from './engine-errors.js';
-import { CliError, EXIT, systemReason } from './errors.js';
-import { explainStoreFailure, type StoreTarget } from './store-session.js';
+import type { LocationState } from '../../layers/kloset/index.js';
+import { isEngineError } from '../failures/engine-errors.js';
+import { CliError, EXIT, systemReason } from '../failures/errors.js';
+import { explainStoreFailure, type StoreTarget } from '../store-session.js';
 
 const NEW_PLACE = 'choose a new or empty directory';
 

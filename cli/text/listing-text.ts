@@ -1,5 +1,5 @@
 /** How snapshots and snapshot entries read in a terminal (`ls`, `diff`, `find`, `rm`). */
-import type { EntryInfo, SnapshotRecord } from '../layers/kloset/index.js';
+import type { EntryInfo, SnapshotRecord } from '../../layers/kloset/index.js';
 import { formatBytes } from './human-units.js';
 
 const TYPE_LETTER = { file: '-', dir: 'd', symlink: 'l' } as const;

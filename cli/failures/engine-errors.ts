@@ -2,7 +2,7 @@
  * The engine's typed errors as CLI errors: its message says what is wrong; this table adds what to
  * do and the exit code. Recognised by name, so commands that never load the engine stay fast.
  */
-import type { KlosetErrorCode } from '../layers/kloset/index.js';
+import type { KlosetErrorCode } from '../../layers/kloset/index.js';
 import { CliError, EXIT, type ExitCode } from './errors.js';
 
 const ADVICE: Record<KlosetErrorCode, [string, ExitCode]> = {

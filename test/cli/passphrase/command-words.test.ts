@@ -1,4 +1,4 @@
-import { splitCommandWords } from '../../cli/command-words.js';
+import { splitCommandWords } from '../../../cli/passphrase/command-words.js';
 
 test.each([
   ['pass show kloud', ['pass', 'show', 'kloud']],

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { AliasBook, Role } from './aliases.js';
 import { ALIAS_NAME } from './config-file.js';
-import { CliError, usageError } from './errors.js';
+import { CliError, usageError } from '../failures/errors.js';
 import { applyOverride, formatLocation, parseLocation, type PathContext, type Scheme } from './location.js';
 
 export interface Place {

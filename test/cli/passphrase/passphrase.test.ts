@@ -1,8 +1,12 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PassphraseSources, resolveNewPassphrase, resolvePassphrase } from '../../cli/passphrase.js';
-import { FakeTerminal } from './fake-terminal.js';
+import {
+  type PassphraseSources,
+  resolveNewPassphrase,
+  resolvePassphrase,
+} from '../../../cli/passphrase/passphrase.js';
+import { FakeTerminal } from '../fake-terminal.js';
 
 let dir: string;
 beforeAll(async () => {

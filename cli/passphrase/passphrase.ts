@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { splitCommandWords } from './command-words.js';
-import { CliError, systemReason } from './errors.js';
+import { CliError, systemReason } from '../failures/errors.js';
 import { readHidden, type TerminalInput } from './hidden-prompt.js';
 
 export interface PassphraseSources {

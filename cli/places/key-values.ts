@@ -1,6 +1,6 @@
 /** `key=value` arguments of the alias commands. */
 import { OPTION_KEY } from './config-file.js';
-import { usageError } from './errors.js';
+import { usageError } from '../failures/errors.js';
 
 export function parseKeyValues(args: readonly string[]): Record<string, string> {
   const options: Record<string, string> = {};

@@ -1,4 +1,4 @@
-import { applyOverride, formatLocation, parseLocation } from '../../cli/location.js';
+import { applyOverride, formatLocation, parseLocation } from '../../../cli/places/location.js';
 
 const ctx = { cwd: '/home/me/work', home: '/home/me' };
 const parse = (text: string) => formatLocation(parseLocation(text, ctx));

@@ -3,7 +3,7 @@
  * `sftp://user@host:port/path`, and the `@alias:path` override rule applied to them.
  */
 import { posix, resolve } from 'node:path';
-import { usageError } from './errors.js';
+import { usageError } from '../failures/errors.js';
 
 export type Scheme = 'fs' | 's3' | 'sftp';
 
