@@ -5,7 +5,7 @@ import { ALIAS_NAME } from '../places/config-file.js';
 import type { CommandContext } from '../context.js';
 import { usageError } from '../failures/errors.js';
 import { parseKeys, parseKeyValues } from '../places/key-values.js';
-import { formatLocation, parseLocation } from '../places/location.js';
+import { locationText, parseLocation } from '../places/location.js';
 
 interface AliasView {
   name: string;
@@ -165,7 +165,7 @@ function checkName(name: string): void {
 function canonicalLocation(text: string, ctx: CommandContext): string {
   if (text.startsWith('@'))
     throw usageError(`an alias cannot point to another alias (${text})`, 'give a path or URL');
-  return formatLocation(parseLocation(text, { cwd: ctx.runtime.cwd, home: ctx.runtime.env.HOME }));
+  return locationText(parseLocation(text, { cwd: ctx.runtime.cwd, home: ctx.runtime.env.HOME }));
 }
 
 function notePassphrase(

@@ -1,7 +1,6 @@
 /** `kloud backup [PLACE...]`: one snapshot of one or more places. */
 import type { Command } from 'commander';
 import type { BackupResult } from '../../layers/kloset/index.js';
-import { connectorOptions } from '../places/aliases.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../failures/errors.js';
 import { formatBytes, formatDuration, plural } from '../text/human-units.js';
@@ -51,14 +50,11 @@ Examples:
     )
     .action(async (args: string[], opts: BackupOptions, command: Command) => {
       const places = ctx.places();
-      const chosen = (await backupPlaces(args, places)).map((place) => ({
-        location: place.location,
-        options: connectorOptions(place.options),
-      }));
+      const chosen = (await backupPlaces(args, places)).map((place) => place.location);
       const out = ctx.output(command);
       const title = opts.dryRun ? 'dry run' : 'backup';
       const { result, sources } = await withStore(ctx, command, async (store, { engine }) => {
-        for (const place of chosen) warnAboutConnector(ctx, engine, place.location, place.options);
+        for (const location of chosen) warnAboutConnector(ctx, engine, location);
         const opened = await engine.openSources(chosen);
         try {
           const result = await withProgress(ctx.runtime.stderr, title, 'bytes', (progress) =>

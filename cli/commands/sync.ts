@@ -166,7 +166,7 @@ async function syncOneWay(ctx: CommandContext, from: Side, to: Side, refs: strin
         }),
     }),
   );
-  return { from: from.target.place.location, to: to.target.place.location, ...result };
+  return { from: from.target.place.text, to: to.target.place.text, ...result };
 }
 
 function encrypted(side: Side): boolean {

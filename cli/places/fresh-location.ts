@@ -3,15 +3,15 @@
  * before a passphrase is asked (twice) and with nothing written.
  */
 import { stat } from 'node:fs/promises';
-import type { LocationState } from '../../layers/kloset/index.js';
+import type { LocationState, StoreConnection } from '../../layers/kloset/index.js';
 import { isEngineError } from '../failures/engine-errors.js';
 import { CliError, EXIT, systemReason } from '../failures/errors.js';
 import { explainStoreFailure, type StoreTarget } from '../store-session.js';
 
 const NEW_PLACE = 'choose a new or empty directory';
 
-export async function requireFreshLocation(target: StoreTarget): Promise<void> {
-  const state = await probe(target);
+export async function requireFreshLocation(target: StoreTarget, connection: StoreConnection): Promise<void> {
+  const state = await probe(target, connection);
   if (state === 'store') {
     throw new CliError(
       `a store already exists at ${target.label}`,
@@ -21,9 +21,9 @@ export async function requireFreshLocation(target: StoreTarget): Promise<void> {
   if (state === 'other') throw new CliError(await whyOccupied(target), NEW_PLACE);
 }
 
-async function probe(target: StoreTarget): Promise<LocationState> {
+async function probe(target: StoreTarget, connection: StoreConnection): Promise<LocationState> {
   try {
-    return await target.engine.probeLocation(target.place.location, target.options);
+    return await connection.probe();
   } catch (err) {
     if (isEngineError(err)) throw explainStoreFailure(err, target);
     throw new CliError(
@@ -41,8 +41,8 @@ async function probe(target: StoreTarget): Promise<LocationState> {
 async function whyOccupied(target: StoreTarget): Promise<string> {
   const { place, label } = target;
   const isFile =
-    place.scheme === 'fs' &&
-    (await stat(place.location).then(
+    place.location.scheme === 'fs' &&
+    (await stat(place.location.path).then(
       (st) => !st.isDirectory(),
       () => false,
     ));

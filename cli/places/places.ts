@@ -3,15 +3,17 @@
  * location handed to the engine, and picks the store when no `at` is given.
  */
 import { join } from 'node:path';
-import type { AliasBook, Role } from './aliases.js';
+import type { Location } from '../../layers/kloset/core/location.js';
+import { type AliasBook, type Role, connectorOptions } from './aliases.js';
 import { ALIAS_NAME } from './config-file.js';
 import { CliError, usageError } from '../failures/errors.js';
-import { applyOverride, formatLocation, parseLocation, type PathContext, type Scheme } from './location.js';
+import { applyOverride, locationText, parseLocation, type PathContext } from './location.js';
 
 export interface Place {
-  /** What the engine receives: a plain absolute path for fs, the URL otherwise. */
-  location: string;
-  scheme: Scheme;
+  /** What the engine receives: the location with its connector settings, an alias's among them. */
+  location: Location;
+  /** How messages name it: the path, or the URL with its own query (never an alias's options). */
+  text: string;
   /** The alias's options (passphrase, connector settings); empty for a literal location. */
   options: Record<string, string>;
   alias?: string;
@@ -26,7 +28,7 @@ export interface PlaceContext extends PathContext {
 export async function resolvePlace(arg: string, role: Role, ctx: PlaceContext): Promise<Place> {
   if (!arg.startsWith('@')) {
     const location = parseLocation(arg, ctx);
-    return { location: formatLocation(location), scheme: location.scheme, options: {} };
+    return { location, text: locationText(location), options: {} };
   }
   const colon = arg.indexOf(':');
   const name = arg.slice(1, colon < 0 ? undefined : colon);
@@ -39,7 +41,12 @@ export async function resolvePlace(arg: string, role: Role, ctx: PlaceContext): 
   const alias = (await ctx.aliases()).get(role, name);
   const root = parseLocation(alias.location, ctx);
   const location = colon < 0 ? root : applyOverride(root, arg.slice(colon + 1));
-  return { location: formatLocation(location), scheme: location.scheme, options: alias.options, alias: name };
+  return {
+    location: { ...location, options: { ...location.options, ...connectorOptions(alias.options) } },
+    text: locationText(location),
+    options: alias.options,
+    alias: name,
+  };
 }
 
 /** `at LOCATION`, else `$KLOUD_REPOSITORY`, else the default store alias, else `~/.kloud`. */
@@ -56,5 +63,5 @@ export async function selectStore(at: string | undefined, ctx: PlaceContext): Pr
 
 /** How messages name a place: `@home (/srv/backups)` for an alias, else the location. */
 export function placeLabel(place: Place): string {
-  return place.alias === undefined ? place.location : `@${place.alias} (${place.location})`;
+  return place.alias === undefined ? place.text : `@${place.alias} (${place.text})`;
 }

@@ -2,16 +2,27 @@
  * The Kloset engine's public API: the only module the CLI, the Lambda handlers, the local mode
  * and the benchmarks import. docs/ENGINE-API.md describes it; docs/FORMAT.md the bytes.
  */
+export { Store } from './store.js';
 export {
+  StoreConnection,
+  connectStore,
   createStore,
   openStore,
   probeLocation,
   readStoreConfig,
   storeNeedsPassphrase,
-  Store,
-} from './store.js';
+} from './store-connection.js';
 export type { LocationState } from './core/store-backend.js';
-export type { ConnectorOptions } from './connectors/open-location.js';
+export { formatLocation, locationBelow, parseLocation } from './core/location.js';
+export type {
+  ConnectorOptions,
+  FsLocation,
+  Location,
+  LocationInput,
+  S3Location,
+  Scheme,
+  SftpLocation,
+} from './core/location.js';
 export type { EntryInfo, StoreInfo } from './store.js';
 export { KlosetError } from './core/errors.js';
 export type { KlosetErrorCode } from './core/errors.js';
@@ -32,10 +43,10 @@ export type { SyncOptions, SyncProgress, SyncResult } from './sync/sync-snapshot
 export { backupBatch, commitSnapshot } from './backup/backup.js';
 export type { BatchResult, SnapshotMeta } from './backup/backup.js';
 export type { BackupSource, SourceEntry } from './core/backup-source.js';
-// the S3 and SFTP connectors (the AWS SDK, ssh2) are loaded on first use: openStore,
+// the S3 and SFTP connectors (the AWS SDK, ssh2) are loaded on first use: connectStore,
 // openSources and openDestination choose them by scheme
 export { connectorWarning } from './connectors/open-location.js';
 export { openSources } from './connectors/open-sources.js';
-export type { OpenedSources, SourcePlace } from './connectors/open-sources.js';
+export type { OpenedSources } from './connectors/open-sources.js';
 export { openDestination } from './connectors/open-destination.js';
 export type { ExistingEntry, FileContent, RestoreDestination } from './core/restore-destination.js';

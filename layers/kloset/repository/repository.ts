@@ -118,7 +118,8 @@ export class Repository {
     return openConfig(await backend.get('config', 'config'), backend.location);
   }
 
-  static async open(backend: StoreBackend, opts: OpenOptions): Promise<Repository> {
+  /** Opens the store at `backend`; `config` when the caller has read it already (`readConfig`). */
+  static async open(backend: StoreBackend, opts: OpenOptions, config?: StoreConfig): Promise<Repository> {
     const budget = opts.indexMemoryBudget;
     if (budget !== undefined && !(Number.isSafeInteger(budget) && budget > 0)) {
       throw new KlosetError('INVALID_ARGUMENT', 'the index memory budget must be a positive number of bytes');
@@ -126,7 +127,7 @@ export class Repository {
     if (budget !== undefined && !opts.cacheDir) {
       throw new KlosetError('INVALID_ARGUMENT', 'an index memory budget needs a cache directory to spill to');
     }
-    const config = await Repository.readConfig(backend);
+    config ??= await Repository.readConfig(backend);
     let keys: MasterKeys;
     let slot: string | undefined;
     if (config.encryption.algorithm === 'none') {

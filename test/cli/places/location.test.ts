@@ -1,7 +1,7 @@
-import { applyOverride, formatLocation, parseLocation } from '../../../cli/places/location.js';
+import { applyOverride, locationText, parseLocation } from '../../../cli/places/location.js';
 
 const ctx = { cwd: '/home/me/work', home: '/home/me' };
-const parse = (text: string) => formatLocation(parseLocation(text, ctx));
+const parse = (text: string) => locationText(parseLocation(text, ctx));
 
 describe('parseLocation', () => {
   test.each([
@@ -55,6 +55,6 @@ describe('@alias:path overrides', () => {
     ['/srv/backups', '', '/srv/backups'],
     ['/srv/backups', '../other', '/srv/other'],
   ])('%s with %j is %s', (root, override, expected) => {
-    expect(formatLocation(applyOverride(parseLocation(root, ctx), override))).toBe(expected);
+    expect(locationText(applyOverride(parseLocation(root, ctx), override))).toBe(expected);
   });
 });

@@ -13,6 +13,7 @@ import { createS3Client } from './s3-client.js';
 import { isNotFound, isPreconditionFailed } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
 import { type Multipart, anyKeyUnder, encryptionParams, putObject, s3Call } from './s3-requests.js';
+import type { S3Location } from '../../core/location.js';
 
 /** Files from this size on are streamed as multipart uploads; smaller ones are one PutObject. */
 const MULTIPART: Multipart = { threshold: 16 * 1024 * 1024, partSize: 8 * 1024 * 1024, queueSize: 2 };
@@ -35,8 +36,8 @@ export class S3Destination implements RestoreDestination {
   private readonly client: S3Client;
   private readonly base: string;
 
-  constructor(location: string, options: Record<string, string> = {}) {
-    this.settings = parseS3Location(location, options);
+  constructor(location: S3Location) {
+    this.settings = parseS3Location(location);
     if (archiveTerms(this.settings.storageClass)) {
       throw new KlosetError(
         'INVALID_ARGUMENT',

@@ -24,6 +24,7 @@ import { createS3Client } from './s3-client.js';
 import { isNotFound, isPreconditionFailed, s3ErrorName } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
 import { anyKeyUnder, encryptionParams, putObject, s3Call } from './s3-requests.js';
+import type { S3Location } from '../../core/location.js';
 
 export interface S3StoreTuning {
   /** objects from this size on are sent as multipart uploads (S3's minimum part is 5 MiB) */
@@ -62,8 +63,8 @@ export class S3Store implements StoreBackend {
   private readonly tuning: Required<S3StoreTuning>;
   private readonly slots: Semaphore;
 
-  constructor(location: string, options: Record<string, string> = {}, tuning: S3StoreTuning = {}) {
-    this.settings = parseS3Location(location, options);
+  constructor(location: S3Location, tuning: S3StoreTuning = {}) {
+    this.settings = parseS3Location(location);
     this.location = this.settings.location;
     this.base = this.settings.prefix ? `${this.settings.prefix}/` : '';
     this.tuning = { ...DEFAULT_TUNING, ...tuning };
