@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { KlosetError, corrupt } from './errors.js';
+import { corrupt } from './errors.js';
+import { decodeVersionedJson } from './versioned-json.js';
 
 /**
  * Tree nodes (docs/FORMAT.md, "Trees"): one per directory, JSON, entries sorted by the bytes of
@@ -60,6 +61,7 @@ const nodeSchema = z.union([
   z.object({ v: z.number().int(), parts: z.array(hexId) }),
 ]);
 export type TreeNode = z.infer<typeof nodeSchema>;
+const NODE_FORMAT = { name: 'tree', versionField: 'v', version: TREE_VERSION, schema: nodeSchema };
 
 export function compareNames(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
@@ -71,28 +73,14 @@ export function encodeNode(node: TreeNode): Buffer {
 
 /** Decodes and validates a node; names must be safe, sorted and unique. */
 export function decodeNode(data: Buffer, what: string): TreeNode {
-  let json: unknown;
-  try {
-    json = JSON.parse(data.toString('utf8'));
-  } catch (err) {
-    throw corrupt(`${what} is not valid JSON`, err);
-  }
-  const v = (json as { v?: unknown }).v;
-  if (typeof v === 'number' && v > TREE_VERSION) {
-    throw new KlosetError('UNSUPPORTED_VERSION', `${what} is tree format version ${v}; upgrade kloud`);
-  }
-  const parsed = nodeSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw corrupt(`${what} is invalid: ${issue?.message ?? 'bad node'} at ${issue?.path.join('.') ?? '?'}`);
-  }
-  if ('entries' in parsed.data) {
-    const entries = parsed.data.entries;
+  const node = decodeVersionedJson(data, NODE_FORMAT, what);
+  if ('entries' in node) {
+    const entries = node.entries;
     for (let i = 1; i < entries.length; i++) {
       if (compareNames(entries[i - 1]!.name, entries[i]!.name) >= 0) {
         throw corrupt(`${what} has unsorted or duplicate entry names`);
       }
     }
   }
-  return parsed.data;
+  return node;
 }

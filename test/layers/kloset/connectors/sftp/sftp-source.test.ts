@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, stat, utimes, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { SftpDestination } from '../../../../../layers/kloset/connectors/sftp/sftp-destination.js';
 import { SftpSource } from '../../../../../layers/kloset/connectors/sftp/sftp-source.js';
@@ -61,10 +61,10 @@ describe('SFTP directory as a backup source and a restore destination', () => {
     } finally {
       await source.close();
     }
-    // sftp://host/~ is the login directory
+    // sftp://host/~ is the login directory: the account's passwd home, whatever $HOME says here
     const home = new SftpSource(parseLocation(`${sshd.server.url}/~`, sshd.server.options) as SftpLocation);
     try {
-      const local = await stat(homedir());
+      const local = await stat(userInfo().homedir);
       expect(await home.stat('/')).toMatchObject({ type: 'dir', mode: local.mode & 0o7777, uid: local.uid });
     } finally {
       await home.close();
