@@ -11,6 +11,7 @@ import { registerStoreCommands } from './commands/store.js';
 import { registerSyncCommand } from './commands/sync.js';
 import type { CommandContext } from './context.js';
 import { EXIT } from './failures/errors.js';
+import { GLOBAL_OPTIONS } from './global-options.js';
 
 export const OVERVIEW = `kloud — encrypted, deduplicated backups
 
@@ -66,10 +67,6 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
   const program = new Command('kloud')
     .description('Encrypted, deduplicated, immutable backups')
     .version(version, '-V, --version', 'print the version')
-    .option('--json', 'machine-readable output on stdout (one JSON document, or NDJSON for streams)')
-    .option('--debug', 'print the stack trace of errors')
-    .option('--passphrase-file <file>', 'read the store passphrase from FILE')
-    .helpOption('-h, --help', 'show help')
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => ctx.runtime.stdout.write(text),
@@ -77,6 +74,8 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
       outputError: () => undefined,
     })
     .addHelpText('after', HELP_AFTER);
+  for (const [flags, description] of GLOBAL_OPTIONS) program.option(flags, description);
+  program.helpOption('-h, --help', 'show help');
   registerStoreCommands(program, ctx);
   registerBackupCommand(program, ctx);
   registerBrowseCommands(program, ctx);

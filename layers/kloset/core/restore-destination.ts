@@ -1,4 +1,4 @@
-import type { DirEntry, FileEntry, TreeEntry } from './tree-node.js';
+import type { DirEntry, FileEntry, SymlinkEntry } from './tree-node.js';
 
 /**
  * Where a restore writes: a local directory, an S3 prefix or an SFTP directory. Paths are
@@ -47,7 +47,7 @@ export interface RestoreDestination {
    * without replacing anything.
    */
   writeFile(path: string, entry: FileEntry, content: FileContent, replace: boolean): Promise<void>;
-  symlink(path: string, entry: Extract<TreeEntry, { type: 'symlink' }>, replace: boolean): Promise<void>;
+  symlink(path: string, entry: SymlinkEntry, replace: boolean): Promise<void>;
   /**
    * Destinations on this machine only: the new file at `path` as the restore's writing threads
    * create it (synchronous calls, several files at once), instead of through `writeFile`.

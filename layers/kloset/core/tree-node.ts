@@ -55,6 +55,7 @@ export const treeEntrySchema = z.discriminatedUnion('type', [
 export type TreeEntry = z.infer<typeof treeEntrySchema>;
 export type FileEntry = z.infer<typeof fileEntrySchema>;
 export type DirEntry = z.infer<typeof dirEntrySchema>;
+export type SymlinkEntry = z.infer<typeof symlinkEntrySchema>;
 
 const nodeSchema = z.union([
   z.object({ v: z.number().int(), entries: z.array(treeEntrySchema) }),

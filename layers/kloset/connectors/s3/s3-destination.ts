@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { HeadObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { KlosetError } from '../../core/errors.js';
-import type { DirEntry, FileEntry, TreeEntry } from '../../core/tree-node.js';
+import type { DirEntry, FileEntry, SymlinkEntry, TreeEntry } from '../../core/tree-node.js';
 import {
   type ExistingEntry,
   type FileContent,
@@ -118,11 +118,7 @@ export class S3Destination implements RestoreDestination {
     return this.put({ ...params, Body: Buffer.concat(parts) }, content.size);
   }
 
-  async symlink(
-    path: string,
-    entry: Extract<TreeEntry, { type: 'symlink' }>,
-    replace: boolean,
-  ): Promise<void> {
+  async symlink(path: string, entry: SymlinkEntry, replace: boolean): Promise<void> {
     const body = Buffer.from(entry.target);
     return this.put({ ...this.params(path, entry, replace), Body: body }, body.length);
   }
