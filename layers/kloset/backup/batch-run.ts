@@ -13,6 +13,7 @@ import { SealQueue, type SealingWorkers } from '../sealing/seal-queue.js';
 import { saveDirectory } from './directory-writer.js';
 import { excludeMatcher } from './exclude.js';
 import { type PartialTree, emptyCounts } from './partial-tree.js';
+import { sameEntry } from '../core/entry-difference.js';
 
 export interface BackupProgress {
   readonly files: number;
@@ -66,16 +67,6 @@ function metadataOf(st: SourceEntry): EntryMetadata {
   if (st.user !== undefined) meta.user = st.user;
   if (st.group !== undefined) meta.group = st.group;
   return meta;
-}
-
-function sameEntry(a: TreeEntry, b: TreeEntry | undefined): boolean {
-  if (!b || a.type !== b.type || a.name !== b.name || a.mode !== b.mode || a.mtime !== b.mtime) return false;
-  if (a.uid !== b.uid || a.gid !== b.gid || a.user !== b.user || a.group !== b.group) return false;
-  if (a.type === 'dir') return b.type === 'dir' && a.subtree === b.subtree;
-  if (a.type === 'symlink') return b.type === 'symlink' && a.target === b.target;
-  if (b.type !== 'file') return false;
-  const same = a.size === b.size && a.device === b.device && a.inode === b.inode && a.links === b.links;
-  return same && a.chunks.length === b.chunks.length && a.chunks.every((c, i) => c === b.chunks[i]);
 }
 
 /** Whether a directory's new entries are exactly those of its node in the parent snapshot. */
