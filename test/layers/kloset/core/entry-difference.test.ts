@@ -1,4 +1,8 @@
-import { compareEntries, sameEntry } from '../../../../layers/kloset/core/entry-difference.js';
+import {
+  type EntryDifference,
+  compareEntries,
+  sameEntry,
+} from '../../../../layers/kloset/core/entry-difference.js';
 import type { TreeEntry } from '../../../../layers/kloset/core/tree-node.js';
 
 const ID = (c: string) => c.repeat(64);
@@ -9,7 +13,7 @@ const link: TreeEntry = { name: 'f', type: 'symlink', target: 'x', ...meta };
 const none = { type: false, content: false, metadata: false, identity: false };
 
 describe('compareEntries', () => {
-  test.each([
+  test.each<[string, TreeEntry, TreeEntry, EntryDifference]>([
     ['equal files', file, { ...file }, none],
     ['other chunks', file, { ...file, chunks: [ID('c')] }, { ...none, content: true }],
     ['another mode', file, { ...file, mode: 0o600 }, { ...none, metadata: true }],
@@ -18,7 +22,7 @@ describe('compareEntries', () => {
     ['another subtree', dir, { ...dir, subtree: ID('c') }, { ...none, content: true }],
     ['another target', link, { ...link, target: 'y' }, { ...none, content: true }],
     ['a file and a directory', file, dir, { ...none, type: true, content: true }],
-  ] as const)('%s', (_what, a, b, expected) => {
+  ])('%s', (_what, a, b, expected) => {
     expect(compareEntries(a, b)).toEqual(expected);
   });
 
