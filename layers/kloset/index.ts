@@ -1,6 +1,7 @@
 /**
- * The Kloset engine's public API: the only module the CLI, the Lambda handlers, the local mode
- * and the benchmarks import. docs/ENGINE-API.md describes it; docs/FORMAT.md the bytes.
+ * The Kloset engine's public API: the only module the CLI and the benchmarks import (the control
+ * plane, still to come, is to import it too). docs/ENGINE-API.md describes it; docs/FORMAT.md the
+ * bytes.
  */
 export { Store } from './store.js';
 export {

@@ -85,7 +85,7 @@ function ratio(a: number, b: number): number {
   return b === 0 ? 1 : Math.round((a / b) * 100) / 100;
 }
 
-/** An open store: the operations the CLI, the Lambda handlers and the local mode call. */
+/** An open store: the operations callers of the engine (the CLI, the benchmarks) call. */
 export class Store {
   private trees: TreeReader;
 
