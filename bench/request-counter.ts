@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 /** What went through the counter: requests by S3 operation, and the bytes sent up. */
 export interface RequestCounts {
   readonly byOperation: Record<string, number>;
+  /** requests by operation and object path: `GET /bucket/prefix/config` */
+  readonly byObject: Record<string, number>;
   readonly requests: number;
   readonly uploadedBytes: number;
 }
@@ -46,6 +48,7 @@ function operation(req: IncomingMessage): string {
  */
 export class RequestCounter {
   private counts: Record<string, number> = {};
+  private objects: Record<string, number> = {};
   private uploaded = 0;
   private readonly server = createServer((req, res) => this.forward(req, res));
 
@@ -66,10 +69,12 @@ export class RequestCounter {
     const byOperation = this.counts;
     const taken = {
       byOperation,
+      byObject: this.objects,
       requests: Object.values(byOperation).reduce((a, b) => a + b, 0),
       uploadedBytes: this.uploaded,
     };
     this.counts = {};
+    this.objects = {};
     this.uploaded = 0;
     return taken;
   }
@@ -77,6 +82,8 @@ export class RequestCounter {
   private forward(req: IncomingMessage, res: ServerResponse): void {
     const op = operation(req);
     this.counts[op] = (this.counts[op] ?? 0) + 1;
+    const object = `${op} ${new URL(req.url ?? '/', 'http://x').pathname}`;
+    this.objects[object] = (this.objects[object] ?? 0) + 1;
     const send = (headers: IncomingMessage['headers'], body?: Buffer) => {
       const up = request(
         {

@@ -5,8 +5,8 @@
  */
 import { InvalidArgumentError, Option } from 'commander';
 import type { RetrievalStatus, RetrievalTier, Store } from '../layers/kloset/index.js';
-import { formatBytes, plural } from './human-units.js';
-import type { Output } from './output.js';
+import { formatBytes, plural } from './text/human-units.js';
+import type { Output } from './text/output.js';
 
 export interface RetrievalFlags {
   tier: RetrievalTier;

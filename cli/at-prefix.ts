@@ -2,14 +2,12 @@
  * `kloud [global options] at LOCATION COMMAND ...`: commander has no grammar for a prefix before the
  * command, so it is taken out of the arguments first.
  */
-import { usageError } from './errors.js';
-
-/** Global options that take a value, so their value is not mistaken for `at`. */
-const VALUED = new Set(['--passphrase-file']);
+import { usageError } from './failures/errors.js';
+import { VALUED_OPTIONS } from './global-options.js';
 
 export function splitAtPrefix(argv: readonly string[]): { at?: string; args: string[] } {
   let i = 0;
-  while (i < argv.length && argv[i].startsWith('-')) i += VALUED.has(argv[i]) ? 2 : 1;
+  while (i < argv.length && argv[i].startsWith('-')) i += VALUED_OPTIONS.has(argv[i]) ? 2 : 1;
   if (argv[i] !== 'at') return { args: [...argv] };
   const at = argv[i + 1];
   if (at === undefined || at === '') {

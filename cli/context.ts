@@ -1,10 +1,10 @@
 /** What every command can reach: the process's streams and environment, the config, the output. */
 import type { Command } from 'commander';
-import { AliasBook } from './aliases.js';
-import { ConfigFile, configPath } from './config-file.js';
-import { EXIT, type ExitCode } from './errors.js';
-import { Output } from './output.js';
-import type { PlaceContext } from './places.js';
+import { AliasBook } from './places/aliases.js';
+import { ConfigFile, configPath } from './places/config-file.js';
+import { EXIT, type ExitCode } from './failures/errors.js';
+import { Output } from './text/output.js';
+import type { PlaceContext } from './places/places.js';
 
 export interface Runtime {
   env: NodeJS.ProcessEnv;

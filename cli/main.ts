@@ -1,8 +1,8 @@
 /** One run of `kloud`: parse, dispatch, and turn whatever went wrong into a line and an exit code. */
 import { splitAtPrefix } from './at-prefix.js';
 import { CommandContext, type Runtime } from './context.js';
-import { describeFailure, errorDocument } from './failures.js';
-import { type CliError, EXIT, formatError, usageError } from './errors.js';
+import { describeFailure, errorDocument } from './failures/failures.js';
+import { type CliError, EXIT, formatError, usageError } from './failures/errors.js';
 import { buildProgram, CommanderStop, OVERVIEW, stopExitCode } from './program.js';
 
 export async function main(argv: readonly string[], runtime: Runtime, version: string): Promise<number> {

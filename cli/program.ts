@@ -11,7 +11,8 @@ import { registerRmCommand } from './commands/rm.js';
 import { registerStoreCommands } from './commands/store.js';
 import { registerSyncCommand } from './commands/sync.js';
 import type { CommandContext } from './context.js';
-import { EXIT } from './errors.js';
+import { EXIT } from './failures/errors.js';
+import { GLOBAL_OPTIONS } from './global-options.js';
 
 export const OVERVIEW = `kloud — encrypted, deduplicated backups
 
@@ -67,10 +68,6 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
   const program = new Command('kloud')
     .description('Encrypted, deduplicated, immutable backups')
     .version(version, '-V, --version', 'print the version')
-    .option('--json', 'machine-readable output on stdout (one JSON document, or NDJSON for streams)')
-    .option('--debug', 'print the stack trace of errors')
-    .option('--passphrase-file <file>', 'read the store passphrase from FILE')
-    .helpOption('-h, --help', 'show help')
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (text) => ctx.runtime.stdout.write(text),
@@ -78,6 +75,8 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
       outputError: () => undefined,
     })
     .addHelpText('after', HELP_AFTER);
+  for (const [flags, description] of GLOBAL_OPTIONS) program.option(flags, description);
+  program.helpOption('-h, --help', 'show help');
   registerStoreCommands(program, ctx);
   registerBackupCommand(program, ctx);
   registerBrowseCommands(program, ctx);

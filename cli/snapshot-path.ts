@@ -1,6 +1,6 @@
 /** `SNAPSHOT[:PATH]` arguments: `latest`, a snapshot ID or unique prefix, then an absolute path. */
-import { usageError } from './errors.js';
-import { typedText } from './name-text.js';
+import { usageError } from './failures/errors.js';
+import { typedText } from './text/name-text.js';
 
 export interface SnapshotPath {
   ref: string;

@@ -4,13 +4,12 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import type { ConnectorOptions, Store } from '../layers/kloset/index.js';
-import { connectorOptions } from './aliases.js';
+import type { Location, Store, StoreConnection } from '../layers/kloset/index.js';
 import type { CommandContext } from './context.js';
-import { fromEngineError, isEngineError } from './engine-errors.js';
-import { CliError, EXIT } from './errors.js';
-import { type Passphrase, type PassphraseSources, resolvePassphrase } from './passphrase.js';
-import { type Place, placeLabel, resolvePlace, selectStore } from './places.js';
+import { fromEngineError, isEngineError } from './failures/engine-errors.js';
+import { CliError, EXIT } from './failures/errors.js';
+import { type Passphrase, type PassphraseSources, resolvePassphrase } from './passphrase/passphrase.js';
+import { type Place, placeLabel, resolvePlace, selectStore } from './places/places.js';
 
 export type Engine = typeof import('../layers/kloset/index.js');
 
@@ -26,8 +25,6 @@ export interface StoreTarget {
   label: string;
   /** How to reach it again on the command line: `at ...`. */
   at: string;
-  /** What the engine's connector takes: the alias's options but the passphrase ones. */
-  options: ConnectorOptions;
 }
 
 export async function targetStore(ctx: CommandContext): Promise<StoreTarget> {
@@ -42,10 +39,9 @@ export async function namedStore(ctx: CommandContext, arg: string): Promise<Stor
 }
 
 function storeTarget(ctx: CommandContext, engine: Engine, place: Place): StoreTarget {
-  const at = place.alias === undefined ? place.location : `@${place.alias}`;
-  const options = connectorOptions(place.options);
-  warnAboutConnector(ctx, engine, place.location, options);
-  return { engine, place, label: placeLabel(place), at, options };
+  const at = place.alias === undefined ? place.text : `@${place.alias}`;
+  warnAboutConnector(ctx, engine, place.location);
+  return { engine, place, label: placeLabel(place), at };
 }
 
 function passphraseSources(ctx: CommandContext, command: Command, place: Place): PassphraseSources {
@@ -72,36 +68,40 @@ export async function withStore<T>(
   }
 }
 
-/** Opens a store, asking for its passphrase only when it has one; the caller closes it. */
+/**
+ * Opens a store, asking for its passphrase only when it has one; the caller closes it. The
+ * question and the opening share one connection and one read of the config.
+ */
 export async function openTarget(
   ctx: CommandContext,
   target: StoreTarget,
   ask: () => Promise<Passphrase>,
 ): Promise<Store> {
-  const { engine, place, options } = target;
+  const connection = await connectTarget(target);
   let passphrase: Passphrase | undefined;
   try {
-    if (await engine.storeNeedsPassphrase(place.location, options)) passphrase = await ask();
-    return await engine.openStore(place.location, {
-      passphrase: passphrase?.value,
-      cacheDir: cacheDir(ctx.runtime.env),
-      options,
-    });
+    if (await connection.needsPassphrase()) passphrase = await ask();
+    return await connection.unlock({ passphrase: passphrase?.value, cacheDir: cacheDir(ctx.runtime.env) });
   } catch (err) {
+    await connection.close();
     throw explainStoreFailure(err, target, passphrase);
   }
 }
 
+/** A connection to the target's location (nothing is read yet); the caller closes it. */
+export async function connectTarget(target: StoreTarget): Promise<StoreConnection> {
+  try {
+    return await target.engine.connectStore(target.place.location);
+  } catch (err) {
+    throw explainStoreFailure(err, target);
+  }
+}
+
 /** Says once, before it is used, that a connector runs without a safety (an unchecked host key). */
-export function warnAboutConnector(
-  ctx: CommandContext,
-  engine: Engine,
-  location: string,
-  options: ConnectorOptions,
-): void {
+export function warnAboutConnector(ctx: CommandContext, engine: Engine, location: Location): void {
   let warning: string | undefined;
   try {
-    warning = engine.connectorWarning(location, options);
+    warning = engine.connectorWarning(location);
   } catch {
     return; // bad settings: opening the connector says what is wrong
   }
@@ -132,9 +132,7 @@ export function explainStoreFailure(err: unknown, target: StoreTarget, passphras
     case 'NOT_A_DIRECTORY':
     case 'UNSUPPORTED': {
       // a location the engine cannot use (a file, a scheme it has no connector for yet)
-      const what = err.message.includes(target.place.location)
-        ? err.message
-        : `${target.label}: ${err.message}`;
+      const what = err.message.includes(target.place.text) ? err.message : `${target.label}: ${err.message}`;
       const todo = err.code === 'NOT_A_DIRECTORY' ? 'check the location' : fromEngineError(err).todo;
       return new CliError(what, todo, EXIT.failure, because);
     }

@@ -4,8 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
- * s3rver, the S3 protocol on 127.0.0.1, in a child process: for the tests, the S3 benchmark and
- * the local mode.
+ * s3rver, the S3 protocol on 127.0.0.1, in a child process: for the tests and the S3 benchmark.
  */
 
 /** How s3rver accepts requests: any v4 signature, but only its one access key. */

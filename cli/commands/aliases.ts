@@ -1,12 +1,12 @@
 /** `kloud store|source|destination add|set|unset|show|ls|rm|default`: named locations in the config. */
 import type { Command } from 'commander';
-import { type Alias, type AliasBook, isSecretKey, MASK, type Role, ROLES } from '../aliases.js';
-import { refuseUnusableAlias } from '../alias-check.js';
-import { NEW_ALIAS_NAME } from '../config-file.js';
+import { type Alias, type AliasBook, isSecretKey, MASK, type Role, ROLES } from '../places/aliases.js';
+import { refuseUnusableAlias } from '../places/alias-check.js';
+import { NEW_ALIAS_NAME } from '../places/config-file.js';
 import type { CommandContext } from '../context.js';
-import { usageError } from '../errors.js';
-import { parseKeys, parseKeyValues } from '../key-values.js';
-import { formatLocation, parseLocation } from '../location.js';
+import { usageError } from '../failures/errors.js';
+import { parseKeys, parseKeyValues } from '../places/key-values.js';
+import { locationText, parseLocation } from '../places/location.js';
 
 interface AliasView {
   name: string;
@@ -167,7 +167,7 @@ function checkName(name: string): void {
 function canonicalLocation(text: string, ctx: CommandContext): string {
   if (text.startsWith('@'))
     throw usageError(`an alias cannot point to another alias (${text})`, 'give a path or URL');
-  return formatLocation(parseLocation(text, { cwd: ctx.runtime.cwd, home: ctx.runtime.env.HOME }));
+  return locationText(parseLocation(text, { cwd: ctx.runtime.cwd, home: ctx.runtime.env.HOME }));
 }
 
 function notePassphrase(

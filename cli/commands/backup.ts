@@ -1,16 +1,15 @@
 /** `kloud backup [PLACE...]`: one snapshot of one or more places. */
 import type { Command } from 'commander';
 import type { BackupResult } from '../../layers/kloset/index.js';
-import { checkAliasInUse } from '../alias-check.js';
-import { connectorOptions } from '../aliases.js';
+import { checkAliasInUse } from '../places/alias-check.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../errors.js';
-import { describeFailure } from '../failures.js';
-import { formatBytes, formatDuration, plural } from '../human-units.js';
-import { shortId } from '../listing-text.js';
-import { terminalText } from '../name-text.js';
-import { type Place, type PlaceContext, resolvePlace } from '../places.js';
-import { withProgress } from '../progress.js';
+import { EXIT } from '../failures/errors.js';
+import { describeFailure } from '../failures/failures.js';
+import { formatBytes, formatDuration, plural } from '../text/human-units.js';
+import { shortId } from '../text/listing-text.js';
+import { terminalText } from '../text/name-text.js';
+import { type Place, type PlaceContext, resolvePlace } from '../places/places.js';
+import { withProgress } from '../text/progress.js';
 import { warnAboutConnector, withStore } from '../store-session.js';
 
 interface BackupOptions {
@@ -54,16 +53,13 @@ Examples:
     )
     .action(async (args: string[], opts: BackupOptions, command: Command) => {
       const places = await backupPlaces(args, ctx.places());
-      const chosen = places.map((place) => ({
-        location: place.location,
-        options: connectorOptions(place.options),
-      }));
+      const chosen = places.map((place) => place.location);
       const out = ctx.output(command);
       const title = opts.dryRun ? 'dry run' : 'backup';
       let done: { result: BackupResult; sources: string[] } | undefined;
       const { result, sources } = await withStore(ctx, command, async (store, { engine }) => {
         for (const place of places) checkAliasInUse(engine, 'source', place);
-        for (const place of chosen) warnAboutConnector(ctx, engine, place.location, place.options);
+        for (const location of chosen) warnAboutConnector(ctx, engine, location);
         const opened = await engine.openSources(chosen);
         try {
           const result = await withProgress(ctx.runtime.stderr, title, 'bytes', (progress) =>

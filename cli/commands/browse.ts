@@ -1,8 +1,8 @@
 /** Reading snapshots without restoring them: `ls` and `cat`. */
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { EXIT, usageError } from '../errors.js';
-import { entryLine, snapshotLine } from '../listing-text.js';
+import { EXIT, usageError } from '../failures/errors.js';
+import { entryLine, snapshotLine } from '../text/listing-text.js';
 import { parseSnapshotPath } from '../snapshot-path.js';
 import { withStore } from '../store-session.js';
 

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Change, ChangeKind } from '../../layers/kloset/index.js';
 import type { CommandContext } from '../context.js';
-import { typedPath } from '../listing-text.js';
+import { typedPath } from '../text/listing-text.js';
 import { parseSnapshotPath } from '../snapshot-path.js';
 import { withStore } from '../store-session.js';
 

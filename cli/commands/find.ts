@@ -1,8 +1,8 @@
 /** `kloud find PATTERN` (or `locate`): which snapshots hold paths matching a glob. */
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { usageError } from '../errors.js';
-import { shortId, snapshotTime, typedPath } from '../listing-text.js';
+import { usageError } from '../failures/errors.js';
+import { shortId, snapshotTime, typedPath } from '../text/listing-text.js';
 import { withStore } from '../store-session.js';
 
 export function registerFindCommand(program: Command, ctx: CommandContext): void {

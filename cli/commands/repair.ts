@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import type { RepairReport } from '../../layers/kloset/index.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../errors.js';
-import { plural } from '../human-units.js';
-import { withProgress } from '../progress.js';
+import { EXIT } from '../failures/errors.js';
+import { plural } from '../text/human-units.js';
+import { withProgress } from '../text/progress.js';
 import { withStore } from '../store-session.js';
 
 export function registerRepairCommand(program: Command, ctx: CommandContext): void {

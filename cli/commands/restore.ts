@@ -1,8 +1,7 @@
 /** `kloud restore [SNAPSHOT[:PATH]] --to DEST`. */
 import { Option, type Command } from 'commander';
 import type { OverwritePolicy, RestoreResult } from '../../layers/kloset/index.js';
-import { checkAliasInUse } from '../alias-check.js';
-import { connectorOptions } from '../aliases.js';
+import { checkAliasInUse } from '../places/alias-check.js';
 import {
   type RetrievalFlags,
   daysOption,
@@ -11,12 +10,12 @@ import {
   waitOption,
 } from '../archive-retrieval.js';
 import type { CommandContext } from '../context.js';
-import { EXIT, usageError } from '../errors.js';
-import { formatBytes, plural } from '../human-units.js';
-import { shortId } from '../listing-text.js';
-import { terminalText } from '../name-text.js';
-import { type Place, type PlaceContext, resolvePlace } from '../places.js';
-import { withProgress } from '../progress.js';
+import { EXIT, usageError } from '../failures/errors.js';
+import { formatBytes, plural } from '../text/human-units.js';
+import { shortId } from '../text/listing-text.js';
+import { terminalText } from '../text/name-text.js';
+import { type Place, type PlaceContext, resolvePlace } from '../places/places.js';
+import { withProgress } from '../text/progress.js';
 import { parseSnapshotPath } from '../snapshot-path.js';
 import { warnAboutConnector, withStore } from '../store-session.js';
 
@@ -56,50 +55,55 @@ Examples:
   kloud at @home restore latest:/home/me/docs --to @scratch:docs --overwrite if-newer
   kloud at @glacier restore latest:/home/me/docs --to /tmp/docs --tier bulk --wait`,
     )
-    .action(
-      async (
-        arg: string | undefined,
-        opts: { to?: string; overwrite: OverwritePolicy } & RetrievalFlags,
-        command: Command,
-      ) => {
-        const { ref, path } = parseSnapshotPath(arg ?? 'latest');
-        const place = await destination(opts.to, ctx.places());
-        const to = place.location;
-        const out = ctx.output(command);
-        const { snapshot, result } = await withStore(ctx, command, async (store, { engine }) => {
-          const snapshot = await store.resolveSnapshot(ref);
-          if (!(await retrieveArchived(store, snapshot.id, path, opts, out)))
-            return { snapshot, result: undefined };
-          const total = path === undefined ? snapshot.summary.bytes : undefined;
-          checkAliasInUse(engine, 'destination', place);
-          warnAboutConnector(ctx, engine, to, connectorOptions(place.options));
-          const target = await engine.openDestination(to, connectorOptions(place.options));
-          try {
-            const result = await withProgress(ctx.runtime.stderr, 'restore', 'bytes', (progress) =>
-              store.restore(snapshot.id, path, {
-                destination: target,
-                overwrite: opts.overwrite,
-                onProgress: (p) =>
-                  progress.update({ done: p.bytes, total, detail: plural(p.files, 'file'), path: p.path }),
-              }),
-            );
-            return { snapshot, result };
-          } finally {
-            await target.close();
-          }
-        });
-        if (!result) {
-          ctx.exitCode = EXIT.pending;
-          return;
-        }
-        for (const error of result.errors)
-          out.note(`warning: could not restore ${terminalText(`${error.path}: ${error.message}`)}`);
-        out.print({ snapshot: snapshot.id, path: path ?? '/', to, ...result }, (r) =>
-          describeRestore(r, shortId(r.snapshot)),
-        );
-        if (result.errors.length > 0) ctx.exitCode = EXIT.partial;
-      },
+    .action((arg: string | undefined, opts: RestoreCommandOptions, command: Command) =>
+      restoreSnapshot(ctx, command, arg, opts),
     );
+}
+
+type RestoreCommandOptions = { to?: string; overwrite: OverwritePolicy } & RetrievalFlags;
+
+/** Retrieves archived data first when the store has any, then restores into the destination. */
+async function restoreSnapshot(
+  ctx: CommandContext,
+  command: Command,
+  arg: string | undefined,
+  opts: RestoreCommandOptions,
+): Promise<void> {
+  const { ref, path } = parseSnapshotPath(arg ?? 'latest');
+  const place = await destination(opts.to, ctx.places());
+  const out = ctx.output(command);
+  const { snapshot, result } = await withStore(ctx, command, async (store, { engine }) => {
+    const snapshot = await store.resolveSnapshot(ref);
+    if (!(await retrieveArchived(store, snapshot.id, path, opts, out)))
+      return { snapshot, result: undefined };
+    const total = path === undefined ? snapshot.summary.bytes : undefined;
+    checkAliasInUse(engine, 'destination', place);
+    warnAboutConnector(ctx, engine, place.location);
+    const target = await engine.openDestination(place.location);
+    try {
+      const result = await withProgress(ctx.runtime.stderr, 'restore', 'bytes', (progress) =>
+        store.restore(snapshot.id, path, {
+          destination: target,
+          overwrite: opts.overwrite,
+          onProgress: (p) =>
+            progress.update({ done: p.bytes, total, detail: plural(p.files, 'file'), path: p.path }),
+        }),
+      );
+      return { snapshot, result };
+    } finally {
+      await target.close();
+    }
+  });
+  if (!result) {
+    ctx.exitCode = EXIT.pending;
+    return;
+  }
+  for (const error of result.errors)
+    out.note(`warning: could not restore ${terminalText(`${error.path}: ${error.message}`)}`);
+  out.print({ snapshot: snapshot.id, path: path ?? '/', to: place.text, ...result }, (r) =>
+    describeRestore(r, shortId(r.snapshot)),
+  );
+  if (result.errors.length > 0) ctx.exitCode = EXIT.partial;
 }
 
 async function destination(to: string | undefined, places: PlaceContext): Promise<Place> {

@@ -1,11 +1,11 @@
 /** `kloud rm SNAPSHOT...`, `--older-than AGE`, `--tag TAG`: snapshots marked removed, at once. */
 import type { Command } from 'commander';
 import type { SnapshotRecord } from '../../layers/kloset/index.js';
-import { ageCutoff } from '../age.js';
+import { ageCutoff } from '../text/age.js';
 import type { CommandContext } from '../context.js';
-import { usageError } from '../errors.js';
-import { plural } from '../human-units.js';
-import { snapshotLine } from '../listing-text.js';
+import { usageError } from '../failures/errors.js';
+import { plural } from '../text/human-units.js';
+import { snapshotLine } from '../text/listing-text.js';
 import { withStore } from '../store-session.js';
 
 interface RmOptions {

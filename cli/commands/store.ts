@@ -1,15 +1,17 @@
 /** Commands on the store as a whole: `create`, `info`, `check`, `passwd`, `key add|ls|rm`. */
 import { Option, type Command } from 'commander';
-import type { CheckReport, StoreInfo } from '../../layers/kloset/index.js';
+import type { CheckReport, StoreConfig, StoreInfo } from '../../layers/kloset/index.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../errors.js';
-import { requireFreshLocation } from '../fresh-location.js';
-import { formatBytes, plural } from '../human-units.js';
-import { resolveNewPassphrase } from '../passphrase.js';
-import { withProgress } from '../progress.js';
+import { EXIT } from '../failures/errors.js';
+import { requireFreshLocation } from '../places/fresh-location.js';
+import { formatBytes, plural } from '../text/human-units.js';
+import { resolveNewPassphrase } from '../passphrase/passphrase.js';
+import { withProgress } from '../text/progress.js';
 import {
   askPassphrase,
+  connectTarget,
   explainStoreFailure,
+  loadEngine,
   namedStore,
   type StoreTarget,
   targetStore,
@@ -17,6 +19,20 @@ import {
 } from '../store-session.js';
 
 export function registerStoreCommands(program: Command, ctx: CommandContext): void {
+  registerCreateCommand(program, ctx);
+  registerInfoCommand(program, ctx);
+  registerCheckCommand(program, ctx);
+  registerPasswdCommand(program, ctx);
+  registerKeyCommands(program, ctx);
+}
+
+interface CreateCommandOptions {
+  plaintext?: boolean;
+  compression?: 'zstd' | 'none';
+  copyChunkingFrom?: string;
+}
+
+function registerCreateCommand(program: Command, ctx: CommandContext): void {
   program
     .command('create')
     .description('create a new store at the selected location')
@@ -39,37 +55,57 @@ Examples:
   kloud at /srv/public-mirror create --plaintext
   kloud at @offsite create --copy-chunking-from /var/backups`,
     )
-    .action(async (opts: CreateCommandOptions, command: Command) => {
-      const target = await targetStore(ctx);
-      await requireFreshLocation(target);
-      const chunking =
-        opts.copyChunkingFrom === undefined ? undefined : await chunkingOf(ctx, opts.copyChunkingFrom);
-      const passphrase = opts.plaintext ? undefined : await askPassphrase(ctx, command, target, true);
-      const config = await target.engine
-        .createStore(target.place.location, {
-          passphrase: passphrase?.value,
-          plaintext: opts.plaintext,
-          compression: opts.compression,
-          chunking,
-          options: target.options,
-        })
-        .catch((err: unknown) => {
-          throw explainStoreFailure(err, target);
-        });
-      const created = {
-        location: target.place.location,
-        storeId: config.storeId,
-        encryption: config.encryption.algorithm,
-        compression: config.compression.algorithm,
-      };
-      const out = ctx.output(command);
-      out.print(
-        created,
-        (c) => `created store ${c.location} (id ${c.storeId.slice(0, 8)}, ${c.encryption}, ${c.compression})`,
-      );
-      if (opts.plaintext) out.note('note: this store is not encrypted');
-    });
+    .action((opts: CreateCommandOptions, command: Command) => createStore(ctx, command, opts));
+}
 
+/** Looks, then creates, on one connection: an occupied place fails before a passphrase is asked. */
+async function createStore(ctx: CommandContext, command: Command, opts: CreateCommandOptions): Promise<void> {
+  const target = await targetStore(ctx);
+  const connection = await connectTarget(target);
+  let config: StoreConfig;
+  try {
+    await requireFreshLocation(target, connection);
+    const chunking =
+      opts.copyChunkingFrom === undefined ? undefined : await chunkingOf(ctx, opts.copyChunkingFrom);
+    const passphrase = opts.plaintext ? undefined : await askPassphrase(ctx, command, target, true);
+    config = await connection
+      .create({
+        passphrase: passphrase?.value,
+        plaintext: opts.plaintext,
+        compression: opts.compression,
+        chunking,
+      })
+      .catch((err: unknown) => {
+        throw explainStoreFailure(err, target);
+      });
+  } finally {
+    await connection.close();
+  }
+  const created = {
+    location: target.place.text,
+    storeId: config.storeId,
+    encryption: config.encryption.algorithm,
+    compression: config.compression.algorithm,
+  };
+  const out = ctx.output(command);
+  out.print(
+    created,
+    (c) => `created store ${c.location} (id ${c.storeId.slice(0, 8)}, ${c.encryption}, ${c.compression})`,
+  );
+  if (opts.plaintext) out.note('note: this store is not encrypted');
+}
+
+/** Another store's chunking parameters, gear seed included, from its config alone. */
+async function chunkingOf(ctx: CommandContext, store: string) {
+  const other = await namedStore(ctx, store);
+  try {
+    return (await other.engine.readStoreConfig(other.place.location)).chunking;
+  } catch (err) {
+    throw explainStoreFailure(err, other);
+  }
+}
+
+function registerInfoCommand(program: Command, ctx: CommandContext): void {
   program
     .command('info')
     .description('show how the store is configured and how much it holds')
@@ -78,7 +114,9 @@ Examples:
       const info = await withStore(ctx, command, (store) => store.info());
       ctx.output(command).print(info, describeInfo);
     });
+}
 
+function registerCheckCommand(program: Command, ctx: CommandContext): void {
   program
     .command('check')
     .description('verify the store: metadata, and with --read-data every stored byte')
@@ -92,24 +130,32 @@ Examples:
   kloud at /var/backups check
   kloud at @home check --read-data --json`,
     )
-    .action(async (opts: { readData?: boolean }, command: Command) => {
-      const report = await withStore(ctx, command, (store) =>
-        withProgress(ctx.runtime.stderr, 'check', 'items', (progress) =>
-          store.check({
-            readData: opts.readData,
-            onProgress: (p) => progress.update({ done: p.done, total: p.total, detail: p.phase }),
-          }),
-        ),
-      ).catch(async (err: unknown) => {
-        // a damaged config or key slot stops the open: that damage is the check's finding
-        const damage = (await import('../../layers/kloset/index.js')).accessDamageReport(err);
-        if (!damage) throw err;
-        return damage;
-      });
-      ctx.output(command).print(report, describeCheck);
-      if (!report.ok) ctx.exitCode = EXIT.integrity;
-    });
+    .action((opts: { readData?: boolean }, command: Command) => checkStore(ctx, command, opts));
+}
 
+async function checkStore(
+  ctx: CommandContext,
+  command: Command,
+  opts: { readData?: boolean },
+): Promise<void> {
+  const report = await withStore(ctx, command, (store) =>
+    withProgress(ctx.runtime.stderr, 'check', 'items', (progress) =>
+      store.check({
+        readData: opts.readData,
+        onProgress: (p) => progress.update({ done: p.done, total: p.total, detail: p.phase }),
+      }),
+    ),
+  ).catch(async (err: unknown) => {
+    // a damaged config or key slot stops the open: that damage is the check's finding
+    const damage = (await loadEngine()).accessDamageReport(err);
+    if (!damage) throw err;
+    return damage;
+  });
+  ctx.output(command).print(report, describeCheck);
+  if (!report.ok) ctx.exitCode = EXIT.integrity;
+}
+
+function registerPasswdCommand(program: Command, ctx: CommandContext): void {
   program
     .command('passwd')
     .description("change the store's passphrase (the data is not re-encrypted)")
@@ -131,24 +177,6 @@ Examples:
       out.print({ keySlot: slot }, () => `passphrase changed (key slot ${slot.slice(0, 8)})`);
       noteAliasPassphrase(ctx, command);
     });
-
-  registerKeyCommands(program, ctx);
-}
-
-interface CreateCommandOptions {
-  plaintext?: boolean;
-  compression?: 'zstd' | 'none';
-  copyChunkingFrom?: string;
-}
-
-/** Another store's chunking parameters, gear seed included, from its config alone. */
-async function chunkingOf(ctx: CommandContext, store: string) {
-  const other = await namedStore(ctx, store);
-  try {
-    return (await other.engine.readStoreConfig(other.place.location, other.options)).chunking;
-  } catch (err) {
-    throw explainStoreFailure(err, other);
-  }
 }
 
 function registerKeyCommands(program: Command, ctx: CommandContext): void {

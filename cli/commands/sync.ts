@@ -2,12 +2,12 @@
 import { Argument, type Command } from 'commander';
 import type { Store, SyncResult } from '../../layers/kloset/index.js';
 import type { CommandContext } from '../context.js';
-import { isEngineError } from '../engine-errors.js';
-import { CliError, usageError } from '../errors.js';
-import { formatBytes, plural } from '../human-units.js';
-import { shortId } from '../listing-text.js';
-import { resolvePassphrase } from '../passphrase.js';
-import { withProgress } from '../progress.js';
+import { isEngineError } from '../failures/engine-errors.js';
+import { CliError, usageError } from '../failures/errors.js';
+import { formatBytes, plural } from '../text/human-units.js';
+import { shortId } from '../text/listing-text.js';
+import { resolvePassphrase } from '../passphrase/passphrase.js';
+import { withProgress } from '../text/progress.js';
 import { askPassphrase, namedStore, openTarget, type StoreTarget, targetStore } from '../store-session.js';
 
 type Direction = 'to' | 'from' | 'with';
@@ -166,7 +166,7 @@ async function syncOneWay(ctx: CommandContext, from: Side, to: Side, refs: strin
         }),
     }),
   );
-  return { from: from.target.place.location, to: to.target.place.location, ...result };
+  return { from: from.target.place.text, to: to.target.place.text, ...result };
 }
 
 function encrypted(side: Side): boolean {

@@ -1,21 +1,34 @@
 /**
- * The Kloset engine's public API: the only module the CLI, the Lambda handlers, the local mode
- * and the benchmarks import. docs/ENGINE-API.md describes it; docs/FORMAT.md the bytes.
+ * The Kloset engine's public API: the only module the CLI and the benchmarks import (the control
+ * plane, still to come, is to import it too). docs/ENGINE-API.md describes it; docs/FORMAT.md the
+ * bytes.
  */
+export { Store } from './store.js';
 export {
+  StoreConnection,
+  connectStore,
   createStore,
   openStore,
   probeLocation,
   readStoreConfig,
   storeNeedsPassphrase,
-  Store,
-} from './store.js';
-export type { LocationState } from './connectors/store-backend.js';
-export type { ConnectorOptions } from './connectors/open-location.js';
-export type { EntryInfo, SnapshotList, StoreInfo } from './store.js';
-export { KlosetError } from './errors.js';
-export { nameFromBytes, nameToBytes } from './format/byte-names.js';
-export type { KlosetErrorCode } from './errors.js';
+} from './store-connection.js';
+export type { SnapshotList } from './store.js';
+export type { LocationState } from './core/store-backend.js';
+export { formatLocation, locationBelow, parseLocation } from './core/location.js';
+export type {
+  ConnectorOptions,
+  FsLocation,
+  Location,
+  LocationInput,
+  S3Location,
+  Scheme,
+  SftpLocation,
+} from './core/location.js';
+export type { EntryInfo, StoreInfo } from './store.js';
+export { KlosetError } from './core/errors.js';
+export { nameFromBytes, nameToBytes } from './core/byte-names.js';
+export type { KlosetErrorCode } from './core/errors.js';
 export type { CreateOptions, OpenOptions } from './repository/repository.js';
 export type { StoreConfig } from './repository/store-config.js';
 export type { KeySlotInfo } from './repository/key-slots.js';
@@ -26,7 +39,7 @@ export { accessDamageReport } from './check/access-damage.js';
 export type { RepairOptions, RepairProgress, RepairReport } from './repair/repair.js';
 export type { RetrievalEstimate, RetrievalOptions, RetrievalStatus } from './restore/retrieval.js';
 export type { WaitOptions } from './restore/retrieval-wait.js';
-export type { RetrievalTier } from './connectors/store-backend.js';
+export type { RetrievalTier } from './core/store-backend.js';
 export type { SnapshotRecord, SnapshotSummary, SnapshotError } from './snapshot/snapshot-record.js';
 export type { Change, ChangeKind } from './diff/diff.js';
 export type { RemoveSelection } from './rm/remove-snapshots.js';
@@ -34,13 +47,13 @@ export { syncSnapshots } from './sync/sync-snapshots.js';
 export type { SyncOptions, SyncProgress, SyncResult } from './sync/sync-snapshots.js';
 export { backupBatch, commitSnapshot } from './backup/backup.js';
 export type { BatchResult, SnapshotMeta } from './backup/backup.js';
-export type { BackupSource, SourceEntry } from './connectors/backup-source.js';
-// the S3 and SFTP connectors (the AWS SDK, ssh2) are loaded on first use: openStore,
+export type { BackupSource, SourceEntry } from './core/backup-source.js';
+// the S3 and SFTP connectors (the AWS SDK, ssh2) are loaded on first use: connectStore,
 // openSources and openDestination choose them by scheme
 export { connectorWarning } from './connectors/open-location.js';
 export { checkLocation } from './connectors/check-location.js';
 export type { LocationUse } from './connectors/check-location.js';
 export { openSources } from './connectors/open-sources.js';
-export type { OpenedSources, SourcePlace } from './connectors/open-sources.js';
+export type { OpenedSources } from './connectors/open-sources.js';
 export { openDestination } from './connectors/open-destination.js';
-export type { ExistingEntry, FileContent, RestoreDestination } from './connectors/restore-destination.js';
+export type { ExistingEntry, FileContent, RestoreDestination } from './core/restore-destination.js';

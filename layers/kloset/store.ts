@@ -4,12 +4,10 @@ import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
 import { type RepairOptions, type RepairReport, repair } from './repair/repair.js';
-import { type ConnectorOptions, openLocation } from './connectors/open-location.js';
-import type { LocationState } from './connectors/store-backend.js';
-import { KlosetError, corrupt, errorText } from './errors.js';
+import { KlosetError, corrupt, errorText } from './core/errors.js';
 import { BlobType, PackKind } from './format/blob.js';
 import { type KeySlotInfo, listKeySlots } from './repository/key-slots.js';
-import { type CreateOptions, type OpenOptions, Repository } from './repository/repository.js';
+import type { Repository } from './repository/repository.js';
 import type { StoreConfig } from './repository/store-config.js';
 import { type RestoreOptions, type RestoreResult, restore } from './restore/restore.js';
 import {
@@ -22,7 +20,7 @@ import { type WaitOptions, waitForRetrieval } from './restore/retrieval-wait.js'
 import { fileContent } from './snapshot/file-content.js';
 import { loadSnapshots, readSnapshots, resolveSnapshotRef } from './snapshot/snapshot-list.js';
 import type { SnapshotRecord } from './snapshot/snapshot-record.js';
-import type { TreeEntry } from './snapshot/tree-node.js';
+import type { TreeEntry } from './core/tree-node.js';
 import { TreeReader, joinSnapshotPath } from './snapshot/tree-reader.js';
 
 /** An entry of a snapshot as callers see it. */
@@ -94,56 +92,7 @@ function ratio(a: number, b: number): number {
   return b === 0 ? 1 : Math.round((a / b) * 100) / 100;
 }
 
-export async function createStore(
-  location: string,
-  opts: CreateOptions & { options?: ConnectorOptions },
-): Promise<StoreConfig> {
-  const backend = await openLocation(location, opts.options);
-  try {
-    return await Repository.create(backend, opts);
-  } finally {
-    await backend.close();
-  }
-}
-
-/** What is at a location, without a passphrase and without changing anything. */
-export async function probeLocation(location: string, options?: ConnectorOptions): Promise<LocationState> {
-  const backend = await openLocation(location, options);
-  try {
-    return await backend.probe();
-  } finally {
-    await backend.close();
-  }
-}
-
-/** A store's config (chunking, compression, encryption): readable without the passphrase. */
-export async function readStoreConfig(location: string, options?: ConnectorOptions): Promise<StoreConfig> {
-  const backend = await openLocation(location, options);
-  try {
-    return await Repository.readConfig(backend);
-  } finally {
-    await backend.close();
-  }
-}
-
-export async function storeNeedsPassphrase(location: string, options?: ConnectorOptions): Promise<boolean> {
-  return (await readStoreConfig(location, options)).encryption.algorithm !== 'none';
-}
-
-export async function openStore(
-  location: string,
-  opts: OpenOptions & { options?: ConnectorOptions } = {},
-): Promise<Store> {
-  const backend = await openLocation(location, opts.options);
-  try {
-    return new Store(await Repository.open(backend, opts));
-  } catch (err) {
-    await backend.close();
-    throw err;
-  }
-}
-
-/** An open store: the operations the CLI, the Lambda handlers and the local mode call. */
+/** An open store: the operations callers of the engine (the CLI, the benchmarks) call. */
 export class Store {
   private trees: TreeReader;
 

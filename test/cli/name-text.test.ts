@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { losslessNames, terminalText, typedText } from '../../cli/name-text.js';
+import { losslessNames, terminalText, typedText } from '../../cli/text/name-text.js';
 import { nameFromBytes, nameToBytes } from '../../layers/kloset/index.js';
 
 const anyName = fc.uint8Array({ maxLength: 80 }).map((a) => nameFromBytes(a));

@@ -1,7 +1,7 @@
-import { corrupt } from '../errors.js';
+import { corrupt } from '../core/errors.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
-import type { EntryMetadata, TreeEntry } from '../snapshot/tree-node.js';
-import { compareNames } from '../snapshot/tree-node.js';
+import type { EntryMetadata, TreeEntry } from '../core/tree-node.js';
+import { compareNames } from '../core/tree-node.js';
 import { joinSnapshotPath } from '../snapshot/tree-reader.js';
 import { saveDirectory } from './directory-writer.js';
 import type { PartialTree } from './partial-tree.js';

@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os';
-import type { BackupSource } from '../connectors/backup-source.js';
+import type { BackupSource } from '../core/backup-source.js';
 import { FsSource } from '../connectors/fs/fs-source.js';
-import { KlosetError, errnoCode } from '../errors.js';
+import { KlosetError, errnoCode } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import { who } from '../repository/key-slots.js';
 import { RepositoryWriter } from '../repository/repository-writer.js';

@@ -1,18 +1,19 @@
 import { dirname } from 'node:path';
 import { chunkStream } from '../chunker/fastcdc.js';
-import type { BackupSource, SourceEntry } from '../connectors/backup-source.js';
-import { Semaphore } from '../concurrency.js';
-import { errnoCode, errorText } from '../errors.js';
+import type { BackupSource, SourceEntry } from '../core/backup-source.js';
+import { Semaphore } from '../core/concurrency.js';
+import { errnoCode, errorText } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { SnapshotError } from '../snapshot/snapshot-record.js';
-import { type EntryMetadata, type FileEntry, type TreeEntry, compareNames } from '../snapshot/tree-node.js';
+import { type EntryMetadata, type FileEntry, type TreeEntry, compareNames } from '../core/tree-node.js';
 import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
 import type { SealSettings } from '../sealing/batch-sealer.js';
 import { SealQueue, type SealingWorkers } from '../sealing/seal-queue.js';
 import { saveDirectory } from './directory-writer.js';
 import { excludeMatcher } from './exclude.js';
 import { type PartialTree, emptyCounts } from './partial-tree.js';
+import { sameEntry } from '../core/entry-difference.js';
 
 export interface BackupProgress {
   readonly files: number;
@@ -66,16 +67,6 @@ function metadataOf(st: SourceEntry): EntryMetadata {
   if (st.user !== undefined) meta.user = st.user;
   if (st.group !== undefined) meta.group = st.group;
   return meta;
-}
-
-function sameEntry(a: TreeEntry, b: TreeEntry | undefined): boolean {
-  if (!b || a.type !== b.type || a.name !== b.name || a.mode !== b.mode || a.mtime !== b.mtime) return false;
-  if (a.uid !== b.uid || a.gid !== b.gid || a.user !== b.user || a.group !== b.group) return false;
-  if (a.type === 'dir') return b.type === 'dir' && a.subtree === b.subtree;
-  if (a.type === 'symlink') return b.type === 'symlink' && a.target === b.target;
-  if (b.type !== 'file') return false;
-  const same = a.size === b.size && a.device === b.device && a.inode === b.inode && a.links === b.links;
-  return same && a.chunks.length === b.chunks.length && a.chunks.every((c, i) => c === b.chunks[i]);
 }
 
 /** Whether a directory's new entries are exactly those of its node in the parent snapshot. */

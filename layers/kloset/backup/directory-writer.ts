@@ -1,6 +1,6 @@
 import { BlobType } from '../format/blob.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
-import { NODE_MAX_ENTRIES, type TreeEntry, encodeNode } from '../snapshot/tree-node.js';
+import { NODE_MAX_ENTRIES, type TreeEntry, encodeNode } from '../core/tree-node.js';
 
 /** Stores a directory's entries (sorted by the caller) as a node, or a node of parts when large. */
 export async function saveDirectory(

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { corrupt } from '../errors.js';
+import { corrupt } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
-import { isUtf8Name } from '../format/byte-names.js';
+import { isUtf8Name } from '../core/byte-names.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { type BackupCounts, backupCountsSchema, snapshotErrorSchema } from '../snapshot/snapshot-record.js';
-import { entryMetadataSchema, treeEntrySchema } from '../snapshot/tree-node.js';
+import { entryMetadataSchema, treeEntrySchema } from '../core/tree-node.js';
 
 /**
  * What one batch of a backup produces: the entries of the paths it was given (a directory

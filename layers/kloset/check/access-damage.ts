@@ -1,4 +1,4 @@
-import { type AccessObject, KlosetError } from '../errors.js';
+import { type AccessObject, KlosetError } from '../core/errors.js';
 import type { CheckReport } from './check.js';
 
 /** What damage to each object read before a store opens means, and what to do. */

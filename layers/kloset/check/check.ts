@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
-import { BufferPool, mapLimit } from '../concurrency.js';
-import type { ObjectInfo } from '../connectors/store-backend.js';
-import { KlosetError, errorText } from '../errors.js';
+import { BufferPool, mapLimit } from '../core/concurrency.js';
+import type { ObjectInfo } from '../core/store-backend.js';
+import { KlosetError, errorText } from '../core/errors.js';
 import { BLOB_TYPE_NAMES } from '../format/blob.js';
 import type { BlobLocation } from '../index/index-table.js';
 import { ID_SIZE } from '../crypto/mac.js';

@@ -1,10 +1,10 @@
 import { type CipherSpec, type BlobCipher, cipherFromSpec } from '../crypto/blob-cipher.js';
 import { ID_SIZE, StoreMac } from '../crypto/mac.js';
-import { errorText } from '../errors.js';
+import { errorText } from '../core/errors.js';
 import type { BlobType } from '../format/blob.js';
 import type { BlobLocation } from '../index/index-table.js';
 import { parsePack } from '../pack/pack-reader.js';
-import { openBlobSync } from '../sealing/blob-opening.js';
+import { openBlobSync } from '../pack/blob-opening.js';
 
 /** What a verifying thread needs of the store, given once when it starts. */
 export interface VerifySettings {

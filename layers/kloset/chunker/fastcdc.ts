@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { SpareBuffers } from '../concurrency.js';
+import { SpareBuffers } from '../core/concurrency.js';
 
 export const chunkingSchema = z
   .object({

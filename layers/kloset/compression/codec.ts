@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { decompress as zstdDecompress } from '@mongodb-js/zstd';
 import zstdNapi from 'zstd-napi';
 import zstdContexts from 'zstd-napi/binding.js';
-import { corrupt } from '../errors.js';
+import { corrupt } from '../core/errors.js';
 
 /**
  * The native binding itself: the package's `compress` wrapper drops the level argument

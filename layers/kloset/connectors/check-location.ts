@@ -1,5 +1,5 @@
-import { localPathOf, refuseLocalOptions, schemeOf } from './location-scheme.js';
-import type { ConnectorOptions } from './open-location.js';
+import { type LocationInput, refuseLocalOptions } from '../core/location.js';
+import { locationOf } from './open-location.js';
 import { parseS3Location } from './s3/s3-options.js';
 import { parseSftpLocation } from './sftp/sftp-options.js';
 
@@ -11,12 +11,9 @@ export type LocationUse = 'store' | 'source' | 'destination';
  * connecting: the rules are the connectors' own parsers. Lets a caller check settings when they
  * are saved (an alias) rather than when they are first used.
  */
-export function checkLocation(use: LocationUse, location: string, options: ConnectorOptions = {}): void {
-  const scheme = schemeOf(location);
-  if (scheme === 's3') parseS3Location(location, options);
-  else if (scheme === 'sftp') parseSftpLocation(location, options);
-  else {
-    refuseLocalOptions(`${use}s`, options);
-    localPathOf(location);
-  }
+export function checkLocation(use: LocationUse, input: LocationInput): void {
+  const location = locationOf(input);
+  if (location.scheme === 's3') parseS3Location(location);
+  else if (location.scheme === 'sftp') parseSftpLocation(location);
+  else refuseLocalOptions(`${use}s`, location);
 }

@@ -1,4 +1,4 @@
-import type { BackupSource, SourceEntry } from './backup-source.js';
+import type { BackupSource, SourceEntry } from '../core/backup-source.js';
 
 /**
  * Several connectors as one backup source, so one snapshot can hold `/etc`, an S3 prefix and an

@@ -1,17 +1,15 @@
-import { KlosetError } from '../errors.js';
-import type { BackupSource } from './backup-source.js';
+import type { BackupSource } from '../core/backup-source.js';
+import { KlosetError } from '../core/errors.js';
+import {
+  type LocationInput,
+  type S3Location,
+  type SftpLocation,
+  formatLocation,
+  refuseLocalOptions,
+} from '../core/location.js';
 import { FsSource } from './fs/fs-source.js';
-import { localPathOf, refuseLocalOptions, schemeOf } from './location-scheme.js';
 import { MountedSources } from './mounted-sources.js';
-import type { ConnectorOptions } from './open-location.js';
-import { parseS3Location } from './s3/s3-options.js';
-import { parseSftpLocation } from './sftp/sftp-options.js';
-
-/** One place to back up: a location and its connector's settings. */
-export interface SourcePlace {
-  readonly location: string;
-  readonly options?: ConnectorOptions;
-}
+import { locationOf } from './open-location.js';
 
 /** What a backup of several places reads: the snapshot paths, and one source serving them all. */
 export interface OpenedSources {
@@ -33,22 +31,21 @@ interface Mount {
  * bucket is mounted once at `/s3:BUCKET` and each SFTP host at `/sftp:HOST`, their paths below,
  * so two places of one bucket or host share a connection and sit side by side in the snapshot.
  */
-export async function openSources(places: readonly SourcePlace[]): Promise<OpenedSources> {
+export async function openSources(places: readonly LocationInput[]): Promise<OpenedSources> {
   const mounts = new Map<string, Mount>();
   const paths: string[] = [];
   try {
     for (const place of places) {
-      const options = place.options ?? {};
-      const scheme = schemeOf(place.location);
-      if (scheme === 'fs') {
-        refuseLocalOptions('sources', options);
-        paths.push(localPathOf(place.location));
+      const location = locationOf(place);
+      if (location.scheme === 'fs') {
+        refuseLocalOptions('sources', location);
+        paths.push(location.path);
       } else {
-        const { name, root, below } = remoteMount(scheme, place.location, options);
-        await mount(mounts, name, JSON.stringify([root, options]), async () =>
-          scheme === 's3'
-            ? new (await import('./s3/s3-source.js')).S3Source(root, options)
-            : new (await import('./sftp/sftp-source.js')).SftpSource(root, options),
+        const { name, root, below } = remoteMount(location);
+        await mount(mounts, name, formatLocation(root, { withOptions: true }), async () =>
+          root.scheme === 's3'
+            ? new (await import('./s3/s3-source.js')).S3Source(root)
+            : new (await import('./sftp/sftp-source.js')).SftpSource(root),
         );
         paths.push(`/${name}${below}`);
       }
@@ -64,28 +61,21 @@ export async function openSources(places: readonly SourcePlace[]): Promise<Opene
   return { paths, source, close: () => closeAll(mounts) };
 }
 
-/** A URL's settings without its path: `s3://b/p?k=v` → `s3://b?k=v`, plus `suffix` as the path. */
-const rootOf = (location: string, suffix = ''): string =>
-  location.replace(/^([a-z0-9]+:\/\/[^/?#]*)[^?#]*/i, `$1${suffix}`);
-
 /**
- * Where a remote place sits in the snapshot: the mount's top-level name, the connector's root,
- * and the place's path below the mount. An SFTP path under the login directory (`sftp://h/~/x`)
- * is mounted at the login directory.
+ * Where a remote place sits in the snapshot: the mount's top-level name, the connector's root
+ * (the bucket, the server's root, or the login directory for `sftp://h/~/x`), and the place's
+ * path below the mount.
  */
-function remoteMount(
-  scheme: 's3' | 'sftp',
-  location: string,
-  options: ConnectorOptions,
-): { name: string; root: string; below: string } {
-  if (scheme === 's3') {
-    const { bucket, prefix } = parseS3Location(location, options);
-    return { name: `s3:${bucket}`, root: rootOf(location), below: prefix ? `/${prefix}` : '' };
-  }
-  const { host, path } = parseSftpLocation(location, options);
-  if (path.startsWith('/'))
-    return { name: `sftp:${host}`, root: rootOf(location), below: path === '/' ? '' : path };
-  return { name: `sftp:${host}`, root: rootOf(location, '/~'), below: path === '.' ? '' : `/${path}` };
+function remoteMount(location: S3Location | SftpLocation): {
+  name: string;
+  root: S3Location | SftpLocation;
+  below: string;
+} {
+  const name = location.scheme === 's3' ? `s3:${location.bucket}` : `sftp:${location.host}`;
+  const fromHome = location.scheme === 'sftp' && /^\/~(\/|$)/.test(location.path);
+  const rootPath = fromHome ? '/~' : '/';
+  const below = location.path === rootPath ? '' : location.path.slice(fromHome ? 2 : 0);
+  return { name, root: { ...location, path: rootPath }, below };
 }
 
 async function mount(

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { corrupt } from '../errors.js';
+import { corrupt } from '../core/errors.js';
 import type { BlobType } from '../format/blob.js';
 
 const NONCE_SIZE = 12;

@@ -1,7 +1,8 @@
 import type { Repository } from '../repository/repository.js';
-import type { TreeEntry } from '../snapshot/tree-node.js';
-import { compareNames } from '../snapshot/tree-node.js';
+import type { TreeEntry } from '../core/tree-node.js';
+import { compareNames } from '../core/tree-node.js';
 import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
+import { compareEntries } from '../core/entry-difference.js';
 
 export type ChangeKind = 'added' | 'removed' | 'modified' | 'metadata' | 'type';
 
@@ -11,23 +12,6 @@ export interface Change {
   /** content changed (`modified`), only metadata (`metadata`), or file ↔ dir ↔ symlink (`type`) */
   readonly change: ChangeKind;
   readonly type: TreeEntry['type'];
-}
-
-function sameMetadata(a: TreeEntry, b: TreeEntry): boolean {
-  return (
-    a.mode === b.mode &&
-    a.uid === b.uid &&
-    a.gid === b.gid &&
-    a.mtime === b.mtime &&
-    a.user === b.user &&
-    a.group === b.group
-  );
-}
-
-function sameContent(a: TreeEntry, b: TreeEntry): boolean {
-  if (a.type === 'file' && b.type === 'file') return a.size === b.size && a.chunks.join() === b.chunks.join();
-  if (a.type === 'symlink' && b.type === 'symlink') return a.target === b.target;
-  return a.type === 'dir' && b.type === 'dir';
 }
 
 /**
@@ -61,8 +45,10 @@ async function* diffPair(
   // the compared roots themselves: a file against a file is compared; two directories are not
   // (their own metadata is where they were taken from, not a change in them)
   if (!(isRoot && a.type === 'dir')) {
-    if (!sameContent(a, b)) yield { path, change: 'modified', type: a.type };
-    else if (!sameMetadata(a, b)) yield { path, change: 'metadata', type: a.type };
+    // a directory's content is its entries, compared below
+    const differs = compareEntries(a, b);
+    if (differs.content && a.type !== 'dir') yield { path, change: 'modified', type: a.type };
+    else if (differs.metadata) yield { path, change: 'metadata', type: a.type };
   }
   if (a.type !== 'dir' || b.type !== 'dir' || a.subtree === b.subtree) return;
   const [left, right] = await Promise.all([trees.entries(a.subtree), trees.entries(b.subtree)]);

@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import type { Repository } from '../repository/repository.js';
 import type { SnapshotRecord } from '../snapshot/snapshot-record.js';
 import { TreeReader } from '../snapshot/tree-reader.js';
-import type { TreeEntry } from '../snapshot/tree-node.js';
+import type { TreeEntry } from '../core/tree-node.js';
 
 export interface Found {
   readonly snapshot: SnapshotRecord;

@@ -1,4 +1,4 @@
-import { corrupt } from '../errors.js';
+import { corrupt } from '../core/errors.js';
 
 /**
  * Little-endian binary encoding used by every fixed-layout structure of the format

@@ -1,4 +1,4 @@
-import { KlosetError, corrupt } from '../errors.js';
+import { KlosetError, corrupt } from '../core/errors.js';
 
 /**
  * The wrapper every stored object shares (docs/FORMAT.md, "Object wrapper"):

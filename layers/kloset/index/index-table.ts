@@ -1,5 +1,5 @@
 import { ID_SIZE } from '../crypto/mac.js';
-import { corrupt } from '../errors.js';
+import { corrupt } from '../core/errors.js';
 import { BinaryReader, BinaryWriter } from '../format/binary.js';
 import { BlobType, PackKind, isBlobType } from '../format/blob.js';
 import type { BlobIndex } from './blob-index.js';

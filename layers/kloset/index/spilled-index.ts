@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writevSync } from 'node:fs';
 import { join } from 'node:path';
-import { KlosetError } from '../errors.js';
+import { KlosetError } from '../core/errors.js';
 import { AesGcmCipher, MAX_CIPHER_OVERHEAD } from '../crypto/blob-cipher.js';
 import { ID_SIZE } from '../crypto/mac.js';
 import { BlobType } from '../format/blob.js';

@@ -1,4 +1,4 @@
-import { SpareBuffers } from '../concurrency.js';
+import { SpareBuffers } from '../core/concurrency.js';
 import type { BlobCipher } from '../crypto/blob-cipher.js';
 import type { BlobType, PackKind } from '../format/blob.js';
 import {

@@ -1,7 +1,7 @@
 import { Codec } from '../compression/codec.js';
 import type { BlobCipher } from '../crypto/blob-cipher.js';
 import { ID_SIZE } from '../crypto/mac.js';
-import { corrupt } from '../errors.js';
+import { corrupt } from '../core/errors.js';
 import { BinaryReader, BinaryWriter } from '../format/binary.js';
 import { BlobType, PackKind, isBlobType } from '../format/blob.js';
 import { HEADER_SIZE, TRAILER_SIZE } from '../format/object.js';

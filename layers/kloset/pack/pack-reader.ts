@@ -1,6 +1,6 @@
 import type { BlobCipher } from '../crypto/blob-cipher.js';
-import type { StoreBackend } from '../connectors/store-backend.js';
-import { corrupt } from '../errors.js';
+import type { StoreBackend } from '../core/store-backend.js';
+import { corrupt } from '../core/errors.js';
 import type { PackKind } from '../format/blob.js';
 import { type Authenticator, HEADER_SIZE, ObjectType, TRAILER_SIZE, readHeader } from '../format/object.js';
 import {

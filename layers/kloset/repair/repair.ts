@@ -1,5 +1,5 @@
 import { type CheckProblem, check } from '../check/check.js';
-import { KlosetError } from '../errors.js';
+import { KlosetError } from '../core/errors.js';
 import { openIndexDelta } from '../index/index-delta.js';
 import { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';

@@ -1,6 +1,6 @@
-import { mapLimit } from '../concurrency.js';
-import type { ObjectInfo } from '../connectors/store-backend.js';
-import { KlosetError, errorText } from '../errors.js';
+import { mapLimit } from '../core/concurrency.js';
+import type { ObjectInfo } from '../core/store-backend.js';
+import { KlosetError, errorText } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import type { BlobLocation, PackInfo } from '../index/index-table.js';
 import type { PackedBlob } from '../pack/pack-format.js';

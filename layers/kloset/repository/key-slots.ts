@@ -1,4 +1,4 @@
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { sha256Authenticator } from '../crypto/mac.js';
 import {
   type KdfParams,
@@ -8,9 +8,10 @@ import {
   unwrapMasterKeys,
   wrapMasterKeys,
 } from '../crypto/keys.js';
-import { KlosetError, corrupt } from '../errors.js';
+import { KlosetError, corrupt } from '../core/errors.js';
+import { currentUser } from '../core/home.js';
 import { ObjectType, openObject, sealObject } from '../format/object.js';
-import type { StoreBackend } from '../connectors/store-backend.js';
+import type { StoreBackend } from '../core/store-backend.js';
 
 /** Key slots (keys/<name>): each wraps the master keys under one passphrase. */
 export interface KeySlotInfo {
@@ -21,13 +22,7 @@ export interface KeySlotInfo {
 }
 
 export function who(): { hostname: string; username: string } {
-  let username = 'unknown';
-  try {
-    username = userInfo().username;
-  } catch {
-    // no passwd entry for this uid (containers)
-  }
-  return { hostname: hostname(), username };
+  return { hostname: hostname(), username: currentUser() ?? 'unknown' };
 }
 
 export async function writeKeySlot(

@@ -1,6 +1,6 @@
 import { encodePayload } from '../compression/codec.js';
-import { SpareBuffers } from '../concurrency.js';
-import { KlosetError, errnoCode, errorText } from '../errors.js';
+import { SpareBuffers } from '../core/concurrency.js';
+import { KlosetError, errnoCode, errorText } from '../core/errors.js';
 import { type BlobType, PackKind, packKindOf } from '../format/blob.js';
 import { sealIndexTable } from '../index/index-delta.js';
 import { type BlobRecord, IndexTable, type PackInfo } from '../index/index-table.js';

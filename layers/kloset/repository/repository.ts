@@ -5,8 +5,8 @@ import { decodePayload } from '../compression/codec.js';
 import { AesGcmCipher, type BlobCipher, NullCipher } from '../crypto/blob-cipher.js';
 import { DEFAULT_KDF, type KdfParams, type MasterKeys, generateMasterKeys } from '../crypto/keys.js';
 import { StoreMac } from '../crypto/mac.js';
-import type { StoreBackend } from '../connectors/store-backend.js';
-import { KlosetError, corrupt, damagedAccessObject, errnoCode, errorText } from '../errors.js';
+import type { StoreBackend } from '../core/store-backend.js';
+import { KlosetError, corrupt, damagedAccessObject, errnoCode, errorText } from '../core/errors.js';
 import { BLOB_TYPE_NAMES, type BlobType } from '../format/blob.js';
 import type { BlobIndex } from '../index/blob-index.js';
 import { BudgetedMerge } from '../index/budgeted-merge.js';
@@ -14,8 +14,8 @@ import { type DeltaListing, IndexCache } from '../index/index-cache.js';
 import { openIndexDelta } from '../index/index-delta.js';
 import { type BlobLocation, IndexTable } from '../index/index-table.js';
 import { SpilledIndex } from '../index/spilled-index.js';
-import { mapLimit } from '../concurrency.js';
-import { decryptBlob, describeBlob, verifyBlobId } from '../sealing/blob-opening.js';
+import { mapLimit } from '../core/concurrency.js';
+import { decryptBlob, describeBlob, verifyBlobId } from '../pack/blob-opening.js';
 import { type StoreConfig, openConfig, sealConfig } from './store-config.js';
 import { unlockKeys, writeKeySlot } from './key-slots.js';
 
@@ -124,7 +124,8 @@ export class Repository {
     }
   }
 
-  static async open(backend: StoreBackend, opts: OpenOptions): Promise<Repository> {
+  /** Opens the store at `backend`; `config` when the caller has read it already (`readConfig`). */
+  static async open(backend: StoreBackend, opts: OpenOptions, config?: StoreConfig): Promise<Repository> {
     const budget = opts.indexMemoryBudget;
     if (budget !== undefined && !(Number.isSafeInteger(budget) && budget > 0)) {
       throw new KlosetError('INVALID_ARGUMENT', 'the index memory budget must be a positive number of bytes');
@@ -132,7 +133,7 @@ export class Repository {
     if (budget !== undefined && !opts.cacheDir) {
       throw new KlosetError('INVALID_ARGUMENT', 'an index memory budget needs a cache directory to spill to');
     }
-    const config = await Repository.readConfig(backend);
+    config ??= await Repository.readConfig(backend);
     let keys: MasterKeys;
     let slot: string | undefined;
     if (config.encryption.algorithm === 'none') {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { chunkingSchema } from '../chunker/fastcdc.js';
 import { sha256Authenticator } from '../crypto/mac.js';
 import { kdfSchema } from '../crypto/keys.js';
-import { KlosetError, corrupt } from '../errors.js';
+import { decodeVersionedJson } from '../core/versioned-json.js';
 import { ObjectType, openObject, sealObject, type SealedObject } from '../format/object.js';
 
 /**
@@ -40,6 +40,8 @@ export const storeConfigSchema = z.object({
 });
 export type StoreConfig = z.infer<typeof storeConfigSchema>;
 
+const CONFIG_FORMAT = { name: 'store', versionField: 'version', version: 1, schema: storeConfigSchema };
+
 export function sealConfig(config: StoreConfig): SealedObject {
   return sealObject(ObjectType.Config, [Buffer.from(JSON.stringify(config, null, 2))], sha256Authenticator);
 }
@@ -47,21 +49,5 @@ export function sealConfig(config: StoreConfig): SealedObject {
 export function openConfig(data: Buffer, location: string): StoreConfig {
   const what = `store config at ${location}`;
   const { body } = openObject(data, ObjectType.Config, sha256Authenticator, what);
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw corrupt(`${what} is not valid JSON`, err);
-  }
-  const version = (json as { version?: unknown }).version;
-  if (typeof version === 'number' && version > 1) {
-    throw new KlosetError(
-      'UNSUPPORTED_VERSION',
-      `${what} is format version ${version}; upgrade kloud to open it`,
-    );
-  }
-  const parsed = storeConfigSchema.safeParse(json);
-  if (!parsed.success)
-    throw corrupt(`${what} is invalid: ${parsed.error.issues[0]?.message ?? 'unknown field'}`);
-  return parsed.data;
+  return decodeVersionedJson(body, CONFIG_FORMAT, what);
 }

@@ -1,4 +1,4 @@
-import type { StoreBackend, TemporaryFile } from '../connectors/store-backend.js';
+import type { StoreBackend, TemporaryFile } from '../core/store-backend.js';
 
 /**
  * How long a file may sit in a store's tmp/ before it is taken for a killed writer's: a writer

@@ -1,10 +1,10 @@
 import { availableParallelism } from 'node:os';
-import { BufferPool, Semaphore, mapLimit } from '../concurrency.js';
+import { BufferPool, Semaphore, mapLimit } from '../core/concurrency.js';
 import { ID_SIZE } from '../crypto/mac.js';
-import { corrupt } from '../errors.js';
+import { corrupt } from '../core/errors.js';
 import type { BlobLocation } from '../index/index-table.js';
 import type { Repository } from '../repository/repository.js';
-import { describeBlob } from '../sealing/blob-opening.js';
+import { describeBlob } from '../pack/blob-opening.js';
 import { LazyWorkerPool } from '../workers/lazy-worker-pool.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import {

@@ -8,13 +8,13 @@ import {
   unlinkSync,
   writeSync,
 } from 'node:fs';
-import type { LocalFile } from '../connectors/restore-destination.js';
+import type { LocalFile } from '../core/restore-destination.js';
 import { type BlobCipher, type CipherSpec, cipherFromSpec } from '../crypto/blob-cipher.js';
 import { ID_SIZE, StoreMac } from '../crypto/mac.js';
-import { corrupt, errorText } from '../errors.js';
+import { corrupt, errorText } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
-import { fsPath } from '../format/byte-names.js';
-import { openBlobSync } from '../sealing/blob-opening.js';
+import { fsPath } from '../core/byte-names.js';
+import { openBlobSync } from '../pack/blob-opening.js';
 
 /** What a writing thread needs of the store, given once when it starts. */
 export interface WriteSettings {

@@ -1,6 +1,6 @@
 import type { PackInfo } from '../index/index-table.js';
 import type { Repository } from '../repository/repository.js';
-import type { TreeEntry } from '../snapshot/tree-node.js';
+import type { TreeEntry } from '../core/tree-node.js';
 import { TreeReader } from '../snapshot/tree-reader.js';
 
 /**

@@ -1,11 +1,11 @@
-import { Semaphore } from '../concurrency.js';
+import { Semaphore } from '../core/concurrency.js';
 import { FsDestination } from '../connectors/fs/fs-destination.js';
-import { type FileContent, type RestoreDestination, childPath } from '../connectors/restore-destination.js';
-import { KlosetError, errorText } from '../errors.js';
+import { type FileContent, type RestoreDestination, childPath } from '../core/restore-destination.js';
+import { KlosetError, errorText } from '../core/errors.js';
 import type { Repository } from '../repository/repository.js';
 import { fileContent } from '../snapshot/file-content.js';
 import type { SnapshotError, SnapshotRecord } from '../snapshot/snapshot-record.js';
-import { type DirEntry, type FileEntry, type TreeEntry, isSafeName } from '../snapshot/tree-node.js';
+import { type DirEntry, type FileEntry, type TreeEntry, isSafeName } from '../core/tree-node.js';
 import { TreeReader } from '../snapshot/tree-reader.js';
 import { requireTargetOutsideStore } from './target-outside-store.js';
 import { FileBatches, MAX_BATCHED_FILE } from './file-batches.js';

@@ -1,12 +1,12 @@
-import { mapLimit } from '../concurrency.js';
+import { mapLimit } from '../core/concurrency.js';
 import type {
   ArchiveTerms,
   RetrievalTier,
   StoreBackend,
   ThawState,
   TierTerms,
-} from '../connectors/store-backend.js';
-import { KlosetError } from '../errors.js';
+} from '../core/store-backend.js';
+import { KlosetError } from '../core/errors.js';
 import type { PackInfo } from '../index/index-table.js';
 import type { Repository } from '../repository/repository.js';
 import type { SnapshotRecord } from '../snapshot/snapshot-record.js';

@@ -1,8 +1,8 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import type { RestoreDestination } from '../connectors/restore-destination.js';
-import type { StoreBackend } from '../connectors/store-backend.js';
-import { KlosetError, errnoCode } from '../errors.js';
+import type { RestoreDestination } from '../core/restore-destination.js';
+import type { StoreBackend } from '../core/store-backend.js';
+import { KlosetError, errnoCode } from '../core/errors.js';
 
 /**
  * Refuses a restore into the local store it reads, or into any directory below it: the restored

@@ -1,4 +1,4 @@
-import { KlosetError } from '../errors.js';
+import { KlosetError } from '../core/errors.js';
 import { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { loadSnapshots, resolveSnapshotRef } from '../snapshot/snapshot-list.js';

@@ -1,9 +1,9 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { FastCdc } from '../chunker/fastcdc.js';
 import { ID_SIZE, StoreMac } from '../crypto/mac.js';
-import { errnoCode, errorText } from '../errors.js';
+import { errnoCode, errorText } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
-import { fsPath } from '../format/byte-names.js';
+import { fsPath } from '../core/byte-names.js';
 import type { BatchSealer, SealSettings } from './batch-sealer.js';
 import { type FileBatch, type FileOutcome, type SealedFiles, sealedRoom } from './file-batch.js';
 

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { BufferPool } from '../concurrency.js';
+import { BufferPool } from '../core/concurrency.js';
 import { BlobType } from '../format/blob.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import { LazyWorkerPool } from '../workers/lazy-worker-pool.js';

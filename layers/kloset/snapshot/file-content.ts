@@ -1,6 +1,6 @@
 import { BlobType } from '../format/blob.js';
 import type { Repository } from '../repository/repository.js';
-import type { FileEntry } from './tree-node.js';
+import type { FileEntry } from '../core/tree-node.js';
 
 /** Blobs fetched ahead of the consumer: overlaps pack reads with writing. */
 const READ_AHEAD = 4;

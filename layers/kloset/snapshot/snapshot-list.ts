@@ -1,5 +1,5 @@
-import { mapLimit } from '../concurrency.js';
-import { KlosetError, corrupt } from '../errors.js';
+import { mapLimit } from '../core/concurrency.js';
+import { KlosetError, corrupt } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import type { Repository } from '../repository/repository.js';
 import { type SnapshotRecord, decodeSnapshot } from './snapshot-record.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KlosetError, corrupt } from '../errors.js';
+import { decodeVersionedJson } from '../core/versioned-json.js';
 
 /**
  * The snapshot record: a small JSON blob in a metadata pack. Its blob ID is the snapshot ID, and
@@ -62,19 +62,6 @@ export function encodeSnapshot(body: SnapshotBody): Buffer {
 }
 
 export function decodeSnapshot(id: string, data: Buffer): SnapshotRecord {
-  const what = `snapshot ${id.slice(0, 12)}`;
-  let json: unknown;
-  try {
-    json = JSON.parse(data.toString('utf8'));
-  } catch (err) {
-    throw corrupt(`${what} is not valid JSON`, err);
-  }
-  const v = (json as { v?: unknown }).v;
-  if (typeof v === 'number' && v > SNAPSHOT_VERSION) {
-    throw new KlosetError('UNSUPPORTED_VERSION', `${what} is snapshot format version ${v}; upgrade kloud`);
-  }
-  const parsed = recordSchema.safeParse(json);
-  if (!parsed.success)
-    throw corrupt(`${what} is invalid: ${parsed.error.issues[0]?.message ?? 'bad record'}`);
-  return { id, ...parsed.data };
+  const format = { name: 'snapshot', versionField: 'v', version: SNAPSHOT_VERSION, schema: recordSchema };
+  return { id, ...decodeVersionedJson(data, format, `snapshot ${id.slice(0, 12)}`) };
 }

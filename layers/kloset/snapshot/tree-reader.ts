@@ -1,7 +1,7 @@
-import { KlosetError } from '../errors.js';
+import { KlosetError } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import type { Repository } from '../repository/repository.js';
-import { type DirEntry, type TreeEntry, decodeNode, isSafeName } from './tree-node.js';
+import { type DirEntry, type TreeEntry, decodeNode, isSafeName } from '../core/tree-node.js';
 
 export interface WalkedEntry {
   /** absolute path in the snapshot */

@@ -1,5 +1,5 @@
-import { mapLimit } from '../concurrency.js';
-import { KlosetError } from '../errors.js';
+import { mapLimit } from '../core/concurrency.js';
+import { KlosetError } from '../core/errors.js';
 import type { Repository } from '../repository/repository.js';
 import { loadSnapshot, loadSnapshots } from '../snapshot/snapshot-list.js';
 import type { SnapshotRecord } from '../snapshot/snapshot-record.js';

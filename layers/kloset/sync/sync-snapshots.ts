@@ -1,11 +1,10 @@
 import { adoptOrphanPacks } from '../backup/orphan-packs.js';
-import { KlosetError } from '../errors.js';
+import { KlosetError } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { loadSnapshots, resolveSnapshotRef } from '../snapshot/snapshot-list.js';
 import { type SnapshotBody, type SnapshotRecord, encodeSnapshot } from '../snapshot/snapshot-record.js';
-import type { Store } from '../store.js';
 import { type KnownSnapshots, knownSnapshots, snapshotIdentity } from './snapshot-identity.js';
 import { type Reference, TreeCopier } from './tree-copier.js';
 
@@ -40,6 +39,11 @@ export interface SyncResult {
 
 const PROGRESS_INTERVAL_MS = 100;
 
+/** An open store as sync sees it (a `Store`): its repository. */
+export interface OpenRepository {
+  readonly repo: Repository;
+}
+
 /**
  * Copies snapshots from one store to another that may differ in passphrase, chunking,
  * compression or encryption. Each snapshot is committed on its own (its index delta is the
@@ -47,12 +51,16 @@ const PROGRESS_INTERVAL_MS = 100;
  * it had uploaded and copies the rest. Snapshots the destination has, or has removed, are
  * skipped (see snapshotIdentity), which makes a sync idempotent.
  */
-export async function syncSnapshots(from: Store, to: Store, opts: SyncOptions = {}): Promise<SyncResult> {
+export async function syncSnapshots(
+  from: OpenRepository,
+  to: OpenRepository,
+  opts: SyncOptions = {},
+): Promise<SyncResult> {
   const [source, dest] = [from.repo, to.repo];
   if (source.config.storeId === dest.config.storeId) {
     throw new KlosetError(
       'INVALID_ARGUMENT',
-      `${from.location} and ${to.location} are the same store (same store ID: one is a file copy of the other); ` +
+      `${source.backend.location} and ${dest.backend.location} are the same store (same store ID: one is a file copy of the other); ` +
         'sync needs two stores: create the second with "create --copy-chunking-from" and sync into it',
     );
   }

@@ -1,12 +1,13 @@
 import { saveDirectory } from '../backup/directory-writer.js';
 import { type ChunkingParams, chunkStream } from '../chunker/fastcdc.js';
-import { Semaphore } from '../concurrency.js';
+import { Semaphore } from '../core/concurrency.js';
 import { BlobType } from '../format/blob.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { fileContent } from '../snapshot/file-content.js';
-import type { DirEntry, FileEntry, TreeEntry } from '../snapshot/tree-node.js';
+import type { DirEntry, FileEntry, TreeEntry } from '../core/tree-node.js';
 import { TreeReader } from '../snapshot/tree-reader.js';
+import { compareEntries } from '../core/entry-difference.js';
 
 /**
  * One directory of a snapshot both stores hold already (a parent, say), by its tree ID in each.
@@ -95,7 +96,7 @@ export class TreeCopier {
         if (
           was?.type === 'file' &&
           copy?.type === 'file' &&
-          sameContent(entry, was) &&
+          !compareEntries(entry, was).content &&
           this.holds(copy.chunks)
         )
           return { ...entry, chunks: copy.chunks };
@@ -137,10 +138,4 @@ export class TreeCopier {
     await Promise.all(saves);
     return ids;
   }
-}
-
-function sameContent(a: FileEntry, b: FileEntry): boolean {
-  return (
-    a.size === b.size && a.chunks.length === b.chunks.length && a.chunks.every((c, i) => c === b.chunks[i])
-  );
 }

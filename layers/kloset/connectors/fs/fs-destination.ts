@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   fchmodSync,
@@ -24,11 +23,23 @@ import {
   utimes,
 } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { KlosetError, errnoCode } from '../../errors.js';
-import { fsPath, nameToBytes } from '../../format/byte-names.js';
-import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
+import { KlosetError, errnoCode } from '../../core/errors.js';
+import { fsPath, nameToBytes } from '../../core/byte-names.js';
+import type { DirEntry, FileEntry, SymlinkEntry, TreeEntry } from '../../core/tree-node.js';
 import { entryType } from '../entry-type.js';
-import type { ExistingEntry, FileContent, LocalFile, RestoreDestination } from '../restore-destination.js';
+import type {
+  ExistingEntry,
+  FileContent,
+  LocalFile,
+  RestoreDestination,
+} from '../../core/restore-destination.js';
+import { type AsideMedium, writeAside } from '../write-aside.js';
+
+/** The local disk as a medium for replacements (names of any bytes: see fsPath). */
+const LOCAL_DISK: AsideMedium = {
+  rename: (from, to) => rename(fsPath(from), fsPath(to)),
+  unlink: (path) => unlink(fsPath(path)),
+};
 
 /** Files up to this size are written in one synchronous call sequence (see writeSmall). */
 const SYNC_WRITE_MAX = 1024 * 1024;
@@ -40,9 +51,6 @@ async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   for await (const c of chunks) parts.push(c);
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
-
-/** A name beside `path` for a replacement written first and renamed over it. */
-const sideName = (path: string): string => `${path}.kloud-${randomBytes(4).toString('hex')}`;
 
 /**
  * A local directory as a restore destination. Modes, times and (as root) owners are restored;
@@ -114,12 +122,13 @@ export class FsDestination implements RestoreDestination {
   }
 
   async writeFile(path: string, entry: FileEntry, content: FileContent, replace: boolean): Promise<void> {
-    const dest = this.display(path);
-    const at = replace ? sideName(dest) : dest;
+    await writeAside(LOCAL_DISK, this.display(path), replace, (at) => this.writeNew(entry, at, content));
+  }
+
+  private async writeNew(entry: FileEntry, at: string, content: FileContent): Promise<void> {
     try {
       if (content.size <= SYNC_WRITE_MAX) this.writeSmall(entry, at, await collect(content.chunks()));
       else await this.writeLarge(entry, at, content);
-      if (at !== dest) await rename(fsPath(at), fsPath(dest));
     } catch (err) {
       // a file that appeared under the new name since the check is not ours to remove
       if (errnoCode(err) !== 'EEXIST') await unlink(fsPath(at)).catch(() => undefined);
@@ -156,17 +165,11 @@ export class FsDestination implements RestoreDestination {
     }
   }
 
-  async symlink(
-    path: string,
-    entry: Extract<TreeEntry, { type: 'symlink' }>,
-    replace: boolean,
-  ): Promise<void> {
-    const dest = fsPath(this.display(path));
-    const at = replace ? fsPath(sideName(this.display(path))) : dest;
-    await symlink(nameToBytes(entry.target), at);
-    if (at !== dest) await rename(at, dest);
-    if (this.needsChown(entry)) await lchown(dest, entry.uid, entry.gid).catch(() => undefined);
-    await lutimes(dest, seconds(entry.mtime), seconds(entry.mtime)).catch(() => undefined);
+  async symlink(path: string, entry: SymlinkEntry, replace: boolean): Promise<void> {
+    const dest = this.display(path);
+    await writeAside(LOCAL_DISK, dest, replace, (at) => symlink(nameToBytes(entry.target), fsPath(at)));
+    if (this.needsChown(entry)) await lchown(fsPath(dest), entry.uid, entry.gid).catch(() => undefined);
+    await lutimes(fsPath(dest), seconds(entry.mtime), seconds(entry.mtime)).catch(() => undefined);
   }
 
   async link(existing: string, path: string, replace: boolean): Promise<void> {

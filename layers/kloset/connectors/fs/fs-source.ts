@@ -2,8 +2,8 @@ import { createReadStream, lstatSync, readFileSync, readdirSync, readlinkSync } 
 import type { BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fsPath, nameFromBytes } from '../../format/byte-names.js';
-import type { BackupSource, SourceEntry } from '../backup-source.js';
+import { fsPath, nameFromBytes } from '../../core/byte-names.js';
+import type { BackupSource, SourceEntry } from '../../core/backup-source.js';
 import { entryType } from '../entry-type.js';
 import { Accounts } from './accounts.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type FileHandle, link, mkdir, open, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { KlosetError, errnoCode } from '../../errors.js';
+import { KlosetError, errnoCode } from '../../core/errors.js';
 import type {
   LocationState,
   ListedKind,
@@ -9,10 +9,10 @@ import type {
   ObjectKind,
   StoreBackend,
   TemporaryFile,
-} from '../store-backend.js';
+} from '../../core/store-backend.js';
 import { OpenFiles } from './open-files.js';
-
-const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
+import { missingObject, noStoreAt } from '../store-errors.js';
+import { STORE_FOLDERS, objectPath } from '../store-layout.js';
 
 /**
  * A store in a local directory:
@@ -34,9 +34,7 @@ export class FsStore implements StoreBackend {
   }
 
   private path(kind: ObjectKind, name: string): string {
-    if (kind === 'config') return join(this.root, 'config');
-    if (kind === 'packs') return join(this.root, 'packs', name.slice(0, 2), name);
-    return join(this.root, kind, name);
+    return join(this.root, objectPath(kind, name));
   }
 
   async probe(): Promise<LocationState> {
@@ -67,7 +65,7 @@ export class FsStore implements StoreBackend {
         `${this.location} is not empty; choose an empty or new directory`,
       );
     }
-    for (const dir of [...KINDS, 'tmp']) await mkdir(join(this.root, dir), { recursive: true });
+    for (const dir of STORE_FOLDERS) await mkdir(join(this.root, dir), { recursive: true });
   }
 
   async put(kind: ObjectKind, name: string, parts: readonly Buffer[]): Promise<void> {
@@ -122,9 +120,7 @@ export class FsStore implements StoreBackend {
 
   private async noStore(): Promise<KlosetError> {
     const st = await stat(this.root).catch(() => undefined);
-    if (!st)
-      return new KlosetError('STORE_NOT_FOUND', `no store at ${this.location} (create one with "create")`);
-    return new KlosetError('NOT_A_STORE', `${this.location} exists but is not a kloud store (no config)`);
+    return noStoreAt(this.location, st !== undefined);
   }
 
   async getRange(
@@ -183,12 +179,7 @@ export class FsStore implements StoreBackend {
   }
 
   private missing(err: unknown, kind: ObjectKind, name: string): Error {
-    if (errnoCode(err) === 'ENOENT') {
-      return new KlosetError(
-        'CORRUPT',
-        `${kind} object ${name.slice(0, 12)} is missing from ${this.location}`,
-      );
-    }
+    if (errnoCode(err) === 'ENOENT') return missingObject(this.location, kind, name, err);
     return err instanceof Error ? err : new Error(String(err));
   }
 }

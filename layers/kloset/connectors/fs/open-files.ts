@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { rangeTarget } from '../store-backend.js';
+import { rangeTarget } from '../../core/store-backend.js';
 
 /** Read descriptors kept open: a restore or check reads many ranges of the same packs. */
 const MAX_OPEN = 32;

@@ -1,4 +1,4 @@
-import type { ArchiveTerms, RetrievalTier, ThawState } from '../store-backend.js';
+import type { ArchiveTerms, RetrievalTier, ThawState } from '../../core/store-backend.js';
 import type { StorageClass } from './s3-options.js';
 
 /**

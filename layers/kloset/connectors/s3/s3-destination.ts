@@ -1,19 +1,20 @@
 import { Readable } from 'node:stream';
 import { HeadObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
-import { KlosetError } from '../../errors.js';
-import { isUtf8Name, nameToBytes } from '../../format/byte-names.js';
-import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
+import { KlosetError } from '../../core/errors.js';
+import { isUtf8Name, nameToBytes } from '../../core/byte-names.js';
+import type { DirEntry, FileEntry, SymlinkEntry, TreeEntry } from '../../core/tree-node.js';
 import {
   type ExistingEntry,
   type FileContent,
   type RestoreDestination,
   displayBelow,
-} from '../restore-destination.js';
+} from '../../core/restore-destination.js';
 import { archiveTerms } from './s3-archive.js';
 import { createS3Client } from './s3-client.js';
 import { isNotFound, isPreconditionFailed } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
 import { type Multipart, anyKeyUnder, encryptionParams, putObject, s3Call } from './s3-requests.js';
+import type { S3Location } from '../../core/location.js';
 
 /** Files from this size on are streamed as multipart uploads; smaller ones are one PutObject. */
 const MULTIPART: Multipart = { threshold: 16 * 1024 * 1024, partSize: 8 * 1024 * 1024, queueSize: 2 };
@@ -36,8 +37,8 @@ export class S3Destination implements RestoreDestination {
   private readonly client: S3Client;
   private readonly base: string;
 
-  constructor(location: string, options: Record<string, string> = {}) {
-    this.settings = parseS3Location(location, options);
+  constructor(location: S3Location) {
+    this.settings = parseS3Location(location);
     if (archiveTerms(this.settings.storageClass)) {
       throw new KlosetError(
         'INVALID_ARGUMENT',
@@ -123,11 +124,7 @@ export class S3Destination implements RestoreDestination {
     return this.put({ ...params, Body: Buffer.concat(parts) }, content.size);
   }
 
-  async symlink(
-    path: string,
-    entry: Extract<TreeEntry, { type: 'symlink' }>,
-    replace: boolean,
-  ): Promise<void> {
+  async symlink(path: string, entry: SymlinkEntry, replace: boolean): Promise<void> {
     const body = nameToBytes(entry.target);
     return this.put({ ...this.params(path, entry, replace), Body: body }, body.length);
   }

@@ -1,4 +1,4 @@
-import { KlosetError } from '../../errors.js';
+import { KlosetError } from '../../core/errors.js';
 import type { S3Settings } from './s3-options.js';
 
 const NETWORK_CODES = new Set([

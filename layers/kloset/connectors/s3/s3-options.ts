@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { KlosetError } from '../../errors.js';
+import { KlosetError } from '../../core/errors.js';
+import { type S3Location, formatLocation } from '../../core/location.js';
 
 /** The classes a store can be written in; with GLACIER or DEEP_ARCHIVE only data packs go there. */
 export const STORAGE_CLASSES = [
@@ -15,7 +16,7 @@ export type StorageClass = (typeof STORAGE_CLASSES)[number];
 
 export type ServerSideEncryption = { type: 'AES256' } | { type: 'aws:kms'; keyId?: string };
 
-/** Everything the S3 connector needs, parsed from `s3://bucket/prefix?k=v` and `k=v` options. */
+/** Everything the S3 connector needs, from an `s3://bucket/prefix` location and its settings. */
 export interface S3Settings {
   readonly bucket: string;
   /** '' (bucket root) or a path without leading or trailing slash */
@@ -68,35 +69,12 @@ function invalid(message: string): KlosetError {
   return new KlosetError('INVALID_ARGUMENT', message);
 }
 
-/** Splits `s3://bucket/prefix?k=v&...` into bucket, prefix and the query's options. */
-function parseUrl(location: string): { bucket: string; prefix: string; query: Record<string, string> } {
-  const m = /^s3:\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?$/i.exec(location);
-  if (!m) throw invalid(`not an S3 location: expected s3://bucket/prefix`);
-  const bucket = m[1]!;
-  // S3's own bucket naming rules (3-63 lowercase letters, digits, dots, hyphens)
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
-    throw invalid(`"${bucket}" is not a valid bucket name in s3://${bucket}`);
-  let prefix: string;
-  try {
-    prefix = decodeURIComponent(m[2]!).replace(/^\/+|\/+$/g, '');
-  } catch {
-    throw invalid(`the prefix of s3://${bucket} is not valid percent-encoding`);
-  }
-  if (prefix !== '' && prefix.split('/').some((p) => p === '' || p === '.' || p === '..'))
-    throw invalid(`the prefix "${prefix}" of s3://${bucket} has an empty, "." or ".." segment`);
-  const query: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(m[3] ?? '')) query[k] = v;
-  return { bucket, prefix, query };
-}
-
-/**
- * Parses and validates an S3 location and its options. Options given explicitly win over the
- * same option in the URL's query. Messages name the option, never its value (it may be a secret).
- */
-export function parseS3Location(location: string, options: Record<string, string> = {}): S3Settings {
-  const { bucket, prefix, query } = parseUrl(location);
-  const printable = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
-  const parsed = OptionsSchema.safeParse({ ...query, ...options });
+/** Validates an S3 location's settings. Messages name the option, never its value (it may be a secret). */
+export function parseS3Location(location: S3Location): S3Settings {
+  const { bucket } = location;
+  const prefix = location.path.slice(1);
+  const printable = formatLocation(location);
+  const parsed = OptionsSchema.safeParse(location.options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = issue.code === 'unrecognized_keys' ? issue.keys[0] : issue.path.join('.');

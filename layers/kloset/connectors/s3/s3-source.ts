@@ -6,12 +6,13 @@ import {
   type S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
-import { KlosetError } from '../../errors.js';
-import type { BackupSource, SourceEntry } from '../backup-source.js';
+import { KlosetError } from '../../core/errors.js';
+import type { BackupSource, SourceEntry } from '../../core/backup-source.js';
 import { createS3Client } from './s3-client.js';
 import { isNotFound } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
 import { anyKeyUnder, s3Call } from './s3-requests.js';
+import type { S3Location } from '../../core/location.js';
 
 /**
  * A 48-bit number from an ETag, recorded as the entry's inode: the backup's unchanged-file test
@@ -45,8 +46,8 @@ export class S3Source implements BackupSource {
   private readonly uid = process.getuid?.() ?? 0;
   private readonly gid = process.getgid?.() ?? 0;
 
-  constructor(location: string, options: Record<string, string> = {}) {
-    this.settings = parseS3Location(location, options);
+  constructor(location: S3Location) {
+    this.settings = parseS3Location(location);
     this.base = this.settings.prefix ? `${this.settings.prefix}/` : '';
     this.client = createS3Client(this.settings);
   }

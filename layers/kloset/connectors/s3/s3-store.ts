@@ -7,8 +7,8 @@ import {
   type S3Client,
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
-import { Semaphore } from '../../concurrency.js';
-import { KlosetError } from '../../errors.js';
+import { Semaphore } from '../../core/concurrency.js';
+import { KlosetError } from '../../core/errors.js';
 import type {
   LocationState,
   ListedKind,
@@ -18,12 +18,15 @@ import type {
   StoreBackend,
   ThawOptions,
   ThawState,
-} from '../store-backend.js';
+} from '../../core/store-backend.js';
 import { S3_TIER, archiveTerms, thawStateOf } from './s3-archive.js';
 import { createS3Client } from './s3-client.js';
 import { isNotFound, isPreconditionFailed, s3ErrorName } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
 import { anyKeyUnder, encryptionParams, putObject, s3Call } from './s3-requests.js';
+import type { S3Location } from '../../core/location.js';
+import { missingObject, noStoreAt } from '../store-errors.js';
+import { objectPath } from '../store-layout.js';
 
 export interface S3StoreTuning {
   /** objects from this size on are sent as multipart uploads (S3's minimum part is 5 MiB) */
@@ -62,8 +65,8 @@ export class S3Store implements StoreBackend {
   private readonly tuning: Required<S3StoreTuning>;
   private readonly slots: Semaphore;
 
-  constructor(location: string, options: Record<string, string> = {}, tuning: S3StoreTuning = {}) {
-    this.settings = parseS3Location(location, options);
+  constructor(location: S3Location, tuning: S3StoreTuning = {}) {
+    this.settings = parseS3Location(location);
     this.location = this.settings.location;
     this.base = this.settings.prefix ? `${this.settings.prefix}/` : '';
     this.tuning = { ...DEFAULT_TUNING, ...tuning };
@@ -77,9 +80,7 @@ export class S3Store implements StoreBackend {
 
   /** The object key of a store object. */
   key(kind: ObjectKind, name: string): string {
-    if (kind === 'config') return `${this.base}config`;
-    if (kind === 'packs') return `${this.base}packs/${name.slice(0, 2)}/${name}`;
-    return `${this.base}${kind}/${name}`;
+    return `${this.base}${objectPath(kind, name)}`;
   }
 
   private send<T>(action: string, fn: () => Promise<T>): Promise<T> {
@@ -198,7 +199,7 @@ export class S3Store implements StoreBackend {
       });
     } catch (err) {
       if (kind === 'config' || !(err instanceof KlosetError)) throw err;
-      if (isNotFound(err.cause)) throw this.missing(kind, name, err);
+      if (isNotFound(err.cause)) throw missingObject(this.location, kind, name, err);
       if (s3ErrorName(err.cause) === 'InvalidObjectState') {
         const storageClass = (err.cause as { StorageClass?: string }).StorageClass ?? 'archive storage';
         throw new KlosetError(
@@ -217,23 +218,11 @@ export class S3Store implements StoreBackend {
     }
   }
 
-  private missing(kind: ObjectKind, name: string, cause: unknown): KlosetError {
-    return new KlosetError(
-      'CORRUPT',
-      `${kind} object ${name.slice(0, 12)} is missing from ${this.location}`,
-      {
-        cause,
-      },
-    );
-  }
-
   private async noStore(): Promise<KlosetError> {
     const seen = await this.peek();
     if (seen === 'no bucket')
       return new KlosetError('BUCKET_NOT_FOUND', `bucket ${this.bucket} does not exist`);
-    if (seen === 'objects')
-      return new KlosetError('NOT_A_STORE', `${this.location} exists but is not a kloud store (no config)`);
-    return new KlosetError('STORE_NOT_FOUND', `no store at ${this.location}`);
+    return noStoreAt(this.location, seen === 'objects');
   }
 
   async stat(kind: ObjectKind, name: string): Promise<number | undefined> {
@@ -286,7 +275,8 @@ export class S3Store implements StoreBackend {
       );
       return thawStateOf(res.StorageClass, res.Restore);
     } catch (err) {
-      if (err instanceof KlosetError && isNotFound(err.cause)) throw this.missing(kind, name, err);
+      if (err instanceof KlosetError && isNotFound(err.cause))
+        throw missingObject(this.location, kind, name, err);
       throw err;
     }
   }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { ServerHostKeyAlgorithm } from 'ssh2';
-import { KlosetError, errnoCode } from '../../errors.js';
+import { KlosetError, errnoCode } from '../../core/errors.js';
 import { type KnownHostKey, fingerprint, keyTypeOf, knownHostsName, knownKeysFor } from './known-hosts.js';
 import { DEFAULT_PORT, type SftpSettings } from './sftp-options.js';
 

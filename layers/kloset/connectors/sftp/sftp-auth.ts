@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import ssh2, { type AnyAuthMethod, type ParsedKey } from 'ssh2';
-import { KlosetError, errnoCode } from '../../errors.js';
+import { KlosetError, errnoCode } from '../../core/errors.js';
 import type { SftpSettings } from './sftp-options.js';
 
 /** The keys `ssh` tries when none is configured, in its order. */

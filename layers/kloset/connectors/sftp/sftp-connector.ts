@@ -1,8 +1,9 @@
 import { posix } from 'node:path';
-import { KlosetError } from '../../errors.js';
-import { isUtf8Name } from '../../format/byte-names.js';
+import { KlosetError } from '../../core/errors.js';
+import { isUtf8Name } from '../../core/byte-names.js';
 import { type SftpSettings, parseSftpLocation } from './sftp-options.js';
 import { SftpSession } from './sftp-session.js';
+import type { SftpLocation } from '../../core/location.js';
 
 /**
  * What the SFTP store, source and destination share: the parsed location, the directory their
@@ -15,8 +16,8 @@ export abstract class SftpConnector {
   protected readonly root: string;
   protected readonly session: SftpSession;
 
-  constructor(location: string, options: Record<string, string> = {}) {
-    this.settings = parseSftpLocation(location, options);
+  constructor(location: SftpLocation) {
+    this.settings = parseSftpLocation(location);
     this.location = this.settings.location;
     this.root = this.settings.path;
     this.session = new SftpSession(this.settings);

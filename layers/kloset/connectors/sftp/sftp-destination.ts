@@ -1,17 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import type { InputAttributes } from 'ssh2';
-import { KlosetError } from '../../errors.js';
-import { isUtf8Name } from '../../format/byte-names.js';
-import type { DirEntry, FileEntry, TreeEntry } from '../../snapshot/tree-node.js';
+import { KlosetError } from '../../core/errors.js';
+import { isUtf8Name } from '../../core/byte-names.js';
+import type { DirEntry, FileEntry, SymlinkEntry, TreeEntry } from '../../core/tree-node.js';
 import {
   type ExistingEntry,
   type FileContent,
   type RestoreDestination,
   displayBelow,
-} from '../restore-destination.js';
+} from '../../core/restore-destination.js';
 import { entryType } from '../entry-type.js';
 import { isNoSuchFile } from './sftp-errors.js';
 import { SftpConnector, notUtf8 } from './sftp-connector.js';
+import { type AsideMedium, writeAside } from '../write-aside.js';
 
 /** SFTP v3 times are unsigned 32-bit seconds: the sub-second part is lost, times before 1970 become 0. */
 const seconds = (ns: string): number => Math.max(0, Number(BigInt(ns) / 1_000_000_000n));
@@ -20,9 +20,6 @@ const timesOf = (entry: TreeEntry): InputAttributes => ({
   atime: seconds(entry.mtime),
   mtime: seconds(entry.mtime),
 });
-
-/** A name beside `path` for a replacement written first and renamed over it. */
-const sideName = (path: string): string => `${path}.kloud-${randomBytes(4).toString('hex')}`;
 
 /**
  * A directory on an SFTP server as a restore destination. Modes and times (whole seconds) are
@@ -75,16 +72,9 @@ export class SftpDestination extends SftpConnector implements RestoreDestination
   }
 
   async writeFile(path: string, entry: FileEntry, content: FileContent, replace: boolean): Promise<void> {
-    const dest = this.remote(path);
-    const at = replace ? sideName(dest) : dest;
-    await this.session.createFile(at, (handle) => this.fill(handle, at, entry, content));
-    if (at === dest) return;
-    try {
-      await this.replace(at, dest);
-    } catch (err) {
-      await this.session.unlink(at).catch(() => undefined);
-      throw err;
-    }
+    await writeAside(this.medium, this.remote(path), replace, (at) =>
+      this.session.createFile(at, (handle) => this.fill(handle, at, entry, content)),
+    );
   }
 
   private async fill(handle: Buffer, at: string, entry: FileEntry, content: FileContent): Promise<void> {
@@ -98,23 +88,20 @@ export class SftpDestination extends SftpConnector implements RestoreDestination
     await this.session.fsetstat(handle, at, { mode: entry.mode, ...timesOf(entry) });
   }
 
-  /** Moves `from` over `to`: atomically with posix-rename, else by removing `to` first. */
-  private async replace(from: string, to: string): Promise<void> {
-    if (await this.session.replace(from, to)) return;
-    await this.session.unlink(to);
-    await this.session.rename(from, to);
-  }
+  /** Renames atomically with posix-rename, else by removing the old entry first. */
+  private readonly medium: AsideMedium = {
+    rename: async (from, to) => {
+      if (await this.session.replace(from, to)) return;
+      await this.session.unlink(to);
+      await this.session.rename(from, to);
+    },
+    unlink: (path) => this.session.unlink(path),
+  };
 
-  async symlink(
-    path: string,
-    entry: Extract<TreeEntry, { type: 'symlink' }>,
-    replace: boolean,
-  ): Promise<void> {
+  async symlink(path: string, entry: SymlinkEntry, replace: boolean): Promise<void> {
     if (!isUtf8Name(entry.target)) throw notUtf8('the link target');
     const dest = this.remote(path);
-    const at = replace ? sideName(dest) : dest;
-    await this.session.symlink(entry.target, at);
-    if (at !== dest) await this.replace(at, dest);
+    await writeAside(this.medium, dest, replace, (at) => this.session.symlink(entry.target, at));
     // a link's own owner and times, where the server can set them (not its mode: links have none)
     await this.session.lsetstat(dest, { ...this.owner(entry), ...timesOf(entry) }).catch(() => undefined);
   }

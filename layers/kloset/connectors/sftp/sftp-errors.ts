@@ -1,5 +1,5 @@
 import ssh2 from 'ssh2';
-import { KlosetError, errnoCode } from '../../errors.js';
+import { KlosetError, errnoCode } from '../../core/errors.js';
 
 /** SFTP v3 status codes (draft-ietf-secsh-filexfer-02 §7), as ssh2 sets them on request errors. */
 const STATUS = ssh2.utils.sftp.STATUS_CODE;

@@ -1,9 +1,10 @@
-import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
 import { z } from 'zod';
-import { KlosetError } from '../../errors.js';
+import { KlosetError } from '../../core/errors.js';
+import { currentUser, expandHome } from '../../core/home.js';
+import { type SftpLocation, formatLocation } from '../../core/location.js';
 
-/** Everything the SFTP connector needs, parsed from `sftp://[user@]host[:port]/path?k=v` and `k=v` options. */
+/** Everything the SFTP connector needs, from an `sftp://[user@]host[:port]/path` location and its settings. */
 export interface SftpSettings {
   readonly host: string;
   readonly port: number;
@@ -47,73 +48,30 @@ function invalid(message: string): KlosetError {
 }
 
 /** `~/x` as the local user's home, for the file options (a shell would not expand it in `k=~/x`). */
-const expandHome = (path: string): string =>
-  path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
+const fromHome = (path: string): string => expandHome(path, homedir());
 
-function decode(text: string, what: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw invalid(`the ${what} of an sftp location is not valid percent-encoding`);
-  }
+function loginUser(): string {
+  const user = currentUser();
+  if (user === undefined) throw invalid('no user name for sftp: write sftp://USER@host/path');
+  return user;
 }
 
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    // no passwd entry for this uid (some containers)
-    const user = process.env.USER ?? process.env.LOGNAME;
-    if (user) return user;
-    throw invalid('no user name for sftp: write sftp://USER@host/path');
-  }
+/** The server's path of a location's path: see SftpSettings.path. */
+function remotePath(path: string): string {
+  if (path === '/~') return '.';
+  return path.startsWith('/~/') ? path.slice(3) : path;
 }
 
-/** The remote path of the URL's path part: see SftpSettings.path. */
-function remotePath(urlPath: string, printable: string): string {
-  const path = decode(urlPath, 'path').replace(/\/+$/, '');
-  if (path === '') return '/';
-  const fromHome = path === '/~' ? '.' : path.startsWith('/~/') ? path.slice(3) : undefined;
-  const segments = (fromHome ?? path.slice(1)).split('/');
-  if (fromHome !== '.' && segments.some((s) => s === '' || s === '.' || s === '..'))
-    throw invalid(`the path of ${printable} has an empty, "." or ".." segment`);
-  return fromHome ?? path;
-}
-
-/** Splits the URL into its parts and the query's options. */
-function parseUrl(location: string) {
-  const m = /^sftp:\/\/(?:([^@/?#]*)@)?(\[[^\]/]+\]|[^:/?#[\]]+)(?::(\d*))?([^?#]*)(?:\?([^#]*))?$/i.exec(
-    location,
-  );
-  if (!m) throw invalid(`not an sftp location: expected sftp://[user@]host[:port]/path`);
-  const [, userInfoPart, hostPart, portPart, urlPath, queryPart] = m;
-  // a password in the URL would end up in shell histories, aliases and messages
-  if (userInfoPart?.includes(':'))
-    throw invalid('an sftp location must not hold a password: give it as the password option');
-  const printable = location.replace(/\?.*$/, '');
-  const port = portPart ? Number(portPart) : DEFAULT_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw invalid(`the port of ${printable} must be a number from 1 to 65535`);
-  const user = userInfoPart ? decode(userInfoPart, 'user') : currentUser();
-  const query: Record<string, string> = {};
-  for (const [k, v] of new URLSearchParams(queryPart ?? '')) query[k] = v;
-  return {
-    host: hostPart!.replace(/^\[|\]$/g, ''),
-    port,
-    user,
-    path: remotePath(urlPath!, printable),
-    location: printable,
-    query,
+/** Validates an SFTP location's settings. Messages name the option, never its value (it may be a secret). */
+export function parseSftpLocation(location: SftpLocation): SftpSettings {
+  const url = {
+    host: location.host,
+    port: location.port ?? DEFAULT_PORT,
+    user: location.user ?? loginUser(),
+    path: remotePath(location.path),
+    location: formatLocation(location),
   };
-}
-
-/**
- * Parses and validates an SFTP location and its options. Options given explicitly win over the
- * same option in the URL's query. Messages name the option, never its value (it may be a secret).
- */
-export function parseSftpLocation(location: string, options: Record<string, string> = {}): SftpSettings {
-  const { query, ...url } = parseUrl(location);
-  const parsed = OptionsSchema.safeParse({ ...query, ...options });
+  const parsed = OptionsSchema.safeParse(location.options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = issue.code === 'unrecognized_keys' ? issue.keys.join('", "') : issue.path.join('.');
@@ -125,10 +83,10 @@ export function parseSftpLocation(location: string, options: Record<string, stri
     o.insecure_ignore_host_key !== undefined && ['true', '1', 'yes'].includes(o.insecure_ignore_host_key);
   return {
     ...url,
-    ...(o.identity && { identity: expandHome(o.identity) }),
+    ...(o.identity && { identity: fromHome(o.identity) }),
     ...(o.identity_passphrase && { identityPassphrase: o.identity_passphrase }),
     ...(o.password && { password: o.password }),
-    knownHosts: expandHome(o.known_hosts ?? '~/.ssh/known_hosts'),
+    knownHosts: fromHome(o.known_hosts ?? '~/.ssh/known_hosts'),
     insecureIgnoreHostKey: insecure,
   };
 }

@@ -6,13 +6,13 @@ import ssh2, {
   type SFTPWrapper,
   type Stats,
 } from 'ssh2';
-import { Semaphore, mapLimit } from '../../concurrency.js';
-import { KlosetError } from '../../errors.js';
+import { Semaphore, mapLimit } from '../../core/concurrency.js';
+import { KlosetError } from '../../core/errors.js';
 import { HostKeyCheck } from './host-key-check.js';
 import { credentialsFor } from './sftp-auth.js';
 import { connectFailure, isNoSuchFile, requestFailure } from './sftp-errors.js';
 import type { SftpSettings } from './sftp-options.js';
-import { rangeTarget } from '../store-backend.js';
+import { rangeTarget } from '../../core/store-backend.js';
 
 /** Bound on the TCP connect plus the SSH handshake and authentication. */
 const CONNECT_TIMEOUT_MS = 20_000;

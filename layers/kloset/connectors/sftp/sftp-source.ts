@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { Stats } from 'ssh2';
-import { KlosetError } from '../../errors.js';
-import type { BackupSource, SourceEntry } from '../backup-source.js';
+import { KlosetError } from '../../core/errors.js';
+import type { BackupSource, SourceEntry } from '../../core/backup-source.js';
 import { entryType } from '../entry-type.js';
 import { isNoSuchFile } from './sftp-errors.js';
 import { SftpConnector } from './sftp-connector.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import { mapLimit } from '../../concurrency.js';
-import { KlosetError, corrupt } from '../../errors.js';
+import { mapLimit } from '../../core/concurrency.js';
+import { KlosetError } from '../../core/errors.js';
 import type {
   LocationState,
   ListedKind,
@@ -9,12 +9,13 @@ import type {
   ObjectKind,
   StoreBackend,
   TemporaryFile,
-} from '../store-backend.js';
+} from '../../core/store-backend.js';
 import { ReadHandles } from './read-handles.js';
 import { isNoSuchFile } from './sftp-errors.js';
 import { SftpConnector } from './sftp-connector.js';
+import { missingObject, noStoreAt } from '../store-errors.js';
+import { STORE_FOLDERS, objectPath } from '../store-layout.js';
 
-const KINDS: readonly ObjectKind[] = ['keys', 'index', 'packs'];
 /** folder listings in flight at once */
 const LIST_CONCURRENCY = 8;
 
@@ -33,9 +34,7 @@ export class SftpStore extends SftpConnector implements StoreBackend {
   private readonly readHandles = new ReadHandles(this.session);
 
   private path(kind: ObjectKind, name: string): string {
-    if (kind === 'config') return posix.join(this.root, 'config');
-    if (kind === 'packs') return posix.join(this.root, 'packs', name.slice(0, 2), name);
-    return posix.join(this.root, kind, name);
+    return posix.join(this.root, objectPath(kind, name));
   }
 
   /** The root's entries, or undefined when it does not exist; NOT_A_DIRECTORY when it is something else. */
@@ -73,7 +72,7 @@ export class SftpStore extends SftpConnector implements StoreBackend {
         `${this.location} is not empty; choose an empty or new directory`,
       );
     await this.session.mkdirp(this.root);
-    for (const dir of [...KINDS, 'tmp']) await this.session.mkdirp(posix.join(this.root, dir));
+    for (const dir of STORE_FOLDERS) await this.session.mkdirp(posix.join(this.root, dir));
   }
 
   async put(kind: ObjectKind, name: string, parts: readonly Buffer[]): Promise<void> {
@@ -122,19 +121,12 @@ export class SftpStore extends SftpConnector implements StoreBackend {
     } catch (err) {
       if (!isNoSuchFile(err)) throw err;
       if (kind === 'config') throw await this.noStore();
-      throw this.missing(kind, name, err);
+      throw missingObject(this.location, kind, name, err);
     }
   }
 
   private async noStore(): Promise<KlosetError> {
-    const entries = await this.rootEntries();
-    if (!entries)
-      return new KlosetError('STORE_NOT_FOUND', `no store at ${this.location} (create one with "create")`);
-    return new KlosetError('NOT_A_STORE', `${this.location} exists but is not a kloud store (no config)`);
-  }
-
-  private missing(kind: ObjectKind, name: string, cause: unknown): KlosetError {
-    return corrupt(`${kind} object ${name.slice(0, 12)} is missing from ${this.location}`, cause);
+    return noStoreAt(this.location, (await this.rootEntries()) !== undefined);
   }
 
   async getRange(
@@ -147,7 +139,7 @@ export class SftpStore extends SftpConnector implements StoreBackend {
     try {
       return await this.readHandles.read(this.path(kind, name), offset, length, into);
     } catch (err) {
-      throw isNoSuchFile(err) ? this.missing(kind, name, err) : err;
+      throw isNoSuchFile(err) ? missingObject(this.location, kind, name, err) : err;
     }
   }
 

@@ -4,14 +4,15 @@ import {
   openDestination,
   openSources,
   openStore,
+  parseLocation,
 } from '../../../../layers/kloset/index.js';
 import { failure, failureOf } from '../fixtures.js';
 
 /** What using the location would throw: the check must say the same. */
 const USE: Record<LocationUse, (location: string, options: Record<string, string>) => Promise<unknown>> = {
-  store: (location, options) => openStore(location, { options }),
-  source: (location, options) => openSources([{ location, options }]),
-  destination: (location, options) => openDestination(location, options),
+  store: (location, options) => openStore(parseLocation(location, options)),
+  source: (location, options) => openSources([parseLocation(location, options)]),
+  destination: (location, options) => openDestination(parseLocation(location, options)),
 };
 
 const BAD: [string, string, Record<string, string>][] = [
@@ -26,7 +27,7 @@ const BAD: [string, string, Record<string, string>][] = [
 
 describe.each(['store', 'source', 'destination'] as const)('checkLocation as a %s', (use) => {
   test.each(BAD)('refuses %s with the error using it would give', async (_name, location, options) => {
-    const checked = failure(() => checkLocation(use, location, options));
+    const checked = failure(() => checkLocation(use, parseLocation(location, options)));
     const used = await failureOf(USE[use](location, options));
     expect([checked.code, checked.message]).toEqual([used.code, used.message]);
     expect(checked.code).toBe('INVALID_ARGUMENT');
@@ -34,9 +35,11 @@ describe.each(['store', 'source', 'destination'] as const)('checkLocation as a %
 
   test('accepts what its connector takes', () => {
     expect(() =>
-      checkLocation(use, 's3://bucket-x/p', { region: 'eu-west-1', force_path_style: 'true' }),
+      checkLocation(use, parseLocation('s3://bucket-x/p', { region: 'eu-west-1', force_path_style: 'true' })),
     ).not.toThrow();
-    expect(() => checkLocation(use, 'sftp://me@host:2222/x', { identity: '~/.ssh/id' })).not.toThrow();
-    expect(() => checkLocation(use, '/srv/x', {})).not.toThrow();
+    expect(() =>
+      checkLocation(use, parseLocation('sftp://me@host:2222/x', { identity: '~/.ssh/id' })),
+    ).not.toThrow();
+    expect(() => checkLocation(use, '/srv/x')).not.toThrow();
   });
 });

@@ -5,7 +5,7 @@ import {
   isUtf8Name,
   nameFromBytes,
   nameToBytes,
-} from '../../../../layers/kloset/format/byte-names.js';
+} from '../../../../layers/kloset/core/byte-names.js';
 
 const bytes = fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a));
 

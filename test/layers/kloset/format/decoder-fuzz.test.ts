@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { NullCipher } from '../../../../layers/kloset/crypto/blob-cipher.js';
 import { StoreMac, sha256Authenticator } from '../../../../layers/kloset/crypto/mac.js';
-import { KlosetError } from '../../../../layers/kloset/errors.js';
+import { KlosetError } from '../../../../layers/kloset/core/errors.js';
 import { BlobType, PackKind } from '../../../../layers/kloset/format/blob.js';
 import { ObjectType, openObject, sealObject } from '../../../../layers/kloset/format/object.js';
 import { openIndexDelta } from '../../../../layers/kloset/index/index-delta.js';
@@ -23,7 +23,7 @@ import {
   sealConfig,
 } from '../../../../layers/kloset/repository/store-config.js';
 import { decodeSnapshot, encodeSnapshot } from '../../../../layers/kloset/snapshot/snapshot-record.js';
-import { decodeNode, encodeNode } from '../../../../layers/kloset/snapshot/tree-node.js';
+import { decodeNode, encodeNode } from '../../../../layers/kloset/core/tree-node.js';
 
 const RUNS = 10_000;
 /** one decode of a small input takes microseconds: this is far beyond any honest decode */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Store } from '../../../../layers/kloset/index.js';
 import { FileBatches } from '../../../../layers/kloset/restore/file-batches.js';
 import { WorkerPool } from '../../../../layers/kloset/workers/worker-pool.js';
-import type { FileEntry } from '../../../../layers/kloset/snapshot/tree-node.js';
+import type { FileEntry } from '../../../../layers/kloset/core/tree-node.js';
 import { TreeReader } from '../../../../layers/kloset/snapshot/tree-reader.js';
 import { newStore, removeTempDirs, tempDir, treeDigest, writeTree } from '../fixtures.js';
 

@@ -1,8 +1,4 @@
-import type {
-  ListedKind,
-  ObjectKind,
-  StoreBackend,
-} from '../../../../layers/kloset/connectors/store-backend.js';
+import type { ListedKind, ObjectKind, StoreBackend } from '../../../../layers/kloset/core/store-backend.js';
 
 /** A store connector that fails its writes on demand, to test what a failing disk does. */
 export class FailingStore implements StoreBackend {

@@ -4,7 +4,7 @@ import {
   compareNames,
   decodeNode,
   encodeNode,
-} from '../../../../layers/kloset/snapshot/tree-node.js';
+} from '../../../../layers/kloset/core/tree-node.js';
 import { KlosetError } from '../../../../layers/kloset/index.js';
 import { failure } from '../fixtures.js';
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createStore, openStore, syncSnapshots } from '../../../../layers/kloset/index.js';
 import { s3rverForTests } from '../connectors/s3/s3rver.js';
 import { FAST_KDF, newStore, tempDir, treeDigest, writeTree } from '../fixtures.js';
+import { parseLocation } from '../../../../layers/kloset/core/location.js';
 
 const BUCKET = 'kloud-sync';
 const s3 = s3rverForTests([BUCKET]);
@@ -14,14 +15,13 @@ test('snapshots go from a local store to S3 and on to another local store, resto
   const local = await newStore({ chunking: { min: 8 * 1024, avg: 32 * 1024, max: 128 * 1024 } });
   const location = `s3://${BUCKET}/synced`;
   // the S3 store chunks like the local one: blobs are copied without re-chunking
-  await createStore(location, {
+  await createStore(parseLocation(location, s3.server.options), {
     passphrase: S3_PASSPHRASE,
     kdf: FAST_KDF,
     packSize: 256 * 1024,
     chunking: local.store.config.chunking,
-    options: s3.server.options,
   });
-  const remote = await openStore(location, { passphrase: S3_PASSPHRASE, options: s3.server.options });
+  const remote = await openStore(parseLocation(location, s3.server.options), { passphrase: S3_PASSPHRASE });
   const src = join(await tempDir(), 'src');
   await writeTree(src, {
     'big.bin': randomBytes(700_000),

@@ -15,6 +15,7 @@ import {
 } from '../../fixtures.js';
 import { type ArchiveProxy, type ProxiedRequest, startArchiveProxy } from './archive-proxy.js';
 import { awsCli, s3rverForTests } from './s3rver.js';
+import { parseLocation, type S3Location } from '../../../../../layers/kloset/core/location.js';
 
 const BUCKET = 'kloud-cold';
 const s3 = s3rverForTests([BUCKET]);
@@ -40,10 +41,14 @@ async function coldStore(
 ): Promise<{ store: Store; src: string; snapshot: string; location: string }> {
   const location = `s3://${BUCKET}/${prefix}`;
   const options = { ...proxy.options, storage_class: storageClass };
-  await createStore(location, { passphrase: PASSPHRASE, kdf: FAST_KDF, packSize: 64 * KIB, options });
+  await createStore(parseLocation(location, options), {
+    passphrase: PASSPHRASE,
+    kdf: FAST_KDF,
+    packSize: 64 * KIB,
+  });
   const src = join(await tempDir(), 'src');
   await writeTree(src, spec);
-  const store = await openStore(location, { passphrase: PASSPHRASE, options });
+  const store = await openStore(parseLocation(location, options), { passphrase: PASSPHRASE });
   const result = await store.backup([src]);
   expect(result.errors).toEqual([]);
   return { store, src, snapshot: result.snapshot!.id, location };
@@ -308,7 +313,9 @@ describe('stores with data packs in archive storage', () => {
   });
 
   test('asking twice for one object is harmless; objects that are not archived are always ready', async () => {
-    const backend = new S3Store(`s3://${BUCKET}/thaw`, { ...proxy.options, storage_class: 'GLACIER' });
+    const backend = new S3Store(
+      parseLocation(`s3://${BUCKET}/thaw`, { ...proxy.options, storage_class: 'GLACIER' }) as S3Location,
+    );
     try {
       const cold = 'ab'.padEnd(64, '1');
       const warm = 'cd'.padEnd(64, '2');

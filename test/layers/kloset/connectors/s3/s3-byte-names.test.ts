@@ -2,7 +2,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDestination } from '../../../../../layers/kloset/index.js';
+import { openDestination, parseLocation } from '../../../../../layers/kloset/index.js';
 import { writeByteTree } from '../../byte-trees.js';
 import { newStore, tempDir } from '../../fixtures.js';
 import { s3rverForTests } from './s3rver.js';
@@ -25,7 +25,7 @@ test('a restore into S3 reports each name that is not UTF-8 and restores the res
     ]),
   );
   const { store } = await newStore();
-  const destination = await openDestination(`s3://${BUCKET}/out`, s3.server.options);
+  const destination = await openDestination(parseLocation(`s3://${BUCKET}/out`, s3.server.options));
   try {
     const { snapshot } = await store.backup([root]);
     const restored = await store.restore(snapshot!.id, root, { destination });

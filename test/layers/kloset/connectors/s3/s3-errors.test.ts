@@ -1,7 +1,10 @@
 import { s3Failure } from '../../../../../layers/kloset/connectors/s3/s3-errors.js';
 import { parseS3Location } from '../../../../../layers/kloset/connectors/s3/s3-options.js';
+import { parseLocation, type S3Location } from '../../../../../layers/kloset/core/location.js';
 
-const settings = parseS3Location('s3://bucket-x/p', { endpoint: 'http://127.0.0.1:9' });
+const settings = parseS3Location(
+  parseLocation('s3://bucket-x/p', { endpoint: 'http://127.0.0.1:9' }) as S3Location,
+);
 
 /** An error as the SDK throws it once its retries are spent. */
 const sdkError = (name: string, status: number | undefined, extra: object = {}) =>

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { KlosetError, openDestination, openSources } from '../../../../../layers/kloset/index.js';
 import { failureOf, newStore, tempDir, treeDigest, writeTree } from '../../fixtures.js';
 import { s3rverForTests } from './s3rver.js';
+import { parseLocation } from '../../../../../layers/kloset/core/location.js';
 
 const BUCKET = 'kloud-places';
 const s3 = s3rverForTests([BUCKET]);
@@ -29,9 +30,9 @@ test('one snapshot holds a local tree and two prefixes of a bucket, each restora
   });
   const { store } = await newStore();
   const opened = await openSources([
-    { location: local },
-    { location: `s3://${BUCKET}/logs`, options: s3.server.options },
-    { location: `s3://${BUCKET}/site`, options: s3.server.options },
+    local,
+    parseLocation(`s3://${BUCKET}/logs`, s3.server.options),
+    parseLocation(`s3://${BUCKET}/site`, s3.server.options),
   ]);
   try {
     expect(opened.paths).toEqual([local, `/s3:${BUCKET}/logs`, `/s3:${BUCKET}/site`]);
@@ -65,8 +66,8 @@ test('one snapshot holds a local tree and two prefixes of a bucket, each restora
 test('one bucket with two different settings is refused before anything is read', async () => {
   const err = await failureOf(
     openSources([
-      { location: `s3://${BUCKET}/a`, options: s3.server.options },
-      { location: `s3://${BUCKET}/b`, options: { ...s3.server.options, region: 'eu-west-1' } },
+      parseLocation(`s3://${BUCKET}/a`, s3.server.options),
+      parseLocation(`s3://${BUCKET}/b`, { ...s3.server.options, region: 'eu-west-1' }),
     ]),
   );
   expect(err.code).toBe('INVALID_ARGUMENT');
@@ -81,7 +82,7 @@ test('a restore into an S3 prefix: objects with metadata, links as marked object
     l: { symlink: 'a.txt' },
   });
   const { store } = await newStore();
-  const destination = async () => openDestination(`s3://${BUCKET}/out`, s3.server.options);
+  const destination = async () => openDestination(parseLocation(`s3://${BUCKET}/out`, s3.server.options));
   try {
     const first = (await store.backup([data])).snapshot!;
     const dest = await destination();
@@ -118,7 +119,7 @@ test('a restore into an S3 prefix: objects with metadata, links as marked object
 
 test('a destination in an archive class, or one in a missing bucket, is one clear error', async () => {
   const archive = await failureOf(
-    openDestination(`s3://${BUCKET}/x`, { ...s3.server.options, storage_class: 'GLACIER' }),
+    openDestination(parseLocation(`s3://${BUCKET}/x`, { ...s3.server.options, storage_class: 'GLACIER' })),
   );
   expect(archive.code).toBe('INVALID_ARGUMENT');
   const { store } = await newStore();
@@ -126,7 +127,7 @@ test('a destination in an archive class, or one in a missing bucket, is one clea
     const data = await tempDir();
     await writeTree(data, { f: 'f' });
     const snap = (await store.backup([data])).snapshot!;
-    const dest = await openDestination('s3://no-such-bucket/x', s3.server.options);
+    const dest = await openDestination(parseLocation('s3://no-such-bucket/x', s3.server.options));
     const err = await store.restore(snap.id, undefined, { destination: dest }).catch((e: unknown) => e);
     await dest.close();
     expect(err).toBeInstanceOf(KlosetError);

@@ -5,6 +5,7 @@ import { S3Source } from '../../../../../layers/kloset/connectors/s3/s3-source.j
 import { KlosetError } from '../../../../../layers/kloset/index.js';
 import { newStore, tempDir } from '../../fixtures.js';
 import { s3rverForTests } from './s3rver.js';
+import { parseLocation, type S3Location } from '../../../../../layers/kloset/core/location.js';
 
 const BUCKET = 'kloud-source';
 const s3 = s3rverForTests([BUCKET]);
@@ -22,7 +23,7 @@ describe('S3 bucket prefix as a backup source', () => {
     await put('logs/both/inner', 'inner');
     await put('outside.txt', 'not under the prefix');
 
-    const source = new S3Source(`s3://${BUCKET}/logs`, s3.server.options);
+    const source = new S3Source(parseLocation(`s3://${BUCKET}/logs`, s3.server.options) as S3Location);
     const { store } = await newStore();
     try {
       const root = await source.stat('/');
@@ -65,7 +66,7 @@ describe('S3 bucket prefix as a backup source', () => {
 
   test('keys no file tree can hold are listed marked with an error, never dropped silently', async () => {
     // s3rver keeps objects as files, so it cannot hold such keys: one listing page stands in
-    const source = new S3Source(`s3://${BUCKET}/odd`, s3.server.options);
+    const source = new S3Source(parseLocation(`s3://${BUCKET}/odd`, s3.server.options) as S3Location);
     const page = {
       CommonPrefixes: [{ Prefix: 'odd/./' }, { Prefix: 'odd//' }, { Prefix: 'odd/dir/' }],
       Contents: [{ Key: 'odd/' }, { Key: 'odd/ok' }, { Key: 'odd/..' }, { Key: 'odd/nul\0x' }],

@@ -18,12 +18,13 @@ import {
   writeTree,
 } from '../../fixtures.js';
 import { awsCli, s3rverForTests } from './s3rver.js';
+import { parseLocation, type S3Location } from '../../../../../layers/kloset/core/location.js';
 
 const BUCKET = 'kloud-test';
 const s3 = s3rverForTests([BUCKET]);
 
 const create = (location: string) =>
-  createStore(location, { passphrase: PASSPHRASE, kdf: FAST_KDF, options: s3.server.options });
+  createStore(parseLocation(location, s3.server.options), { passphrase: PASSPHRASE, kdf: FAST_KDF });
 
 /** Records the commands (and their inputs) a store's SDK client sends. */
 function watch(backend: S3Store): { command: string; input: Record<string, unknown> }[] {
@@ -50,15 +51,14 @@ async function closedPort(): Promise<number> {
 describe('S3 store against s3rver', () => {
   test('create, backup, restore and check --read-data round trip; the AWS CLI sees the layout', async () => {
     const location = `s3://${BUCKET}/stores/roundtrip`;
-    expect(await probeLocation(location, s3.server.options)).toBe('empty');
-    await createStore(location, {
+    expect(await probeLocation(parseLocation(location, s3.server.options))).toBe('empty');
+    await createStore(parseLocation(location, s3.server.options), {
       passphrase: PASSPHRASE,
       kdf: FAST_KDF,
       packSize: 64 * 1024,
-      options: s3.server.options,
     });
-    expect(await probeLocation(location, s3.server.options)).toBe('store');
-    expect(await storeNeedsPassphrase(location, s3.server.options)).toBe(true);
+    expect(await probeLocation(parseLocation(location, s3.server.options))).toBe('store');
+    expect(await storeNeedsPassphrase(parseLocation(location, s3.server.options))).toBe(true);
 
     const src = join(await tempDir(), 'src');
     await writeTree(src, {
@@ -67,7 +67,7 @@ describe('S3 store against s3rver', () => {
       sub: { dir: { 'nested.bin': randomBytes(70 * 1024), link: { symlink: '../hello.txt' } } },
       empty: { dir: {} },
     });
-    const store = await openStore(location, { passphrase: PASSPHRASE, options: s3.server.options });
+    const store = await openStore(parseLocation(location, s3.server.options), { passphrase: PASSPHRASE });
     try {
       expect(store.location).toBe(location);
       const result = await store.backup([src]);
@@ -122,14 +122,18 @@ describe('S3 store against s3rver', () => {
 
     await s3.raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'stores/occupied/notes.txt', Body: 'x' }));
     const occupied = `s3://${BUCKET}/stores/occupied`;
-    expect(await probeLocation(occupied, s3.server.options)).toBe('other');
+    expect(await probeLocation(parseLocation(occupied, s3.server.options))).toBe('other');
     const err = await failure(create(occupied));
     expect(err.code).toBe('STORE_EXISTS');
     expect(err.message).toMatch(/is not empty/);
-    const open = await failure(openStore(occupied, { passphrase: PASSPHRASE, options: s3.server.options }));
+    const open = await failure(
+      openStore(parseLocation(occupied, s3.server.options), { passphrase: PASSPHRASE }),
+    );
     expect(open.code).toBe('NOT_A_STORE');
     const nothing = await failure(
-      openStore(`s3://${BUCKET}/stores/nothing`, { passphrase: PASSPHRASE, options: s3.server.options }),
+      openStore(parseLocation(`s3://${BUCKET}/stores/nothing`, s3.server.options), {
+        passphrase: PASSPHRASE,
+      }),
     );
     expect(nothing.code).toBe('STORE_NOT_FOUND');
     expect(nothing.message).toMatch(/^no store at s3:\/\/kloud-test\/stores\/nothing/);
@@ -137,23 +141,23 @@ describe('S3 store against s3rver', () => {
 
   test('a missing bucket is named, and nothing is created', async () => {
     const location = 's3://no-such-bucket/p';
-    expect(await probeLocation(location, s3.server.options)).toBe('absent');
+    expect(await probeLocation(parseLocation(location, s3.server.options))).toBe('absent');
     for (const attempt of [
       create(location),
-      openStore(location, { passphrase: PASSPHRASE, options: s3.server.options }),
+      openStore(parseLocation(location, s3.server.options), { passphrase: PASSPHRASE }),
     ]) {
       const err = await failure(attempt);
       expect(err.code).toBe('BUCKET_NOT_FOUND');
       expect(err.message).toBe('bucket no-such-bucket does not exist');
     }
-    expect(await probeLocation(location, s3.server.options)).toBe('absent');
+    expect(await probeLocation(parseLocation(location, s3.server.options))).toBe('absent');
   });
 
   test('an access key the service does not know is refused with a clear message and no secret', async () => {
     // s3rver checks the access key ID but not v4 signatures: a wrong secret cannot be tested here
     const secret = 'not-the-secret-0123456789';
     const options = { ...s3.server.options, access_key: 'AKIAWRONGKEY', secret_access_key: secret };
-    const err = await failure(probeLocation(`s3://${BUCKET}/p`, options));
+    const err = await failure(probeLocation(parseLocation(`s3://${BUCKET}/p`, options)));
     expect(err.code).toBe('IO');
     expect(err.message).toBe(`${s3.server.endpoint} does not know the access key given for s3://${BUCKET}/p`);
     expect(err.message).not.toContain(secret);
@@ -161,13 +165,15 @@ describe('S3 store against s3rver', () => {
 
   test('an unreachable endpoint is named', async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const err = await failure(probeLocation(`s3://${BUCKET}/p`, { ...s3.server.options, endpoint }));
+    const err = await failure(
+      probeLocation(parseLocation(`s3://${BUCKET}/p`, { ...s3.server.options, endpoint })),
+    );
     expect(err.code).toBe('IO');
     expect(err.message).toBe(`cannot reach ${endpoint} (ECONNREFUSED)`);
   });
 
   test('write-once: config cannot be written twice, an existing object is never replaced', async () => {
-    const backend = new S3Store(`s3://${BUCKET}/stores/once`, s3.server.options);
+    const backend = new S3Store(parseLocation(`s3://${BUCKET}/stores/once`, s3.server.options) as S3Location);
     try {
       const seen = watch(backend);
       await backend.put('config', 'config', [Buffer.from('first')]);
@@ -190,7 +196,9 @@ describe('S3 store against s3rver', () => {
   });
 
   test('ranged reads return exactly the bytes asked for; missing objects and short ranges are CORRUPT', async () => {
-    const backend = new S3Store(`s3://${BUCKET}/stores/ranges`, s3.server.options);
+    const backend = new S3Store(
+      parseLocation(`s3://${BUCKET}/stores/ranges`, s3.server.options) as S3Location,
+    );
     try {
       const data = randomBytes(100_000);
       const name = 'cd'.padEnd(64, '1');
@@ -219,10 +227,13 @@ describe('S3 store against s3rver', () => {
   });
 
   test('large objects go up as multipart uploads and come back whole', async () => {
-    const backend = new S3Store(`s3://${BUCKET}/stores/multipart`, s3.server.options, {
-      multipartThreshold: 5 * 1024 * 1024,
-      partSize: 5 * 1024 * 1024,
-    });
+    const backend = new S3Store(
+      parseLocation(`s3://${BUCKET}/stores/multipart`, s3.server.options) as S3Location,
+      {
+        multipartThreshold: 5 * 1024 * 1024,
+        partSize: 5 * 1024 * 1024,
+      },
+    );
     try {
       const parts = [
         randomBytes(4 * 1024 * 1024),
@@ -243,7 +254,7 @@ describe('S3 store against s3rver', () => {
   });
 
   test('listing pages through more than 1000 objects', async () => {
-    const backend = new S3Store(`s3://${BUCKET}/stores/many`, s3.server.options);
+    const backend = new S3Store(parseLocation(`s3://${BUCKET}/stores/many`, s3.server.options) as S3Location);
     try {
       // seeded straight through the SDK: one request per object instead of the store's two
       const names = Array.from({ length: 1001 }, () => randomBytes(32).toString('hex'));

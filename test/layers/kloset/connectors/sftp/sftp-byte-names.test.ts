@@ -6,6 +6,9 @@ import { SftpSource } from '../../../../../layers/kloset/connectors/sftp/sftp-so
 import { byteDigest, byteTree, writeByteTree } from '../../byte-trees.js';
 import { collect, newStore, tempDir } from '../../fixtures.js';
 import { sshdForTests } from './sshd-for-tests.js';
+import { parseLocation, type SftpLocation } from '../../../../../layers/kloset/core/location.js';
+
+const sftpAt = (url: string, options: Record<string, string>) => parseLocation(url, options) as SftpLocation;
 
 const sshd = sshdForTests();
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
@@ -14,7 +17,7 @@ describe('names over SFTP', () => {
   test('UTF-8 names of any kind go through an SFTP source and destination byte for byte', async () => {
     const { store } = await newStore();
     const work = await tempDir('kloud-sftp-names-');
-    const source = new SftpSource(sshd.server.url, sshd.server.options);
+    const source = new SftpSource(sftpAt(sshd.server.url, sshd.server.options));
     let run = 0;
     try {
       await fc.assert(
@@ -25,7 +28,7 @@ describe('names over SFTP', () => {
           writeByteTree(Buffer.from(root), tree);
           const { snapshot, errors } = await store.backup([root], { source });
           expect(errors).toEqual([]);
-          const destination = new SftpDestination(`${sshd.server.url}${to}`, sshd.server.options);
+          const destination = new SftpDestination(sftpAt(`${sshd.server.url}${to}`, sshd.server.options));
           try {
             const restored = await store.restore(snapshot!.id, root, { destination });
             expect(restored.errors).toEqual([]);
@@ -55,7 +58,7 @@ describe('names over SFTP', () => {
     writeFileSync(at(latin1('d\xff'), latin1('below')), 'below');
     symlinkSync(latin1('to-\xfe'), at(latin1('bad-target')));
     const { store } = await newStore();
-    const source = new SftpSource(sshd.server.url, sshd.server.options);
+    const source = new SftpSource(sftpAt(sshd.server.url, sshd.server.options));
     try {
       const { snapshot, errors } = await store.backup([root], { source });
       expect(errors.map((e) => e.path).sort()).toEqual(
@@ -87,7 +90,7 @@ describe('names over SFTP', () => {
     );
     const { store } = await newStore();
     const to = join(await tempDir('kloud-sftp-names-'), 'to');
-    const destination = new SftpDestination(`${sshd.server.url}${to}`, sshd.server.options);
+    const destination = new SftpDestination(sftpAt(`${sshd.server.url}${to}`, sshd.server.options));
     try {
       const { snapshot } = await store.backup([root]);
       const restored = await store.restore(snapshot!.id, root, { destination });

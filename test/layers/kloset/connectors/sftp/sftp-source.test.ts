@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { link, stat, utimes, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { SftpDestination } from '../../../../../layers/kloset/connectors/sftp/sftp-destination.js';
 import { SftpSource } from '../../../../../layers/kloset/connectors/sftp/sftp-source.js';
 import { KlosetError } from '../../../../../layers/kloset/index.js';
 import { type DigestEntry, failureOf, newStore, tempDir, treeDigest, writeTree } from '../../fixtures.js';
 import { sshdForTests } from './sshd-for-tests.js';
+import { parseLocation, type SftpLocation } from '../../../../../layers/kloset/core/location.js';
 
 const sshd = sshdForTests();
 
@@ -34,7 +35,9 @@ async function sampleTree(): Promise<string> {
 describe('SFTP directory as a backup source and a restore destination', () => {
   test('entries carry lstat metadata; a missing path is PATH_NOT_FOUND; ~ is the login directory', async () => {
     const root = await sampleTree();
-    const source = new SftpSource(`${sshd.server.url}${root}`, sshd.server.options);
+    const source = new SftpSource(
+      parseLocation(`${sshd.server.url}${root}`, sshd.server.options) as SftpLocation,
+    );
     try {
       const top = await source.stat('/');
       expect(top).toMatchObject({ type: 'dir', name: '/', device: 0, inode: 0, links: 1 });
@@ -58,10 +61,10 @@ describe('SFTP directory as a backup source and a restore destination', () => {
     } finally {
       await source.close();
     }
-    // sftp://host/~ is the login directory
-    const home = new SftpSource(`${sshd.server.url}/~`, sshd.server.options);
+    // sftp://host/~ is the login directory: the account's passwd home, whatever $HOME says here
+    const home = new SftpSource(parseLocation(`${sshd.server.url}/~`, sshd.server.options) as SftpLocation);
     try {
-      const local = await stat(homedir());
+      const local = await stat(userInfo().homedir);
       expect(await home.stat('/')).toMatchObject({ type: 'dir', mode: local.mode & 0o7777, uid: local.uid });
     } finally {
       await home.close();
@@ -70,7 +73,7 @@ describe('SFTP directory as a backup source and a restore destination', () => {
 
   test('back up from SFTP, restore locally; an unchanged tree is not read again, a changed file is', async () => {
     const root = await sampleTree();
-    const source = new SftpSource(sshd.server.url, sshd.server.options);
+    const source = new SftpSource(parseLocation(sshd.server.url, sshd.server.options) as SftpLocation);
     const { store } = await newStore();
     try {
       const first = await store.backup([root], { source });
@@ -101,7 +104,9 @@ describe('SFTP directory as a backup source and a restore destination', () => {
     await link(join(root, 'a.txt'), join(root, 'hard-a'));
     const { store } = await newStore();
     const target = join(await tempDir('kloud-sftp-dest-'), 'restored');
-    const destination = new SftpDestination(`${sshd.server.url}${target}`, sshd.server.options);
+    const destination = new SftpDestination(
+      parseLocation(`${sshd.server.url}${target}`, sshd.server.options) as SftpLocation,
+    );
     try {
       const { snapshot } = await store.backup([root]);
       const first = await store.restore(snapshot!.id, root, { destination });

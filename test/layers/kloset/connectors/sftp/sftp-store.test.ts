@@ -20,6 +20,7 @@ import {
   writeTree,
 } from '../../fixtures.js';
 import { freePort, keyPair, sshdForTests } from './sshd-for-tests.js';
+import { parseLocation, type SftpLocation } from '../../../../../layers/kloset/core/location.js';
 
 const sshd = sshdForTests();
 const run = promisify(execFile);
@@ -41,9 +42,13 @@ describe('SFTP store against OpenSSH', () => {
   test('create, backup, restore and check --read-data; the directory is an fs store too', async () => {
     const { dir, url } = await place();
     const options = sshd.server.options;
-    expect(await probeLocation(url, options)).toBe('absent');
-    await createStore(url, { passphrase: PASSPHRASE, kdf: FAST_KDF, packSize: 64 * 1024, options });
-    expect(await probeLocation(url, options)).toBe('store');
+    expect(await probeLocation(parseLocation(url, options))).toBe('absent');
+    await createStore(parseLocation(url, options), {
+      passphrase: PASSPHRASE,
+      kdf: FAST_KDF,
+      packSize: 64 * 1024,
+    });
+    expect(await probeLocation(parseLocation(url, options))).toBe('store');
 
     const src = join(await tempDir(), 'src');
     await writeTree(src, {
@@ -52,7 +57,7 @@ describe('SFTP store against OpenSSH', () => {
       sub: { dir: { 'nested.bin': randomBytes(90 * 1024), link: { symlink: '../hello.txt' } } },
       empty: { dir: {} },
     });
-    const store = await openStore(url, { passphrase: PASSPHRASE, options });
+    const store = await openStore(parseLocation(url, options), { passphrase: PASSPHRASE });
     try {
       expect(store.location).toBe(url);
       const result = await store.backup([src]);
@@ -87,23 +92,27 @@ describe('SFTP store against OpenSSH', () => {
   test('create refuses a store or other data; open tells a missing store from a directory that is not one', async () => {
     const options = sshd.server.options;
     const { url } = await place();
-    await createStore(url, { passphrase: PASSPHRASE, kdf: FAST_KDF, options });
-    const again = await failure(createStore(url, { passphrase: PASSPHRASE, kdf: FAST_KDF, options }));
+    await createStore(parseLocation(url, options), { passphrase: PASSPHRASE, kdf: FAST_KDF });
+    const again = await failure(
+      createStore(parseLocation(url, options), { passphrase: PASSPHRASE, kdf: FAST_KDF }),
+    );
     expect(again.code).toBe('STORE_EXISTS');
     expect(again.message).toBe(`a store already exists at ${url}`);
 
     const { dir: occupied, url: occupiedUrl } = await place();
     await writeTree(occupied, { 'notes.txt': 'mine' });
-    expect(await probeLocation(occupiedUrl, options)).toBe('other');
-    const err = await failure(createStore(occupiedUrl, { passphrase: PASSPHRASE, kdf: FAST_KDF, options }));
+    expect(await probeLocation(parseLocation(occupiedUrl, options))).toBe('other');
+    const err = await failure(
+      createStore(parseLocation(occupiedUrl, options), { passphrase: PASSPHRASE, kdf: FAST_KDF }),
+    );
     expect(err.code).toBe('STORE_EXISTS');
     expect(err.message).toMatch(/is not empty/);
-    const open = await failure(openStore(occupiedUrl, { passphrase: PASSPHRASE, options }));
+    const open = await failure(openStore(parseLocation(occupiedUrl, options), { passphrase: PASSPHRASE }));
     expect(open.code).toBe('NOT_A_STORE');
     expect(await readdir(occupied)).toEqual(['notes.txt']);
 
     const { url: nothing } = await place();
-    const missing = await failure(openStore(nothing, { passphrase: PASSPHRASE, options }));
+    const missing = await failure(openStore(parseLocation(nothing, options), { passphrase: PASSPHRASE }));
     expect(missing.code).toBe('STORE_NOT_FOUND');
     expect(missing.message).toBe(`no store at ${nothing} (create one with "create")`);
   });
@@ -111,7 +120,7 @@ describe('SFTP store against OpenSSH', () => {
   test('write-once: config cannot be written twice, an existing object is never replaced', async () => {
     const { dir, url } = await place();
     await mkdir(dir, { recursive: true });
-    const backend = new SftpStore(url, sshd.server.options);
+    const backend = new SftpStore(parseLocation(url, sshd.server.options) as SftpLocation);
     try {
       await backend.prepare();
       await backend.put('config', 'config', [Buffer.from('first')]);
@@ -143,12 +152,12 @@ describe('SFTP store against OpenSSH', () => {
   test('temporary files of killed writers are listed with size and time; a backup removes those older than a day', async () => {
     const { dir, url } = await place();
     const options = sshd.server.options;
-    await createStore(url, { passphrase: PASSPHRASE, kdf: FAST_KDF, options });
+    await createStore(parseLocation(url, options), { passphrase: PASSPHRASE, kdf: FAST_KDF });
     const old = new Date(Date.now() - 2 * 24 * 3600 * 1000);
     await writeFile(join(dir, 'tmp', 'killed'), Buffer.alloc(1234));
     await utimes(join(dir, 'tmp', 'killed'), old, old);
     await writeFile(join(dir, 'tmp', 'running'), Buffer.alloc(10));
-    const backend = new SftpStore(url, options);
+    const backend = new SftpStore(parseLocation(url, options) as SftpLocation);
     try {
       const listed = [];
       for await (const f of backend.listTemporary()) listed.push(f);
@@ -159,7 +168,7 @@ describe('SFTP store against OpenSSH', () => {
     } finally {
       await backend.close();
     }
-    const store = await openStore(url, { passphrase: PASSPHRASE, options });
+    const store = await openStore(parseLocation(url, options), { passphrase: PASSPHRASE });
     try {
       expect((await store.check()).stats).toMatchObject({ temporaryFiles: 2, temporaryBytes: 1244 });
       const src = join(await tempDir(), 'src');
@@ -173,7 +182,7 @@ describe('SFTP store against OpenSSH', () => {
 
   test('a large object is written and read back in many blocks', async () => {
     const { url } = await place();
-    const backend = new SftpStore(url, sshd.server.options);
+    const backend = new SftpStore(parseLocation(url, sshd.server.options) as SftpLocation);
     try {
       await backend.prepare();
       const data = randomBytes(3 * 1024 * 1024 + 123);
@@ -190,7 +199,7 @@ describe('SFTP store against OpenSSH', () => {
   test('an unknown host is refused with the command that adds its key; that command works', async () => {
     const options = await withKnownHosts([]);
     const { url } = await place();
-    const err = await failure(probeLocation(url, options));
+    const err = await failure(probeLocation(parseLocation(url, options)));
     expect(err.code).toBe('HOST_KEY_UNKNOWN');
     const { port } = sshd.server;
     const command = `ssh-keyscan -p ${port} -t ed25519 127.0.0.1 >> ${options.known_hosts}`;
@@ -199,20 +208,22 @@ describe('SFTP store against OpenSSH', () => {
     );
     expect(err.message.endsWith(`add it with: ${command}`)).toBe(true);
     await run('/bin/sh', ['-c', command]);
-    expect(await probeLocation(url, options)).toBe('absent');
+    expect(await probeLocation(parseLocation(url, options))).toBe('absent');
   });
 
   test('a changed host key is refused loudly; a revoked one too', async () => {
     const other = await readFile(`${await keyPair(await tempDir(), 'impostor')}.pub`, 'utf8');
     const line = `[127.0.0.1]:${sshd.server.port} ${other.split(' ').slice(0, 2).join(' ')}`;
-    const changed = await failure(probeLocation((await place()).url, await withKnownHosts([line])));
+    const changed = await failure(
+      probeLocation(parseLocation((await place()).url, await withKnownHosts([line]))),
+    );
     expect(changed.code).toBe('HOST_KEY_CHANGED');
     expect(changed.message).toMatch(
       /^HOST KEY CHANGED: \[127\.0\.0\.1\]:\d+ presents ssh-ed25519 SHA256:\S+, but .* line 1 holds another ssh-ed25519 key/,
     );
 
     const revoked = await withKnownHosts([`@revoked ${sshd.server.knownHostsLines.ed25519}`]);
-    const err = await failure(probeLocation((await place()).url, revoked));
+    const err = await failure(probeLocation(parseLocation((await place()).url, revoked)));
     expect(err.code).toBe('HOST_KEY_CHANGED');
     expect(err.message).toMatch(/is marked @revoked in .* line 1; refusing to connect$/);
   });
@@ -220,19 +231,21 @@ describe('SFTP store against OpenSSH', () => {
   test('known keys are found hashed, and the key type known_hosts holds is the one asked for', async () => {
     const hashed = await withKnownHosts([sshd.server.knownHostsLines.ed25519]);
     await run('/usr/bin/ssh-keygen', ['-H', '-f', hashed.known_hosts!]);
-    expect(await probeLocation((await place()).url, hashed)).toBe('absent');
+    expect(await probeLocation(parseLocation((await place()).url, hashed))).toBe('absent');
     // the server has ed25519 and ECDSA host keys; ssh2 would prefer ed25519 unless told otherwise
     const ecdsaOnly = await withKnownHosts([sshd.server.knownHostsLines.ecdsa]);
-    expect(await probeLocation((await place()).url, ecdsaOnly)).toBe('absent');
+    expect(await probeLocation(parseLocation((await place()).url, ecdsaOnly))).toBe('absent');
   });
 
   test('insecure_ignore_host_key=true connects to an unknown host, with a warning', async () => {
     const { url } = await place();
     const options = { identity: sshd.server.options.identity!, insecure_ignore_host_key: 'true' };
     const insecure = { ...options, known_hosts: join(await tempDir(), 'none') };
-    const backend = new SftpStore(url, insecure);
+    const backend = new SftpStore(parseLocation(url, insecure) as SftpLocation);
     try {
-      expect(connectorWarning(url, insecure)).toMatch(/host key of 127\.0\.0\.1 is not verified/);
+      expect(connectorWarning(parseLocation(url, insecure))).toMatch(
+        /host key of 127\.0\.0\.1 is not verified/,
+      );
       expect(await backend.probe()).toBe('absent');
     } finally {
       await backend.close();
@@ -243,7 +256,9 @@ describe('SFTP store against OpenSSH', () => {
     const dir = await tempDir();
     const stranger = await keyPair(dir, 'stranger');
     const { url } = await place();
-    const refused = await failure(probeLocation(url, { ...sshd.server.options, identity: stranger }));
+    const refused = await failure(
+      probeLocation(parseLocation(url, { ...sshd.server.options, identity: stranger })),
+    );
     expect(refused.code).toBe('AUTH_FAILED');
     expect(refused.message).toBe(
       `127.0.0.1:${sshd.server.port} refused the credentials for user ${sshd.server.user} (offered: key ${stranger})`,
@@ -255,18 +270,24 @@ describe('SFTP store against OpenSSH', () => {
     const locked = await keyPair(dir, 'locked', 'ed25519', secret);
     await appendFile(join(sshd.server.dir, 'authorized_keys'), await readFile(`${locked}.pub`));
     const options = { ...sshd.server.options, identity: locked };
-    const noPassphrase = await failure(probeLocation(url, options));
+    const noPassphrase = await failure(probeLocation(parseLocation(url, options)));
     expect(noPassphrase.code).toBe('INVALID_ARGUMENT');
     expect(noPassphrase.message).toBe(`identity file ${locked} is encrypted: give identity_passphrase`);
-    const wrong = await failure(probeLocation(url, { ...options, identity_passphrase: 'not it' }));
+    const wrong = await failure(
+      probeLocation(parseLocation(url, { ...options, identity_passphrase: 'not it' })),
+    );
     expect(wrong.code).toBe('AUTH_FAILED');
     expect(wrong.message).not.toContain('not it');
-    expect(await probeLocation(url, { ...options, identity_passphrase: secret })).toBe('absent');
+    expect(await probeLocation(parseLocation(url, { ...options, identity_passphrase: secret }))).toBe(
+      'absent',
+    );
   });
 
   test('a port nothing listens on is named', async () => {
     const port = await freePort();
-    const err = await failure(probeLocation(`sftp://root@127.0.0.1:${port}/x`, sshd.server.options));
+    const err = await failure(
+      probeLocation(parseLocation(`sftp://root@127.0.0.1:${port}/x`, sshd.server.options)),
+    );
     expect(err.code).toBe('IO');
     expect(err.message).toBe(`cannot reach 127.0.0.1:${port} (ECONNREFUSED)`);
   });
