@@ -1,4 +1,4 @@
-import { listPacks, readUnindexedPacks } from '../repair/unindexed-packs.js';
+import { listPacks, readUnindexedPacks } from '../check/unindexed-packs.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 
 /**

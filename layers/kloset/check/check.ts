@@ -13,7 +13,7 @@ import {
   listPacks,
   readUnindexedPacks,
   unlistedSnapshots,
-} from '../repair/unindexed-packs.js';
+} from './unindexed-packs.js';
 import { describeTemporaryFiles, temporaryFiles } from '../repository/temporary-files.js';
 import { readSnapshots } from '../snapshot/snapshot-list.js';
 import { damagedKeySlots } from '../repository/key-slots.js';

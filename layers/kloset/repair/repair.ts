@@ -3,7 +3,7 @@ import { KlosetError } from '../core/errors.js';
 import { openIndexDelta } from '../index/index-delta.js';
 import { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
-import { listPacks, readUnindexedPacks, unlistedSnapshots } from './unindexed-packs.js';
+import { listPacks, readUnindexedPacks, unlistedSnapshots } from '../check/unindexed-packs.js';
 
 export interface RepairProgress {
   /** reading the own index of unindexed packs, then the fast check of the result */
