@@ -8,12 +8,7 @@ import { ID_SIZE } from '../crypto/mac.js';
 import { readPackIndex } from '../pack/pack-reader.js';
 import type { Repository } from '../repository/repository.js';
 import { thawStates } from '../restore/retrieval.js';
-import {
-  type UnindexedPacks,
-  listPacks,
-  readUnindexedPacks,
-  unlistedSnapshots,
-} from './unindexed-packs.js';
+import { type UnindexedPacks, listPacks, readUnindexedPacks, unlistedSnapshots } from './unindexed-packs.js';
 import { describeTemporaryFiles, temporaryFiles } from '../repository/temporary-files.js';
 import { readSnapshots } from '../snapshot/snapshot-list.js';
 import { damagedKeySlots } from '../repository/key-slots.js';
