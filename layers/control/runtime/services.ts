@@ -1,0 +1,48 @@
+/**
+ * The domain objects every handler needs, built from the settings on first use (not at import:
+ * local mode and tests set the environment first). Local mode swaps Secrets Manager for a file.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Table } from '../data/table.js';
+import { KlosetAdapter } from '../engine/kloset-adapter.js';
+import { Inventories } from '../inventories/inventories.js';
+import { SftpServers } from '../inventories/sftp-servers.js';
+import { FileSecretStore } from '../secrets/file-secret-store.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import { SecretsManagerStore } from '../secrets/secrets-manager-store.js';
+import { StoreAppActions } from '../store-apps/store-app-actions.js';
+import { StoreAppRepository } from '../store-apps/store-app-repository.js';
+import { StoreApps } from '../store-apps/store-apps.js';
+import { readSettings, type Settings } from './settings.js';
+
+export interface Services {
+  readonly settings: Settings;
+  readonly sftpServers: SftpServers;
+  readonly inventories: Inventories;
+  readonly storeApps: StoreApps;
+  readonly actions: StoreAppActions;
+}
+
+let built: Services | undefined;
+
+export function services(): Services {
+  return (built ??= buildServices(readSettings()));
+}
+
+function buildServices(settings: Settings): Services {
+  const table = new Table(settings.tableName, new DynamoDBClient({}));
+  const secrets: SecretStore = settings.secretsFile
+    ? new FileSecretStore(settings.secretsFile)
+    : new SecretsManagerStore(settings.kmsKeyArn);
+  const s3 = new S3Client({ forcePathStyle: settings.localS3Endpoint !== undefined });
+  const sftpServers = new SftpServers(table);
+  const repository = new StoreAppRepository(table);
+  return {
+    settings,
+    sftpServers,
+    inventories: new Inventories(settings, sftpServers, s3),
+    storeApps: new StoreApps(settings, repository, secrets, sftpServers),
+    actions: new StoreAppActions(settings, repository, secrets, new KlosetAdapter(settings.cacheDir)),
+  };
+}
