@@ -4,11 +4,18 @@ import { ApiError, BadRequest } from './errors.js';
 
 const SHOWN_ISSUES = 3;
 
-function describe(issue: z.core.$ZodIssue, where: string): string {
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>(
+    (v, k) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    input,
+  );
+}
+
+function describe(issue: z.core.$ZodIssue, where: string, input: unknown): string {
   const path = [where, ...issue.path.map(String)].filter(Boolean).join('.');
   if (issue.code === 'unrecognized_keys')
     return `${path}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `${path}: required`;
+  if (issue.code !== 'custom' && valueAt(input, issue.path) === undefined) return `${path}: required`;
   return `${path}: ${issue.message}`;
 }
 
@@ -29,7 +36,7 @@ export function parseInput<T extends z.ZodType>(
   throw error(
     issues
       .slice(0, SHOWN_ISSUES)
-      .map((i) => describe(i, where))
+      .map((i) => describe(i, where, value))
       .join('; ') + more,
   );
 }
