@@ -17,6 +17,8 @@ import {
 import { NoContent, pageOf, PageQuery } from './common-schemas.js';
 
 export interface OperationSpec {
+  /** the OpenAPI operationId */
+  readonly id: string;
   readonly path?: z.ZodType;
   readonly query?: z.ZodType;
   readonly body?: z.ZodType;
@@ -29,17 +31,29 @@ const ServerId = z.strictObject({
 });
 
 export const OPERATIONS = {
-  'GET /inventories': { query: PageQuery, response: pageOf(Inventory), status: 200 },
+  'GET /inventories': { id: 'listInventories', query: PageQuery, response: pageOf(Inventory), status: 200 },
   'GET /inventories/{inventoryId}/resources': {
+    id: 'listResources',
     path: InventoryPath,
     query: PageQuery,
     response: pageOf(Resource),
     status: 200,
   },
-  'GET /sftp-servers': { query: PageQuery, response: pageOf(SftpServer), status: 200 },
-  'POST /sftp-servers': { body: RegisterSftpServerBody, response: SftpServer, status: 201 },
-  'DELETE /sftp-servers/{serverId}': { path: ServerId, response: NoContent, status: 204 },
+  'GET /sftp-servers': { id: 'listSftpServers', query: PageQuery, response: pageOf(SftpServer), status: 200 },
+  'POST /sftp-servers': {
+    id: 'registerSftpServer',
+    body: RegisterSftpServerBody,
+    response: SftpServer,
+    status: 201,
+  },
+  'DELETE /sftp-servers/{serverId}': {
+    id: 'forgetSftpServer',
+    path: ServerId,
+    response: NoContent,
+    status: 204,
+  },
   'GET /integrations': {
+    id: 'listIntegrations',
     query: PageQuery.extend({
       resourceId: ResourceId.optional().meta({
         description: 'only the integrations compatible with this resource',
@@ -48,13 +62,24 @@ export const OPERATIONS = {
     response: pageOf(Integration),
     status: 200,
   },
-  'POST /store-apps': { body: CreateStoreAppBody, response: StoreApp, status: 201 },
-  'GET /store-apps': { query: PageQuery, response: pageOf(StoreApp), status: 200 },
-  'GET /store-apps/{appId}': { path: AppId, response: StoreApp, status: 200 },
-  'PATCH /store-apps/{appId}': { path: AppId, body: UpdateStoreAppBody, response: StoreApp, status: 200 },
-  'DELETE /store-apps/{appId}': { path: AppId, response: NoContent, status: 204 },
-  'POST /store-apps/{appId}/test': { path: AppId, response: TestResult, status: 200 },
-  'POST /store-apps/{appId}/initialize': { path: AppId, response: TestResult, status: 201 },
+  'POST /store-apps': { id: 'createStoreApp', body: CreateStoreAppBody, response: StoreApp, status: 201 },
+  'GET /store-apps': { id: 'listStoreApps', query: PageQuery, response: pageOf(StoreApp), status: 200 },
+  'GET /store-apps/{appId}': { id: 'getStoreApp', path: AppId, response: StoreApp, status: 200 },
+  'PATCH /store-apps/{appId}': {
+    id: 'updateStoreApp',
+    path: AppId,
+    body: UpdateStoreAppBody,
+    response: StoreApp,
+    status: 200,
+  },
+  'DELETE /store-apps/{appId}': { id: 'deleteStoreApp', path: AppId, response: NoContent, status: 204 },
+  'POST /store-apps/{appId}/test': { id: 'testConnection', path: AppId, response: TestResult, status: 200 },
+  'POST /store-apps/{appId}/initialize': {
+    id: 'initializeStore',
+    path: AppId,
+    response: TestResult,
+    status: 201,
+  },
 } as const satisfies Record<string, OperationSpec>;
 
 export type Operations = typeof OPERATIONS;
