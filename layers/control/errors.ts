@@ -55,10 +55,3 @@ export class Unprocessable extends ApiError {
     super(422, code, message);
   }
 }
-
-/** A service the control plane depends on failed: the caller may retry; details go to the log only. */
-export class Unavailable extends ApiError {
-  constructor(message = 'a service kloud depends on is unavailable: try again later') {
-    super(503, 'UNAVAILABLE', message);
-  }
-}
