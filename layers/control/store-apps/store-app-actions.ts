@@ -86,17 +86,18 @@ export class StoreAppActions {
       case 'empty':
         return { state: 'tested', outcome: 'empty', message: `no store at ${where} yet: initialize it` };
       case 'absent':
-        return app.target.kind === 'fs'
+        // only a bucket cannot be created by kloud; a missing directory is made by initialize
+        return app.target.kind === 's3'
           ? {
-              state: 'tested',
-              outcome: 'empty',
-              message: `${where} does not exist yet: initializing creates it`,
-            }
-          : {
               state: 'failed',
               outcome: 'absent',
               code: 'BUCKET_NOT_FOUND',
               message: `${where} does not exist: ${engineAdvice('BUCKET_NOT_FOUND')}`,
+            }
+          : {
+              state: 'tested',
+              outcome: 'empty',
+              message: `${where} does not exist yet: initializing creates it`,
             };
       case 'other':
         return {
