@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Arn, ArnFormat, type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Aws, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -11,8 +13,19 @@ import { Construct } from 'constructs';
 import { engineBundling } from './engine-bundling.js';
 import { type StoreBucket, storeBucketStatements } from './store-buckets.js';
 
-/** The repository's root: entries, the lock file and the local esbuild are found from it. */
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The repository's root, the nearest folder above with `package-lock.json` (this file runs from
+ * `lib/` under tsx and jest, from `dist/lib/` once compiled): entries, the lock file and the
+ * local esbuild are found from it.
+ */
+function findProjectRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package-lock.json'))) return dir;
+    if (dirname(dir) === dir)
+      throw new Error('no package-lock.json above lib/: run from the kloud repository');
+  }
+}
+const PROJECT_ROOT = findProjectRoot();
 
 export interface KloudFunctionProps {
   /** the function's folder under `functions/` (required); its entry is `functions/<name>/handler.ts` */
@@ -53,10 +66,10 @@ export class KloudFunction extends Construct {
       }),
     );
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: `${PROJECT_ROOT}functions/${props.name}/handler.ts`,
+      entry: join(PROJECT_ROOT, 'functions', props.name, 'handler.ts'),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.X86_64,
       memorySize: props.memorySize ?? 1024,
@@ -92,7 +105,7 @@ export class KloudFunction extends Construct {
     if (access === 'RW') table.grantReadWriteData(this.fn);
     else table.grantReadData(this.fn);
     this.acknowledge(
-      `AwsSolutions-IAM5[Resource::<${logicalIdOf(table)}.Arn>/index/*]`,
+      `AwsSolutions-IAM5[${nagResource(this, `${table.tableArn}/index/*`)}]`,
       "the table's own indexes: queries by gsi1",
     );
     this.acknowledge(
@@ -147,7 +160,7 @@ export class KloudFunction extends Construct {
       }),
     );
     this.acknowledge(
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:${stack.region}:${stack.account}:secret:${prefix}*]`,
+      `AwsSolutions-IAM5[${nagResource(this, secrets)}]`,
       'one secret per store app, created at run time: the name prefix is the boundary',
     );
     return this;
@@ -163,7 +176,7 @@ export class KloudFunction extends Construct {
     for (const statement of storeBucketStatements(buckets)) this.role.addToPolicy(statement);
     for (const { bucket, prefix } of buckets) {
       this.acknowledge(
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${bucket}/${prefix}*]`,
+        `AwsSolutions-IAM5[${nagResource(this, `arn:${Aws.PARTITION}:s3:::${bucket}/${prefix}*`)}]`,
         'a store is many objects under one prefix, the unit the deployer allows',
       );
     }
@@ -193,7 +206,7 @@ export class KloudFunction extends Construct {
       );
     }
     this.acknowledge(
-      `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/*]`,
+      `AwsSolutions-IAM5[${nagResource(this, bucket.arnForObjects('*'))}]`,
       "the control plane's own scratch bucket: its objects are named at run time",
     );
     return this;
@@ -208,11 +221,11 @@ export class KloudFunction extends Construct {
     this.role.addToPolicy(
       new PolicyStatement({
         actions: ['s3:GetBucketLocation'],
-        resources: [`arn:${Stack.of(this).partition}:s3:::*`],
+        resources: [`arn:${Aws.PARTITION}:s3:::*`],
       }),
     );
     this.acknowledge(
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::*]',
+      `AwsSolutions-IAM5[${nagResource(this, `arn:${Aws.PARTITION}:s3:::*`)}]`,
       "the inventory shows every bucket's region: GetBucketLocation on any bucket, no object access",
     );
     return this;
@@ -223,7 +236,18 @@ export class KloudFunction extends Construct {
   }
 }
 
-/** The logical ID cdk-nag prints for a resource's `Fn::GetAtt` (table or bucket). */
-function logicalIdOf(resource: ITable | IBucket): string {
-  return Stack.of(resource).resolve((resource.node.defaultChild as CfnResource).logicalId) as string;
+/**
+ * A resource as cdk-nag names it in a finding's ID (`Resource::arn:<AWS::Partition>:...`): the
+ * resolved value with each reference written `<Name>` or `<LogicalId.Attribute>`, so that the
+ * acknowledgement matches whether the stack's account and region are known or not.
+ */
+function nagResource(scope: Construct, value: string): string {
+  const text = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const ref = part as { Ref?: string; 'Fn::GetAtt'?: string[]; 'Fn::Join'?: [string, unknown[]] };
+    if (ref['Fn::Join']) return ref['Fn::Join'][1].map(text).join(ref['Fn::Join'][0]);
+    if (ref.Ref) return `<${ref.Ref}>`;
+    return `<${ref['Fn::GetAtt']!.join('.')}>`;
+  };
+  return `Resource::${text(Stack.of(scope).resolve(value))}`;
 }

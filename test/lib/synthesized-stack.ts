@@ -15,7 +15,8 @@ export interface SynthesizedStack {
 
 /**
  * One kloud stack synthesized as `cdk synth` does it, cdk-nag's AwsSolutions checks included (a
- * finding makes the synth throw); in a fixed region and account so ARNs read plainly. Without
+ * finding makes the synth throw); in a fixed region and account so ARNs read plainly, unless
+ * `props.env` says otherwise (`{}`: environment-agnostic, as `cdk synth` without credentials). Without
  * `bundle` the functions' code is a placeholder: template assertions need no esbuild run.
  */
 export function synthesizeStack(props: KloudStackProps, { bundle = true } = {}): SynthesizedStack {
