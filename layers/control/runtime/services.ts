@@ -1,17 +1,17 @@
 /**
- * The domain objects every handler needs, built from the settings on first use (not at import:
+ * The domain objects the handlers need, built from the settings on first use (not at import:
  * local mode and tests set the environment first). Local mode swaps Secrets Manager for a file.
+ * The engine is not among them: only store-actions loads it (store-actions-service.ts), so the
+ * other functions' bundles stay small.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Table } from '../data/table.js';
-import { KlosetAdapter } from '../engine/kloset-adapter.js';
 import { Inventories } from '../inventories/inventories.js';
 import { SftpServers } from '../inventories/sftp-servers.js';
 import { FileSecretStore } from '../secrets/file-secret-store.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { SecretsManagerStore } from '../secrets/secrets-manager-store.js';
-import { StoreAppActions } from '../store-apps/store-app-actions.js';
 import { StoreAppRepository } from '../store-apps/store-app-repository.js';
 import { StoreApps } from '../store-apps/store-apps.js';
 import { readSettings, type Settings } from './settings.js';
@@ -21,7 +21,8 @@ export interface Services {
   readonly sftpServers: SftpServers;
   readonly inventories: Inventories;
   readonly storeApps: StoreApps;
-  readonly actions: StoreAppActions;
+  readonly repository: StoreAppRepository;
+  readonly secrets: SecretStore;
 }
 
 let built: Services | undefined;
@@ -43,6 +44,7 @@ function buildServices(settings: Settings): Services {
     sftpServers,
     inventories: new Inventories(settings, sftpServers, s3),
     storeApps: new StoreApps(settings, repository, secrets, sftpServers),
-    actions: new StoreAppActions(settings, repository, secrets, new KlosetAdapter(settings.cacheDir)),
+    repository,
+    secrets,
   };
 }
