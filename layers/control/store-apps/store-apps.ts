@@ -7,7 +7,7 @@ import type { SftpServers } from '../inventories/sftp-servers.js';
 import type { Settings } from '../runtime/settings.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { checkConfiguration, checkCredentials, connectorTarget, resolveTarget } from './app-placement.js';
-import { readSecret, writeSecret } from './app-secret.js';
+import { findSecret, readSecret, writeSecret } from './app-secret.js';
 import {
   publicView,
   type AppSecret,
@@ -100,11 +100,15 @@ export class StoreApps {
     if (renamed) await this.repository.claimName(updated);
     try {
       if (secretChanged) {
-        const old = await readSecret(this.secrets, app.secretName);
+        // a new passphrase also mends an app whose secret was lost
+        const old =
+          change.passphrase === undefined
+            ? await readSecret(this.secrets, app.secretName)
+            : await findSecret(this.secrets, app.secretName);
         const secret: AppSecret = {
-          passphrase: change.passphrase ?? old.passphrase,
+          passphrase: change.passphrase ?? old!.passphrase,
           ...(change.credentials === undefined
-            ? old.credentials && { credentials: old.credentials }
+            ? old?.credentials && { credentials: old.credentials }
             : credentials && { credentials }),
         };
         await writeSecret(this.secrets, app.secretName, secret);
