@@ -23,6 +23,8 @@ export function apiHandler<K extends OperationKey>(implementations: Implementati
   const route = async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     const key = `${event.httpMethod} ${event.resource}` as K;
     const started = Date.now();
+    logger.appendKeys({ route: key });
+    tracer.putAnnotation('route', key);
     let response: APIGatewayProxyResult;
     try {
       const implementation = implementations[key] as
@@ -43,7 +45,7 @@ export function apiHandler<K extends OperationKey>(implementations: Implementati
     return response;
   };
   return middy(route)
-    .use(injectLambdaContext(logger))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer))
     .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }

@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Table } from '../data/table.js';
 import { Inventories } from '../inventories/inventories.js';
 import { SftpServers } from '../inventories/sftp-servers.js';
@@ -14,6 +15,7 @@ import type { SecretStore } from '../secrets/secret-store.js';
 import { SecretsManagerStore } from '../secrets/secrets-manager-store.js';
 import { StoreAppRepository } from '../store-apps/store-app-repository.js';
 import { StoreApps } from '../store-apps/store-apps.js';
+import { tracer } from './observability.js';
 import { readSettings, type Settings } from './settings.js';
 
 export interface Services {
@@ -32,11 +34,13 @@ export function services(): Services {
 }
 
 function buildServices(settings: Settings): Services {
-  const table = new Table(settings.tableName, new DynamoDBClient({}));
+  const table = new Table(settings.tableName, tracer.captureAWSv3Client(new DynamoDBClient({})));
   const secrets: SecretStore = settings.secretsFile
     ? new FileSecretStore(settings.secretsFile)
-    : new SecretsManagerStore(settings.kmsKeyArn);
-  const s3 = new S3Client({ forcePathStyle: settings.localS3Endpoint !== undefined });
+    : new SecretsManagerStore(settings.kmsKeyArn, tracer.captureAWSv3Client(new SecretsManagerClient({})));
+  const s3 = tracer.captureAWSv3Client(
+    new S3Client({ forcePathStyle: settings.localS3Endpoint !== undefined }),
+  );
   const sftpServers = new SftpServers(table);
   const repository = new StoreAppRepository(table);
   return {

@@ -16,7 +16,7 @@ const RECOVERY_WINDOW_DAYS = 7;
 export class SecretsManagerStore implements SecretStore {
   constructor(
     private readonly kmsKeyArn: string | undefined,
-    private readonly client = new SecretsManagerClient({}),
+    private readonly client: SecretsManagerClient,
   ) {}
 
   async put(name: string, value: string): Promise<void> {
