@@ -58,11 +58,12 @@ function copyNativePackages(inputDir: string, outputDir: string): string[] {
 }
 
 /**
- * esbuild settings for a function that runs the engine: one ES module with the AWS SDK bundled
- * (the version tested here, not the runtime's), the worker entries beside it, the native zstd
- * packages in `node_modules`, and a `package.json` that makes the workers' `.js` ES modules.
+ * esbuild settings for a function: one ES module with the AWS SDK bundled (the version tested
+ * here, not the runtime's). With `engine`, for a handler that runs the Kloset engine, also the
+ * worker entries beside it, the native zstd packages in `node_modules`, and a `package.json`
+ * that makes the workers' `.js` ES modules.
  */
-export function engineBundling(): BundlingOptions {
+export function functionBundling({ engine }: { engine: boolean }): BundlingOptions {
   return {
     format: OutputFormat.ESM,
     target: TARGET,
@@ -73,14 +74,16 @@ export function engineBundling(): BundlingOptions {
     externalModules: EXTERNAL_MODULES,
     // statically required `.node` files (ssh2's optional crypto, cpu-features) are copied by esbuild
     loader: { '.node': 'copy' },
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (inputDir, outputDir) => [
-        bundleWorkers(inputDir, outputDir),
-        ...copyNativePackages(inputDir, outputDir),
-        `echo '{"type":"module"}' > '${outputDir}/package.json'`,
-      ],
-    },
+    ...(engine && {
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (inputDir: string, outputDir: string) => [
+          bundleWorkers(inputDir, outputDir),
+          ...copyNativePackages(inputDir, outputDir),
+          `echo '{"type":"module"}' > '${outputDir}/package.json'`,
+        ],
+      },
+    }),
   };
 }

@@ -10,7 +10,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { engineBundling } from './engine-bundling.js';
+import { functionBundling } from './function-bundling.js';
 import { type StoreBucket, storeBucketStatements } from './store-buckets.js';
 
 /**
@@ -40,12 +40,15 @@ export interface KloudFunctionProps {
   readonly logRetention?: RetentionDays;
   /** Powertools log level (default: INFO) */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** the handler runs the Kloset engine: ship its worker entries and native zstd packages (default: false) */
+  readonly engine?: boolean;
 }
 
 /**
  * A control-plane Lambda function with every default in one place: Node 22 on x86_64 (the native
- * zstd bindings shipped are x64 builds), the engine bundled by esbuild with its worker entries and
- * native packages, active tracing, its own log group and a role that may write only there. The
+ * zstd bindings shipped are x64 builds), bundled by esbuild (with the engine's worker entries and
+ * native packages when it runs the engine), active tracing, its own log group and a role that may
+ * write only there. The
  * `bind*` methods set an environment variable and grant the access it implies in one call, so
  * configuration and permissions cannot drift apart.
  */
@@ -84,7 +87,7 @@ export class KloudFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         KLOUD_CACHE_DIR: '/tmp/kloud',
       },
-      bundling: engineBundling(),
+      bundling: functionBundling({ engine: props.engine ?? false }),
     });
     this.acknowledge(
       'AwsSolutions-IAM5[Resource::*]',

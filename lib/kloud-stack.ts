@@ -58,7 +58,11 @@ export class KloudStack extends Stack {
       .bindTable(table, 'RW')
       .bindStoreBuckets(storeBuckets, 'names')
       .bindSecrets(secretPrefix, this.key, 'manage');
-    const storeActions = new KloudFunction(this, 'StoreActions', { name: 'store-actions', ...sizing })
+    const storeActions = new KloudFunction(this, 'StoreActions', {
+      name: 'store-actions',
+      engine: true,
+      ...sizing,
+    })
       .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects')

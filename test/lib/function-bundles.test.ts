@@ -152,32 +152,53 @@ function request(
     console.log(JSON.stringify({ statusCode: response.statusCode, body: JSON.parse(response.body ?? 'null') }));`;
 }
 
+/** The packages the bundling leaves external: a bundle that names one must carry it. */
+const EXTERNAL_PACKAGES = ['zstd-napi', '@mongodb-js/zstd'];
+
 describe('each function bundle', () => {
   test('is one ES module with the worker entries it starts beside it', () => {
     expect(Object.keys(unpacked).sort()).toEqual(['Inventories', 'StoreActions', 'StoreApps']);
     for (const fn of Object.values(unpacked)) {
       const files = readdirSync(fn.dir);
-      expect(files).toEqual(expect.arrayContaining(['index.mjs', 'package.json']));
+      expect(files).toContain('index.mjs');
       const main = readFileSync(join(fn.dir, 'index.mjs'), 'utf8');
       const started = [...main.matchAll(/new URL\("\.\/([\w-]+\.js)",import\.meta\.url\)/g)].map(
         ([, file]) => file,
       );
       for (const file of started) expect(files).toContain(file);
+      if (started.length > 0)
+        expect(JSON.parse(readFileSync(join(fn.dir, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
     }
     const actions = readFileSync(join(unpacked.StoreActions!.dir, 'index.mjs'), 'utf8');
     expect(actions).toContain('./seal-worker.js');
   });
 
+  test('carries every package it leaves external, as far as the code names it', () => {
+    for (const fn of Object.values(unpacked)) {
+      const code = readdirSync(fn.dir)
+        .filter((file) => /\.m?js$/.test(file))
+        .map((file) => readFileSync(join(fn.dir, file), 'utf8'))
+        .join('\n');
+      for (const name of EXTERNAL_PACKAGES) {
+        if (code.includes(`"${name}"`) || code.includes(`"${name}/`)) {
+          expect(readdirSync(join(fn.dir, 'node_modules', name))).toContain('package.json');
+        }
+      }
+    }
+    const natives = filesUnder(unpacked.StoreActions!.dir).map((file) =>
+      file.slice(unpacked.StoreActions!.dir.length + 1),
+    );
+    expect(natives).toEqual(
+      expect.arrayContaining([
+        'node_modules/zstd-napi/build/Release/binding.node',
+        'node_modules/@mongodb-js/zstd-linux-x64-gnu/zstd.linux-x64-gnu.node',
+      ]),
+    );
+  });
+
   test("carries native binaries only for the function's architecture", () => {
     for (const fn of Object.values(unpacked)) {
-      const natives = filesUnder(fn.dir).filter((file) => file.endsWith('.node'));
-      expect(natives.map((file) => file.slice(fn.dir.length + 1))).toEqual(
-        expect.arrayContaining([
-          'node_modules/zstd-napi/build/Release/binding.node',
-          'node_modules/@mongodb-js/zstd-linux-x64-gnu/zstd.linux-x64-gnu.node',
-        ]),
-      );
-      for (const file of natives) {
+      for (const file of filesUnder(fn.dir).filter((f) => f.endsWith('.node'))) {
         const header = readFileSync(file).subarray(0, 20);
         expect(header.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
         expect(header.readUInt16LE(18)).toBe(ELF_MACHINE[fn.architecture]);

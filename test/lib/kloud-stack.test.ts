@@ -340,3 +340,31 @@ describe('cdk-nag', () => {
     expect(resources).toBeDefined();
   });
 });
+
+describe('with an imported KMS key', () => {
+  const keyArn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  let imported: SynthesizedStack;
+  beforeAll(() => {
+    imported = synthesizeStack(
+      { kmsKeyArn: keyArn, reservedConcurrency: 4, functionMemory: 2048 },
+      { bundle: false },
+    );
+  });
+
+  test('creates no key and encrypts the table and the secrets with the given one', () => {
+    imported.template.resourceCountIs('AWS::KMS::Key', 0);
+    imported.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: keyArn },
+    });
+    imported.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ KLOUD_KMS_KEY_ARN: keyArn }) },
+    });
+  });
+
+  test('sizes every function as asked', () => {
+    const functions = imported.template.findResources('AWS::Lambda::Function');
+    for (const { Properties } of Object.values(functions)) {
+      expect(Properties).toMatchObject({ MemorySize: 2048, ReservedConcurrentExecutions: 4 });
+    }
+  });
+});
