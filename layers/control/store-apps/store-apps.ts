@@ -4,10 +4,11 @@ import type { Page } from '../data/table.js';
 import { chooseIntegration } from '../integrations/integration-catalog.js';
 import { parseResourceId } from '../inventories/resource.js';
 import type { SftpServers } from '../inventories/sftp-servers.js';
+import { Unprocessable } from '../errors.js';
 import type { Settings } from '../runtime/settings.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { checkConfiguration, checkCredentials, connectorTarget, resolveTarget } from './app-placement.js';
-import { findSecret, readSecret, writeSecret } from './app-secret.js';
+import { writeSecret } from './app-secret.js';
 import {
   publicView,
   type AppSecret,
@@ -87,6 +88,7 @@ export class StoreApps {
       change.credentials === undefined ? undefined : checkCredentials(app.protocol, change.credentials);
     const placed = configuration && connectorTarget({ ...app, configuration }, undefined, this.settings);
     const secretChanged = change.passphrase !== undefined || change.credentials !== undefined;
+    const secret = secretChanged ? wholeSecret(change, app.hasCredentials, credentials) : undefined;
     const renamed = change.name !== undefined && change.name !== app.name;
     const updated: StoreAppRecord = {
       ...app,
@@ -99,20 +101,7 @@ export class StoreApps {
     };
     if (renamed) await this.repository.claimName(updated);
     try {
-      if (secretChanged) {
-        // a new passphrase also mends an app whose secret was lost
-        const old =
-          change.passphrase === undefined
-            ? await readSecret(this.secrets, app.secretName)
-            : await findSecret(this.secrets, app.secretName);
-        const secret: AppSecret = {
-          passphrase: change.passphrase ?? old!.passphrase,
-          ...(change.credentials === undefined
-            ? old?.credentials && { credentials: old.credentials }
-            : credentials && { credentials }),
-        };
-        await writeSecret(this.secrets, app.secretName, secret);
-      }
+      if (secret) await writeSecret(this.secrets, app.secretName, secret);
       const saved = await this.repository.save(updated);
       if (renamed) await this.repository.releaseName(app);
       return publicView(saved);
@@ -128,4 +117,26 @@ export class StoreApps {
     await this.repository.remove(app);
     await this.secrets.delete(app.secretName);
   }
+}
+
+/**
+ * The store-apps function may write secrets but never read them back (its role has no
+ * GetSecretValue): a change of passphrase or credentials gives the whole secret.
+ */
+function wholeSecret(
+  change: UpdateStoreAppBody,
+  hasCredentials: boolean,
+  credentials: Record<string, unknown> | undefined,
+): AppSecret {
+  if (change.passphrase === undefined)
+    throw new Unprocessable(
+      'passphrase: required when the credentials change (the secret is written whole, never read back)',
+      'WHOLE_SECRET',
+    );
+  if (change.credentials === undefined && hasCredentials)
+    throw new Unprocessable(
+      'credentials: required with a new passphrase, as this app has credentials (null removes them): the secret is written whole, never read back',
+      'WHOLE_SECRET',
+    );
+  return { passphrase: change.passphrase, ...(credentials && { credentials }) };
 }
