@@ -19,6 +19,17 @@ const run = promisify(execFile);
 const ELF_MACHINE: Record<string, number> = { x86_64: 0x3e, arm64: 0xb7 };
 const HOST_ARCHITECTURE = process.arch === 'x64' ? 'x86_64' : process.arch;
 const TABLE = 'kloud-bundle-test';
+/**
+ * Options of the kind Lambda's Node bootstrap starts node with (its exact list is not published;
+ * these are the ones seen in its bootstrap script): worker threads inherit them.
+ */
+const LAMBDA_NODE_OPTIONS = [
+  '--expose-gc',
+  '--max-http-header-size',
+  '81920',
+  '--max-semi-space-size=16',
+  '--max-old-space-size=870',
+];
 
 interface UnpackedFunction {
   readonly architecture: string;
@@ -91,14 +102,10 @@ let scripts = 0;
  * printed last, parsed. The script is a file outside the bundle: with `node -e`, worker threads
  * would inherit `--input-type` and refuse to start.
  */
-async function inBundle(
-  fn: UnpackedFunction,
-  script: string,
-  env: Record<string, string> = {},
-): Promise<Printed> {
+async function inBundle(fn: UnpackedFunction, script: string, nodeOptions: string[] = []): Promise<Printed> {
   const file = join(work, `script-${++scripts}.mjs`);
   writeFileSync(file, script);
-  const { stdout } = await run(process.execPath, [file], {
+  const { stdout } = await run(process.execPath, [...nodeOptions, file], {
     cwd: fn.dir,
     timeout: 60_000,
     env: {
@@ -115,7 +122,6 @@ async function inBundle(
       KLOUD_LOCAL_ROOT: join(work, 'directories'),
       KLOUD_CACHE_DIR: join(work, 'cache'),
       POWERTOOLS_LOG_LEVEL: 'ERROR',
-      ...env,
     },
   });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Printed;
@@ -252,6 +258,7 @@ describe('the bundled handlers under plain node', () => {
       import { Worker } from 'node:worker_threads';
       const worker = new Worker(new URL('./verify-worker.js', 'file://' + process.cwd() + '/'), {
         workerData: { cipher: { algorithm: 'none' }, macKey: new Uint8Array(32) },
+        resourceLimits: { maxYoungGenerationSizeMb: 4 },
       });
       const empty = { ids: new Uint8Array(0), types: new Uint8Array(0), offsets: new Uint32Array(0),
         lengths: new Uint32Array(0), rawLengths: new Uint32Array(0) };
@@ -262,6 +269,7 @@ describe('the bundled handlers under plain node', () => {
       ]);
       await worker.terminate();
       console.log(JSON.stringify(reply));`,
+      LAMBDA_NODE_OPTIONS,
     );
     expect(answer).toMatchObject({ id: 1, body: { verdict: { unreadable: expect.any(String) } } });
   });
