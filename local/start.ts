@@ -48,10 +48,9 @@ function banner(cp: LocalControlPlane): string {
     : `token: in ${cp.tokenFile}`;
   const s3 = cp.s3 ? `S3:    ${cp.s3.endpoint} (s3rver; buckets are store locations)\n` : '';
   const resource = cp.s3 ? `s3-bucket:${cp.s3Buckets[0]}` : 'directory:backups';
-  const configuration = cp.s3
-    ? `{"endpoint":"${cp.s3.endpoint}","forcePathStyle":true,"prefix":"team"}`
-    : '{"path":"team"}';
-  const protocol = cp.s3 ? ',"protocol":"s3-compatible"' : '';
+  const configuration = cp.s3 ? '{"prefix":"team"}' : '{"path":"team"}';
+  // in local mode the s3 protocol reaches s3rver through AWS_ENDPOINT_URL_S3
+  const protocol = cp.s3 ? ',"protocol":"s3"' : '';
   return `kloud control plane (local mode)
 url:   ${cp.url}
 ${token}

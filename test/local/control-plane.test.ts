@@ -52,6 +52,9 @@ let appId = '';
 let secondId = '';
 
 test('the user story: inventory, add, test, initialize, CLI backup, second app, wrong passphrase, delete', async () => {
+  // the first start shows the token once, and the story's curl commands
+  expect(local.output).toContain(`token: ${local.token}\n`);
+  expect(local.output).toContain(`api -X POST $KLOUD_URL/store-apps -d '{"resourceId":"s3-bucket:${BUCKET}"`);
   const inventories = await local.call('GET', '/inventories');
   expect(inventories.status).toBe(200);
   expect(inventories.body.items.map((i: { id: string }) => i.id)).toEqual(['s3', 'sftp', 'directories']);
