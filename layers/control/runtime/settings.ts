@@ -46,8 +46,15 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 
 function storeBuckets(json: string | undefined): StoreBucket[] {
   if (!json) return [];
-  const parsed = StoreBuckets.safeParse(JSON.parse(json));
-  if (!parsed.success) throw new Error('KLOUD_STORE_BUCKETS is not a JSON list of {"bucket","prefix"}');
+  const invalid = new Error('KLOUD_STORE_BUCKETS is not a JSON list of {"bucket","prefix"}');
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw invalid;
+  }
+  const parsed = StoreBuckets.safeParse(value);
+  if (!parsed.success) throw invalid;
   return parsed.data;
 }
 
