@@ -1,4 +1,5 @@
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ROUTES } from '../../layers/control/api/routes.js';
 import { type SynthesizedStack, synthesizeStack } from './synthesized-stack.js';
@@ -27,6 +28,8 @@ beforeAll(() => {
   );
   resources = synthesized.template.toJSON().Resources as Resources;
 });
+
+afterAll(() => rmSync(synthesized.outdir, { recursive: true, force: true }));
 
 function logicalIdsOf(type: string): string[] {
   return Object.keys(resources).filter((id) => resources[id]!.Type === type);
@@ -350,6 +353,7 @@ describe('with an imported KMS key', () => {
       { bundle: false },
     );
   });
+  afterAll(() => rmSync(imported.outdir, { recursive: true, force: true }));
 
   test('creates no key and encrypts the table and the secrets with the given one', () => {
     imported.template.resourceCountIs('AWS::KMS::Key', 0);
