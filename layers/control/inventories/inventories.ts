@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { pageOfArray } from '../data/array-page.js';
 import type { Page } from '../data/table.js';
 import { NotFound } from '../errors.js';
+import { logger } from '../runtime/observability.js';
 import type { Settings } from '../runtime/settings.js';
 import { describeResource, type Resource } from './resource.js';
 import type { SftpServers } from './sftp-servers.js';
@@ -87,15 +88,25 @@ export class Inventories {
   }
 
   private async bucketNames(): Promise<string[]> {
+    const named = this.settings.storeBuckets.map((b) => b.bucket);
+    return [...new Set([...(await this.listedBuckets()), ...named])].sort();
+  }
+
+  /** The account's buckets; none when the role may not list them (the store buckets remain). */
+  private async listedBuckets(): Promise<string[]> {
     const listed: string[] = [];
     let token: string | undefined;
-    do {
-      const out = await this.s3.send(new ListBucketsCommand({ ContinuationToken: token }));
-      listed.push(...(out.Buckets ?? []).flatMap((b) => (b.Name ? [b.Name] : [])));
-      token = out.ContinuationToken;
-    } while (token);
-    const named = this.settings.storeBuckets.map((b) => b.bucket);
-    return [...new Set([...listed, ...named])].sort();
+    try {
+      do {
+        const out = await this.s3.send(new ListBucketsCommand({ ContinuationToken: token }));
+        listed.push(...(out.Buckets ?? []).flatMap((b) => (b.Name ? [b.Name] : [])));
+        token = out.ContinuationToken;
+      } while (token);
+    } catch (err) {
+      if ((err as Error).name !== 'AccessDenied') throw err;
+      logger.warn('ListBuckets denied: the S3 inventory shows the store buckets only');
+    }
+    return listed;
   }
 
   /** undefined when the caller may not ask (a store bucket of another account, say) */
