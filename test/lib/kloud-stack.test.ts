@@ -257,6 +257,26 @@ describe('least privilege', () => {
     );
   });
 
+  test('every function reads and writes the table items, and uses its key only through DynamoDB', () => {
+    for (const name of ['Inventories', 'StoreApps', 'StoreActions']) {
+      const { statements } = functionNamed(name);
+      const table = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      expect(table).toHaveLength(1);
+      expect(actionsOf(table[0]!)).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:Query']));
+      expect(actionsOf(table[0]!)).not.toContain('dynamodb:GetRecords');
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey']),
+          Condition: { StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } },
+        }),
+      );
+      const unconditionedKey = statements.filter(
+        (s) => actionsOf(s).some((a) => a.startsWith('kms:')) && !s.Condition,
+      );
+      expect(unconditionedKey).toEqual([]);
+    }
+  });
+
   test('a function writes logs to its own log group only', () => {
     for (const name of ['Inventories', 'StoreApps', 'StoreActions']) {
       const logs = functionNamed(name).statements.filter((s) =>
