@@ -158,9 +158,9 @@ export class KloudFunction extends Construct {
 
   /**
    * The store apps' secrets, named `<prefix><appId>` and encrypted with `key`: the prefix and key
-   * in the environment; `manage` may create, update, describe, tag and delete them (encrypting),
-   * `read` may only read their values (decrypting). The key serves only calls made through
-   * Secrets Manager.
+   * in the environment; `manage` may create, update, describe, tag and delete them but never read
+   * them, `read` may only read their values. The key serves only calls made through Secrets
+   * Manager.
    */
   bindSecrets(prefix: string, key: IKey, access: 'manage' | 'read'): this {
     this.fn.addEnvironment('KLOUD_SECRET_PREFIX', prefix);
@@ -185,7 +185,8 @@ export class KloudFunction extends Construct {
               'secretsmanager:DeleteSecret',
               'secretsmanager:TagResource',
             ],
-            ['kms:Encrypt', 'kms:GenerateDataKey'],
+            // AWS documents Decrypt as needed too when CreateSecret/PutSecretValue use a customer managed key
+            ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt'],
           ]
         : [['secretsmanager:GetSecretValue'], ['kms:Decrypt']];
     this.role.addToPolicy(new PolicyStatement({ actions: secretActions, resources: [secrets] }));

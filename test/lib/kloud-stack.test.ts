@@ -248,7 +248,7 @@ describe('least privilege', () => {
     };
     expect(functionNamed('StoreApps').statements).toContainEqual(
       expect.objectContaining({
-        Action: ['kms:Encrypt', 'kms:GenerateDataKey'],
+        Action: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:Decrypt'],
         Condition: viaSecretsManager,
       }),
     );
