@@ -9,6 +9,7 @@ export default tseslint.config(
       'coverage/',
       'cdk.out/',
       '.kloud-demo/',
+      '.kloud-local/',
       'bench/work/',
       'bench/results/',
     ],

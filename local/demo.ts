@@ -1,5 +1,5 @@
 /**
- * `npm start` until the control plane lands: a real run of the `kloud` CLI on embedded defaults.
+ * `npm run demo`: a real run of the `kloud` CLI on embedded defaults.
  * It creates (or reuses) an encrypted store under ./.kloud-demo ($KLOUD_DEMO_DIR), backs up the project's docs/ and
  * layers/, lists the snapshot, restores it into a temporary directory and compares every file.
  */

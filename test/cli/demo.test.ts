@@ -6,7 +6,7 @@ import { runProcess } from './sandbox.js';
 
 const DEMO = fileURLToPath(new URL('../../dist/local/demo.js', import.meta.url));
 
-test('npm start creates a store, then reuses it, and verifies every restored file', async () => {
+test('npm run demo creates a store, then reuses it, and verifies every restored file', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kloud-demo-test-'));
   const run = () =>
     runProcess(process.execPath, [DEMO], {

@@ -1,0 +1,101 @@
+/**
+ * What each route of routes.ts takes and answers, as zod schemas: the handlers validate every
+ * request with them and the OpenAPI document (docs/openapi.yaml) is generated from them.
+ */
+import { z } from 'zod';
+import { Integration } from '../integrations/integration-catalog.js';
+import { Inventory, InventoryPath } from '../inventories/inventories.js';
+import { Resource, ResourceId } from '../inventories/resource.js';
+import { RegisterSftpServerBody, SftpServer } from '../inventories/sftp-servers.js';
+import {
+  AppId,
+  CreateStoreAppBody,
+  StoreApp,
+  TestResult,
+  UpdateStoreAppBody,
+} from '../store-apps/store-app.js';
+import { NoContent, pageOf, PageQuery } from './common-schemas.js';
+
+export interface OperationSpec {
+  /** the OpenAPI operationId */
+  readonly id: string;
+  readonly path?: z.ZodType;
+  readonly query?: z.ZodType;
+  readonly body?: z.ZodType;
+  readonly response: z.ZodType;
+  readonly status: number;
+}
+
+const ServerId = z.strictObject({
+  serverId: z.string().regex(/^[0-9a-f-]{36}$/, 'expected a server ID as the API gave it'),
+});
+
+export const OPERATIONS = {
+  'GET /inventories': { id: 'listInventories', query: PageQuery, response: pageOf(Inventory), status: 200 },
+  'GET /inventories/{inventoryId}/resources': {
+    id: 'listResources',
+    path: InventoryPath,
+    query: PageQuery,
+    response: pageOf(Resource),
+    status: 200,
+  },
+  'GET /sftp-servers': { id: 'listSftpServers', query: PageQuery, response: pageOf(SftpServer), status: 200 },
+  'POST /sftp-servers': {
+    id: 'registerSftpServer',
+    body: RegisterSftpServerBody,
+    response: SftpServer,
+    status: 201,
+  },
+  'DELETE /sftp-servers/{serverId}': {
+    id: 'forgetSftpServer',
+    path: ServerId,
+    response: NoContent,
+    status: 204,
+  },
+  'GET /integrations': {
+    id: 'listIntegrations',
+    query: PageQuery.extend({
+      resourceId: ResourceId.optional().meta({
+        description: 'only the integrations compatible with this resource',
+      }),
+    }),
+    response: pageOf(Integration),
+    status: 200,
+  },
+  'POST /store-apps': { id: 'createStoreApp', body: CreateStoreAppBody, response: StoreApp, status: 201 },
+  'GET /store-apps': { id: 'listStoreApps', query: PageQuery, response: pageOf(StoreApp), status: 200 },
+  'GET /store-apps/{appId}': { id: 'getStoreApp', path: AppId, response: StoreApp, status: 200 },
+  'PATCH /store-apps/{appId}': {
+    id: 'updateStoreApp',
+    path: AppId,
+    body: UpdateStoreAppBody,
+    response: StoreApp,
+    status: 200,
+  },
+  'DELETE /store-apps/{appId}': { id: 'deleteStoreApp', path: AppId, response: NoContent, status: 204 },
+  'POST /store-apps/{appId}/test': { id: 'testConnection', path: AppId, response: TestResult, status: 200 },
+  'POST /store-apps/{appId}/initialize': {
+    id: 'initializeStore',
+    path: AppId,
+    response: TestResult,
+    status: 201,
+  },
+} as const satisfies Record<string, OperationSpec>;
+
+export type Operations = typeof OPERATIONS;
+export type OperationKey = keyof Operations;
+
+type Part<K extends OperationKey, P extends string> = Operations[K] extends {
+  [key in P]: infer S extends z.ZodType;
+}
+  ? z.infer<S>
+  : undefined;
+
+/** A request as the handlers receive it: validated and typed. */
+export interface OperationInput<K extends OperationKey> {
+  readonly path: Part<K, 'path'>;
+  readonly query: Part<K, 'query'>;
+  readonly body: Part<K, 'body'>;
+}
+
+export type OperationResult<K extends OperationKey> = z.input<Operations[K]['response']>;

@@ -1,0 +1,29 @@
+/**
+ * The API's answers: JSON bodies, and every error as `{ "error": { "code", "message" } }`. This is
+ * the one place errors become HTTP statuses; an unexpected error is logged and answered with a
+ * generic message (its text may hold internals).
+ */
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { ApiError } from '../errors.js';
+import { logger } from '../runtime/observability.js';
+
+const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+
+export function jsonResponse(status: number, body: unknown): APIGatewayProxyResult {
+  return { statusCode: status, headers: HEADERS, body: body === undefined ? '' : JSON.stringify(body) };
+}
+
+export function errorResponse(err: unknown, requestId: string): APIGatewayProxyResult {
+  if (err instanceof ApiError) {
+    if (err.status >= 500) logger.error('request failed', { code: err.code, error: err });
+    else logger.info('request refused', { status: err.status, code: err.code, reason: err.message });
+    return jsonResponse(err.status, { error: { code: err.code, message: err.message } });
+  }
+  logger.error('unexpected error', { error: err as Error });
+  return jsonResponse(500, {
+    error: {
+      code: 'INTERNAL',
+      message: `an unexpected error; the logs have it under request ID ${requestId}`,
+    },
+  });
+}

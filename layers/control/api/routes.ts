@@ -1,0 +1,57 @@
+/**
+ * The control plane's REST routes: one table read by the CDK stack (API Gateway resources and
+ * methods, which function serves each), by local mode's HTTP adapter (the same `resource` and
+ * `pathParameters` API Gateway would put in a proxy event) and by the OpenAPI generator. Plain
+ * data on purpose: infrastructure code may import it without pulling in any runtime code.
+ */
+
+/** The Lambda functions behind the API; each is `functions/<name>/handler.ts`, exporting `handler`. */
+export const API_FUNCTIONS = ['inventories', 'store-apps', 'store-actions'] as const;
+export type ApiFunction = (typeof API_FUNCTIONS)[number];
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+
+export interface Route {
+  readonly method: HttpMethod;
+  /** API Gateway resource path, `{name}` for a path parameter */
+  readonly path: string;
+  readonly fn: ApiFunction;
+  /** one line for the OpenAPI summary */
+  readonly summary: string;
+}
+
+export const ROUTES: readonly Route[] = [
+  { method: 'GET', path: '/inventories', fn: 'inventories', summary: 'List the inventories' },
+  {
+    method: 'GET',
+    path: '/inventories/{inventoryId}/resources',
+    fn: 'inventories',
+    summary: "List an inventory's resources",
+  },
+  { method: 'GET', path: '/sftp-servers', fn: 'inventories', summary: 'List the registered SFTP servers' },
+  { method: 'POST', path: '/sftp-servers', fn: 'inventories', summary: 'Register an SFTP server' },
+  {
+    method: 'DELETE',
+    path: '/sftp-servers/{serverId}',
+    fn: 'inventories',
+    summary: 'Forget a registered SFTP server',
+  },
+  { method: 'GET', path: '/integrations', fn: 'inventories', summary: 'List the integrations' },
+  { method: 'POST', path: '/store-apps', fn: 'store-apps', summary: 'Add a store app' },
+  { method: 'GET', path: '/store-apps', fn: 'store-apps', summary: 'List the store apps' },
+  { method: 'GET', path: '/store-apps/{appId}', fn: 'store-apps', summary: 'Show a store app' },
+  { method: 'PATCH', path: '/store-apps/{appId}', fn: 'store-apps', summary: 'Change a store app' },
+  { method: 'DELETE', path: '/store-apps/{appId}', fn: 'store-apps', summary: 'Remove a store app' },
+  {
+    method: 'POST',
+    path: '/store-apps/{appId}/test',
+    fn: 'store-actions',
+    summary: "Test the connection to a store app's location",
+  },
+  {
+    method: 'POST',
+    path: '/store-apps/{appId}/initialize',
+    fn: 'store-actions',
+    summary: "Create the Kloset store at a store app's location",
+  },
+];

@@ -1,0 +1,75 @@
+/**
+ * Every environment variable the control plane's runtime reads, in one place. Read once per
+ * process (Lambda containers and local mode alike); nothing else touches `process.env`.
+ */
+import { z } from 'zod';
+
+export interface StoreBucket {
+  readonly bucket: string;
+  /** '' or a key prefix ending with '/' */
+  readonly prefix: string;
+}
+
+export interface Settings {
+  readonly tableName: string;
+  /** secret names are `${secretPrefix}${appId}` */
+  readonly secretPrefix: string;
+  /** new secrets are encrypted with it (AWS only) */
+  readonly kmsKeyArn?: string;
+  /** the only buckets and prefixes a store app may point at */
+  readonly storeBuckets: readonly StoreBucket[];
+  readonly stagingBucket?: string;
+  readonly cacheDir: string;
+  /** local mode: a 0600 JSON file replaces Secrets Manager */
+  readonly secretsFile?: string;
+  /** local mode: the directories inventory */
+  readonly localRoot?: string;
+  /** set when S3 is a local service (local mode): its buckets form the S3 inventory */
+  readonly localS3Endpoint?: string;
+}
+
+const StoreBuckets = z.array(
+  z.strictObject({
+    bucket: z.string().min(3),
+    prefix: z
+      .string()
+      .default('')
+      .transform((p) => (p === '' || p.endsWith('/') ? p : `${p}/`)),
+  }),
+);
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`the environment variable ${name} is not set`);
+  return value;
+}
+
+function storeBuckets(json: string | undefined): StoreBucket[] {
+  if (!json) return [];
+  const invalid = new Error('KLOUD_STORE_BUCKETS is not a JSON list of {"bucket","prefix"}');
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw invalid;
+  }
+  const parsed = StoreBuckets.safeParse(value);
+  if (!parsed.success) throw invalid;
+  return parsed.data;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  return {
+    tableName: required(env, 'KLOUD_TABLE_NAME'),
+    secretPrefix: env.KLOUD_SECRET_PREFIX ?? 'kloud/store-apps/',
+    ...(env.KLOUD_KMS_KEY_ARN && { kmsKeyArn: env.KLOUD_KMS_KEY_ARN }),
+    storeBuckets: storeBuckets(env.KLOUD_STORE_BUCKETS),
+    ...(env.KLOUD_STAGING_BUCKET && { stagingBucket: env.KLOUD_STAGING_BUCKET }),
+    cacheDir: env.KLOUD_CACHE_DIR ?? '/tmp/kloud',
+    ...(env.KLOUD_SECRETS_FILE && { secretsFile: env.KLOUD_SECRETS_FILE }),
+    ...(env.KLOUD_LOCAL_ROOT && { localRoot: env.KLOUD_LOCAL_ROOT }),
+    ...((env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) && {
+      localS3Endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
+    }),
+  };
+}

@@ -1,0 +1,89 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
+import { ROUTES } from '../layers/control/api/routes.js';
+import { ControlApi } from './control-api.js';
+import { KloudFunction } from './kloud-function.js';
+import { MetadataTable } from './metadata-table.js';
+import { StagingBucket } from './staging-bucket.js';
+import type { StoreBucket } from './store-buckets.js';
+
+export interface KloudStackProps extends StackProps {
+  /** the S3 buckets and prefixes store apps may use as locations (default: none; fs and SFTP locations only) */
+  readonly storeBuckets?: readonly StoreBucket[];
+  /** IAM principal ARNs allowed to call the API (default: any principal of the account that IAM allows) */
+  readonly apiCallers?: readonly string[];
+  /** an existing KMS key to encrypt with, by ARN (default: a new key with yearly rotation) */
+  readonly kmsKeyArn?: string;
+  /** memory of each function in MiB (default: 1024) */
+  readonly functionMemory?: number;
+  /** reserved concurrency of each function (default: none) */
+  readonly reservedConcurrency?: number;
+  /** days before the staging bucket expires an object (default: 7) */
+  readonly stagingExpiryDays?: number;
+  /** the name prefix of the store apps' secrets (default: `kloud/store-apps/`) */
+  readonly secretPrefix?: string;
+}
+
+/**
+ * The kloud control plane: the metadata table, the staging bucket and the store apps' secrets,
+ * all under one KMS key; the three API functions, each granted exactly what it uses; the REST API
+ * built from the shared route table.
+ */
+export class KloudStack extends Stack {
+  public readonly key: IKey;
+
+  constructor(scope: Construct, id: string, props: KloudStackProps = {}) {
+    super(scope, id, props);
+    const secretPrefix = props.secretPrefix ?? 'kloud/store-apps/';
+    this.key = props.kmsKeyArn
+      ? Key.fromKeyArn(this, 'Key', props.kmsKeyArn)
+      : new Key(this, 'Key', { description: 'kloud control plane', enableKeyRotation: true });
+    const { table } = new MetadataTable(this, 'Metadata', { encryptionKey: this.key });
+    const staging = new StagingBucket(this, 'Staging', {
+      encryptionKey: this.key,
+      expireAfter: props.stagingExpiryDays === undefined ? undefined : Duration.days(props.stagingExpiryDays),
+    });
+
+    const sizing = {
+      memorySize: props.functionMemory,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+    };
+    const storeBuckets = props.storeBuckets ?? [];
+    const inventories = new KloudFunction(this, 'Inventories', { name: 'inventories', ...sizing })
+      .bindTable(table, 'RW')
+      .bindStoreBuckets(storeBuckets, 'names')
+      .bindBucketInventory();
+    const storeApps = new KloudFunction(this, 'StoreApps', { name: 'store-apps', ...sizing })
+      .bindTable(table, 'RW')
+      .bindStoreBuckets(storeBuckets, 'names')
+      .bindSecrets(secretPrefix, this.key, 'manage');
+    const storeActions = new KloudFunction(this, 'StoreActions', {
+      name: 'store-actions',
+      engine: true,
+      ...sizing,
+    })
+      .bindTable(table, 'RW')
+      .bindSecrets(secretPrefix, this.key, 'read')
+      .bindStoreBuckets(storeBuckets, 'objects')
+      .bindStagingBucket(staging.bucket);
+
+    const { api } = new ControlApi(this, 'Api', {
+      routes: ROUTES,
+      functions: {
+        inventories: inventories.fn,
+        'store-apps': storeApps.fn,
+        'store-actions': storeActions.fn,
+      },
+      callers: props.apiCallers,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'the API stage URL' });
+    new CfnOutput(this, 'ApiInvokeArn', {
+      value: api.arnForExecuteApi('*', '/*', api.deploymentStage.stageName),
+      description: 'the ARN a caller needs execute-api:Invoke on',
+    });
+    new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'KeyArn', { value: this.key.keyArn });
+  }
+}

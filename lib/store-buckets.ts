@@ -1,0 +1,40 @@
+import { Aws } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+
+/** An S3 bucket, or a prefix of one, that the control plane may use as a store location. */
+export interface StoreBucket {
+  readonly bucket: string;
+  /** the key prefix store locations must lie under (`''`: the whole bucket; otherwise ends with `/`) */
+  readonly prefix: string;
+}
+
+/**
+ * The least privilege over the store buckets: object read/write under each prefix
+ * (`arn:aws:s3:::bucket/prefix*`) and listing with an `s3:prefix` condition, so a function can
+ * neither read nor list beyond the prefixes it was given. No delete: stores are write-once, and
+ * removing objects (garbage collection) is not an action of the control plane yet.
+ */
+export function storeBucketStatements(buckets: readonly StoreBucket[]): PolicyStatement[] {
+  return buckets.flatMap(({ bucket, prefix }) => [
+    new PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+      resources: [`arn:${Aws.PARTITION}:s3:::${bucket}/${prefix}*`],
+    }),
+    new PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [`arn:${Aws.PARTITION}:s3:::${bucket}`],
+      ...(prefix === '' ? {} : { conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } } }),
+    }),
+  ]);
+}
+
+/**
+ * A store bucket from its written form: `bucket`, `bucket/prefix` or `s3://bucket/prefix`; the
+ * prefix gets its trailing `/` so that `logs` does not also grant `logs-old/`.
+ */
+export function parseStoreBucket(text: string): StoreBucket {
+  const [bucket = '', ...rest] = text.replace(/^s3:\/\//, '').split('/');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`not a bucket name: ${text}`);
+  const prefix = rest.filter((part) => part !== '').join('/');
+  return { bucket, prefix: prefix === '' ? '' : `${prefix}/` };
+}

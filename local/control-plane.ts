@@ -1,0 +1,113 @@
+/**
+ * Local mode: the control plane on one machine. dynalite keeps the metadata under the data
+ * directory, a 0600 file the secrets, s3rver (when asked) plays S3, and the same Lambda handlers
+ * answer through an API Gateway stand-in on 127.0.0.1. The handlers learn all this from the
+ * environment alone, as in AWS.
+ */
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import type { ApiFunction } from '../layers/control/api/routes.js';
+import { apiGatewayAdapter, type ProxyHandler } from './api-gateway-adapter.js';
+import { createControlTable, startDynalite } from './dynalite-server.js';
+import { localToken } from './local-token.js';
+import { S3RVER_KEY, type S3rverHandle, startS3rver } from './s3rver.js';
+
+export interface LocalOptions {
+  /** metadata, secrets, token, s3rver data (default ./.kloud-local) */
+  readonly dataDir: string;
+  /** the directories inventory (default DATA_DIR/directories) */
+  readonly root?: string;
+  /** 0: any free port */
+  readonly port: number;
+  /** start s3rver with these buckets (none: no S3) */
+  readonly s3Buckets?: readonly string[];
+}
+
+export interface LocalControlPlane {
+  readonly url: string;
+  readonly token: string;
+  /** true when this start made the token (show it once) */
+  readonly tokenCreated: boolean;
+  readonly tokenFile: string;
+  readonly dataDir: string;
+  readonly root: string;
+  readonly s3?: S3rverHandle;
+  readonly s3Buckets: readonly string[];
+  stop(): Promise<void>;
+}
+
+const TABLE = 'kloud-local';
+
+export async function startControlPlane(options: LocalOptions): Promise<LocalControlPlane> {
+  const dataDir = resolve(options.dataDir);
+  const root = resolve(options.root ?? join(dataDir, 'directories'));
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(join(root, 'backups'), { recursive: true });
+  const tokenFile = join(dataDir, 'token');
+  const { token, created } = await localToken(tokenFile);
+
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const dynamo = await startDynalite(join(dataDir, 'dynamodb'));
+  const stops: (() => Promise<void>)[] = [() => dynamo.stop()];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    await createControlTable(dynamo.endpoint, TABLE);
+    const s3Buckets = options.s3Buckets ?? [];
+    const s3 = s3Buckets.length > 0 ? await startS3rver(join(dataDir, 's3'), [...s3Buckets]) : undefined;
+    if (s3) stops.push(() => s3.stop());
+
+    Object.assign(process.env, {
+      KLOUD_TABLE_NAME: TABLE,
+      KLOUD_SECRET_PREFIX: 'kloud/store-apps/',
+      KLOUD_SECRETS_FILE: join(dataDir, 'secrets.json'),
+      KLOUD_LOCAL_ROOT: root,
+      KLOUD_CACHE_DIR: join(dataDir, 'cache'),
+      KLOUD_STORE_BUCKETS: JSON.stringify(s3Buckets.map((bucket) => ({ bucket, prefix: '' }))),
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      AWS_REGION: 'us-east-1',
+      // dynalite takes any key, s3rver only its own
+      AWS_ACCESS_KEY_ID: S3RVER_KEY,
+      AWS_SECRET_ACCESS_KEY: S3RVER_KEY,
+      POWERTOOLS_SERVICE_NAME: 'kloud',
+      POWERTOOLS_METRICS_NAMESPACE: 'kloud',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
+    });
+    delete process.env.AWS_PROFILE;
+    if (s3) process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+    else delete process.env.AWS_ENDPOINT_URL_S3;
+
+    // imported once the environment is set: the handlers read it on first use
+    const handlers: Record<ApiFunction, ProxyHandler> = {
+      inventories: (await import('../functions/inventories/handler.js')).handler,
+      'store-apps': (await import('../functions/store-apps/handler.js')).handler,
+      'store-actions': (await import('../functions/store-actions/handler.js')).handler,
+    };
+    const server = createServer(apiGatewayAdapter(handlers, token));
+    server.listen(options.port, '127.0.0.1');
+    await once(server, 'listening');
+    stops.push(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+    });
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      token,
+      tokenCreated: created,
+      tokenFile,
+      dataDir,
+      root,
+      ...(s3 && { s3 }),
+      s3Buckets,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

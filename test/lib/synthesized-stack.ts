@@ -1,0 +1,33 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { KloudStack, type KloudStackProps } from '../../lib/kloud-stack.js';
+
+export interface SynthesizedStack {
+  readonly stack: KloudStack;
+  readonly template: Template;
+  /** the cloud assembly's folder (assets are `asset.<hash>` folders in it) */
+  readonly outdir: string;
+}
+
+/**
+ * One kloud stack synthesized as `cdk synth` does it, cdk-nag's AwsSolutions checks included (a
+ * finding makes the synth throw); in a fixed region and account so ARNs read plainly, unless
+ * `props.env` says otherwise (`{}`: environment-agnostic, as `cdk synth` without credentials). Without
+ * `bundle` the functions' code is a placeholder: template assertions need no esbuild run.
+ */
+export function synthesizeStack(props: KloudStackProps, { bundle = true } = {}): SynthesizedStack {
+  const outdir = mkdtempSync(join(tmpdir(), 'kloud-cdk-'));
+  // an empty list of bundling stacks is how `cdk` skips bundling for stacks it does not deploy
+  const app = new App({ outdir, ...(!bundle && { context: { 'aws:cdk:bundling-stacks': [] } }) });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  const stack = new KloudStack(app, 'Kloud', {
+    ...props,
+    env: { account: '111122223333', region: 'eu-west-1' },
+  });
+  app.synth();
+  return { stack, template: Template.fromStack(stack), outdir };
+}

@@ -1,0 +1,86 @@
+/**
+ * Local mode as a user runs it: `node dist/local/start.js` in a child process on port 0, every
+ * line it prints kept, and an API client that keeps every answer (to look for secrets in both).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const START = fileURLToPath(new URL('../../dist/local/start.js', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+export interface Answer {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+export class LocalMode {
+  /** everything the process printed, stdout and stderr */
+  output = '';
+  url = '';
+  s3Endpoint = '';
+  token = '';
+  /** the text of every answer received */
+  readonly answers: string[] = [];
+  private child!: ChildProcess;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly args: string[],
+  ) {}
+
+  async start(): Promise<void> {
+    this.child = spawn(process.execPath, [START, '--port', '0', '--data-dir', this.dataDir, ...this.args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.dataDir, POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`local mode did not start:\n${this.output}`)),
+        START_TIMEOUT_MS,
+      );
+      const collect = (chunk: Buffer) => {
+        this.output += chunk.toString();
+        const url = /^url: +(http:\S+)$/m.exec(this.output)?.[1];
+        if (url && this.output.includes('Ctrl-C stops')) {
+          clearTimeout(timer);
+          this.url = url;
+          this.s3Endpoint = /^S3: +(http:\S+)/m.exec(this.output)?.[1] ?? '';
+          resolve();
+        }
+      };
+      this.child.stdout!.on('data', collect);
+      this.child.stderr!.on('data', collect);
+      this.child.on('exit', (code) => reject(new Error(`local mode exited with ${code}:\n${this.output}`)));
+    });
+    await ready;
+    this.token = (await readFile(`${this.dataDir}/token`, 'utf8')).trim();
+  }
+
+  /** SIGTERM, and the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGTERM');
+    const [code] = (await exited) as [number | null];
+    return code;
+  }
+
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = { authorization: `Bearer ${this.token}` },
+  ): Promise<Answer> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    this.answers.push(text);
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+}
