@@ -3,16 +3,8 @@ import { z } from 'zod';
 import { Forbidden } from '../../errors.js';
 import type { StoreBucket } from '../../runtime/settings.js';
 import type { ConnectorTarget } from '../../engine/connector-target.js';
-
-const STORAGE_CLASSES = [
-  'STANDARD',
-  'STANDARD_IA',
-  'ONEZONE_IA',
-  'INTELLIGENT_TIERING',
-  'GLACIER_IR',
-  'GLACIER',
-  'DEEP_ARCHIVE',
-] as const;
+// the connector's own list, imported directly: this function's bundle carries no engine
+import { STORAGE_CLASSES } from '../../../kloset/connectors/s3/s3-options.js';
 
 const Prefix = z
   .string()
