@@ -55,5 +55,5 @@ describe('interruption', () => {
     const to = await tempDir();
     await store.restore('latest', undefined, { to });
     expect(await treeDigest(join(to, src))).toEqual(await treeDigest(src));
-  });
+  }, 240_000); // 20 child processes, each a cold start of the engine: slow on a loaded machine
 });
