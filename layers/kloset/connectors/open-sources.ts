@@ -66,7 +66,7 @@ export async function openSources(places: readonly LocationInput[]): Promise<Ope
  * (the bucket, the server's root, or the login directory for `sftp://h/~/x`), and the place's
  * path below the mount.
  */
-function remoteMount(location: S3Location | SftpLocation): {
+export function remoteMount(location: S3Location | SftpLocation): {
   name: string;
   root: S3Location | SftpLocation;
   below: string;
