@@ -10,7 +10,12 @@ export const RegisterSftpServerBody = z
       .string()
       .min(1)
       .max(253)
-      .regex(/^[A-Za-z0-9.-]+$|^\[?[0-9A-Fa-f:]+\]?$/, 'expected a host name or IP address'),
+      .regex(
+        /^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$|^[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*$/,
+        'expected a host name or IP address',
+      )
+      // stored bare: locations and known_hosts lines add the brackets IPv6 needs
+      .transform((h) => h.replace(/^\[(.*)\]$/, '$1')),
     port: z.number().int().min(1).max(65535).default(22),
     user: z
       .string()
@@ -21,9 +26,11 @@ export const RegisterSftpServerBody = z
       .string()
       .max(16384)
       .regex(
-        /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|ssh-dss) [A-Za-z0-9+/]+={0,3}$/,
-        'expected the server\'s public host key as "TYPE BASE64" (ssh-keyscan -t ed25519 HOST prints it)',
+        /^(\S+ )?(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|ssh-dss) [A-Za-z0-9+/]+={0,3}$/,
+        'expected the server\'s public host key as "TYPE BASE64", or the "HOST TYPE BASE64" line ssh-keyscan -t ed25519 HOST prints',
       )
+      // the host field of an ssh-keyscan line: the registered host is the one that counts
+      .transform((k) => k.replace(/^\S+ (?=\S+ \S+$)/, ''))
       .meta({ description: "the server's public host key; connections to another key are refused" }),
   })
   .meta({ id: 'RegisterSftpServer' });
@@ -55,7 +62,6 @@ export class SftpServers {
     const server: SftpServer = {
       id: randomUUID(),
       ...input,
-      hostKey: input.hostKey.trim(),
       createdAt: new Date().toISOString(),
     };
     await this.table.putNew({

@@ -24,10 +24,18 @@ import {
 import { SftpConfiguration, SftpCredentials, sftpTarget } from './protocols/sftp-protocol.js';
 import type { AppSecret, AppTarget, StoreAppRecord } from './store-app.js';
 
-const SCHEMAS: Record<Protocol, { configuration: z.ZodType; credentials?: z.ZodType }> = {
+const SCHEMAS: Record<
+  Protocol,
+  { configuration: z.ZodType; credentials?: z.ZodType; credentialsRequired?: boolean }
+> = {
   fs: { configuration: FsConfiguration },
   s3: { configuration: S3Configuration, credentials: S3Credentials },
-  's3-compatible': { configuration: S3CompatibleConfiguration, credentials: S3Credentials },
+  // the function role's credentials are for AWS only, never for a caller-chosen endpoint
+  's3-compatible': {
+    configuration: S3CompatibleConfiguration,
+    credentials: S3Credentials,
+    credentialsRequired: true,
+  },
   sftp: { configuration: SftpConfiguration, credentials: SftpCredentials },
 };
 
@@ -40,11 +48,16 @@ export function checkConfiguration(protocol: Protocol, configuration: unknown): 
   >;
 }
 
+/** `credentials` absent (undefined) or removed (null) is refused where the protocol requires them. */
 export function checkCredentials(
   protocol: Protocol,
   credentials: unknown,
 ): Record<string, unknown> | undefined {
-  if (credentials === undefined || credentials === null) return undefined;
+  if (credentials === undefined || credentials === null) {
+    if (SCHEMAS[protocol].credentialsRequired)
+      throw unprocessable(`credentials: required by the ${protocol} protocol`);
+    return undefined;
+  }
   const schema = SCHEMAS[protocol].credentials;
   if (!schema) throw unprocessable(`credentials: the ${protocol} protocol takes none`);
   return parseInput(schema, credentials, 'credentials', unprocessable) as Record<string, unknown>;
@@ -78,7 +91,11 @@ export async function resolveTarget(
   }
 }
 
-/** What the engine needs for `app`; refuses an S3 location outside the store buckets. */
+/**
+ * What the engine needs for `app`; refuses an `s3` location outside the store buckets (a foreign
+ * service's bucket names are not the deployment's AWS buckets) and, given the secret, an
+ * `s3-compatible` app without credentials (never the function role's to a foreign endpoint).
+ */
 export function connectorTarget(
   app: Pick<StoreAppRecord, 'target' | 'protocol' | 'configuration'>,
   secret: AppSecret | undefined,
@@ -89,12 +106,10 @@ export function connectorTarget(
   switch (target.kind) {
     case 's3': {
       const config = app.configuration as z.infer<typeof S3CompatibleConfiguration>;
+      if (secret && app.protocol === 's3-compatible' && !credentials)
+        throw unprocessable('credentials: required by the s3-compatible protocol: give them with PATCH');
       const made = s3Target(target.bucket, config, credentials as z.infer<typeof S3Credentials> | undefined);
-      checkAllowed(
-        target.bucket,
-        made.printable.slice(`s3://${target.bucket}/`.length),
-        settings.storeBuckets,
-      );
+      if (app.protocol === 's3') checkAllowed(made.location, settings.storeBuckets);
       return made;
     }
     case 'sftp':

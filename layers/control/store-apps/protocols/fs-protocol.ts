@@ -1,20 +1,25 @@
 /** The `fs` protocol (local mode): a directory below the directories inventory's root. */
-import { join } from 'node:path';
+import { resolve, sep } from 'node:path';
 import { z } from 'zod';
 import type { ConnectorTarget } from '../../engine/connector-target.js';
+import { Forbidden } from '../../errors.js';
+import { isPlainRelativePath, PLAIN_RELATIVE_PATH } from './relative-path.js';
 
 export const FsConfiguration = z
   .strictObject({
     path: z
       .string()
       .max(1024)
-      .regex(/^(?!\/)(?!(.*\/)?\.\.?(\/|$))[^\\]*$/, 'expected a relative path without . or .. segments')
+      .refine(isPlainRelativePath, `expected ${PLAIN_RELATIVE_PATH}`)
       .optional()
       .meta({ description: 'a subdirectory of the resource (default: the resource itself)' }),
   })
   .meta({ id: 'FsConfiguration' });
 
 export function fsTarget(directory: string, config: z.infer<typeof FsConfiguration>): ConnectorTarget {
-  const location = config.path ? join(directory, config.path) : directory;
+  const location = config.path ? resolve(directory, config.path) : directory;
+  // the schema already refuses escapes; this holds whatever a stored configuration says
+  if (location !== directory && !location.startsWith(directory + sep))
+    throw new Forbidden(`${config.path} is outside its directory resource`, 'LOCATION_NOT_ALLOWED');
   return { location, printable: location, options: {}, files: {} };
 }

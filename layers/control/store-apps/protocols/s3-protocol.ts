@@ -3,15 +3,18 @@ import { z } from 'zod';
 import { Forbidden } from '../../errors.js';
 import type { StoreBucket } from '../../runtime/settings.js';
 import type { ConnectorTarget } from '../../engine/connector-target.js';
+// the location grammar alone, imported directly: this function's bundle carries no engine
+import { formatLocation, parseLocation } from '../../../kloset/core/location.js';
+import { isPlainRelativePath, PLAIN_RELATIVE_PATH } from './relative-path.js';
 // the connector's own list, imported directly: this function's bundle carries no engine
 import { STORAGE_CLASSES } from '../../../kloset/connectors/s3/s3-options.js';
 
 const Prefix = z
   .string()
   .max(900)
-  .regex(
-    /^(?!\/)(?!.*\/\/)(?!(.*\/)?\.\.?(\/|$))[^\\?#]*$/,
-    'expected a key prefix such as backups/laptop (no //, . or .. segment)',
+  .refine(
+    (p) => p === '' || (isPlainRelativePath(p) && !/[?#]/.test(p)),
+    `expected a key prefix such as backups/laptop: ${PLAIN_RELATIVE_PATH}, no ? or #`,
   )
   .meta({ description: 'key prefix of the store inside the bucket (default: the bucket root)' });
 
@@ -48,12 +51,22 @@ export const S3Credentials = z
     secretAccessKey: z.string().min(1).max(256),
     sessionToken: z.string().min(1).max(4096).optional(),
   })
-  .meta({ id: 'S3Credentials', description: 'optional: without them, the function role is used' });
+  .meta({
+    id: 'S3Credentials',
+    description:
+      's3: optional, without them the function role is used; s3-compatible: required (the role is never sent to a foreign endpoint)',
+  });
 
 type Config = z.infer<typeof S3Configuration> & Partial<z.infer<typeof S3CompatibleConfiguration>>;
 
-/** Refuses a bucket and prefix outside the deployment's store buckets. */
-export function checkAllowed(bucket: string, prefix: string, allowed: readonly StoreBucket[]): void {
+/**
+ * Refuses a location outside the deployment's store buckets. It checks the location as the engine
+ * reads it (decoded and normalized), and prefixes on segment boundaries (`team/` is not `team-x/`).
+ */
+export function checkAllowed(location: string, allowed: readonly StoreBucket[]): void {
+  const parsed = parseLocation(location);
+  const bucket = parsed.scheme === 's3' ? parsed.bucket : '';
+  const prefix = parsed.path.replace(/^\/+|\/+$/g, '');
   const key = prefix === '' ? '' : `${prefix}/`;
   if (allowed.some((a) => a.bucket === bucket && key.startsWith(a.prefix))) return;
   const list = allowed.map((a) => `s3://${a.bucket}/${a.prefix}`).join(', ') || 'none';
@@ -69,7 +82,7 @@ export function s3Target(
   credentials: z.infer<typeof S3Credentials> | undefined,
 ): ConnectorTarget {
   const prefix = config.prefix?.replace(/\/+$/, '') ?? '';
-  const printable = `s3://${bucket}${prefix ? `/${prefix}` : ''}`;
+  const printable = formatLocation({ scheme: 's3', bucket, path: `/${prefix}`, options: {} });
   const options: Record<string, string> = {};
   const set = (name: string, value: string | undefined) => value !== undefined && (options[name] = value);
   set('region', config.region);

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import type { ConnectorTarget } from '../../engine/connector-target.js';
 import type { SftpServer } from '../../inventories/sftp-servers.js';
+// the location grammar alone, imported directly: this function's bundle carries no engine
+import { formatLocation } from '../../../kloset/core/location.js';
 
 export const SftpConfiguration = z
   .strictObject({
@@ -35,8 +37,14 @@ export function sftpTarget(
   config: z.infer<typeof SftpConfiguration>,
   credentials: z.infer<typeof SftpCredentials> | undefined,
 ): ConnectorTarget {
-  const hostPart = server.port === 22 ? server.host : `${server.host}:${server.port}`;
-  const location = `sftp://${encodeURIComponent(server.user)}@${hostPart}${config.path}`;
+  const location = formatLocation({
+    scheme: 'sftp',
+    host: server.host,
+    ...(server.port !== 22 && { port: server.port }),
+    user: server.user,
+    path: config.path,
+    options: {},
+  });
   const knownHost = server.port === 22 ? server.host : `[${server.host}]:${server.port}`;
   const options: Record<string, string> = {};
   if (credentials?.password) options.password = credentials.password;

@@ -1,6 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { SftpServers } from '../../../../layers/control/inventories/sftp-servers.js';
+import { dirname, join } from 'node:path';
+import { parseLocation } from '../../../../layers/kloset/core/location.js';
+import { RegisterSftpServerBody, SftpServers } from '../../../../layers/control/inventories/sftp-servers.js';
+import { fsTarget } from '../../../../layers/control/store-apps/protocols/fs-protocol.js';
+import { checkAllowed } from '../../../../layers/control/store-apps/protocols/s3-protocol.js';
 import type { Settings } from '../../../../layers/control/runtime/settings.js';
 import { FileSecretStore } from '../../../../layers/control/secrets/file-secret-store.js';
 import { StoreAppRepository } from '../../../../layers/control/store-apps/store-app-repository.js';
@@ -119,4 +122,106 @@ test('a location outside the store buckets is refused on create and on update', 
   await expect(apps.update(app.id, { configuration: { prefix: 'kloudx' } })).rejects.toMatchObject({
     status: 403,
   });
+});
+
+const fsApp = (name: string, path: string) =>
+  apps.create({
+    resourceId: 'directory:backups',
+    name,
+    storageType: 'standard',
+    protocol: 'fs',
+    configuration: { path },
+    passphrase: PASSPHRASE,
+  });
+
+test.each(['a\n/../../x', '../x', 'a/./b', 'a//b', '%2e%2e/x', 'a\\..\\x', '/abs'])(
+  'an fs path that could leave its directory is refused: %j',
+  async (path) => {
+    await expect(fsApp(`fs-${encodeURIComponent(path)}`, path)).rejects.toMatchObject({
+      status: 422,
+      code: 'INVALID_CONFIGURATION',
+    });
+  },
+);
+
+test('an fs path below its directory is accepted and stays inside it', async () => {
+  const app = await fsApp('fs-below', 'laptop/daily');
+  expect(app.location).toBe(join(dirname(secretsFile), 'root', 'backups', 'laptop', 'daily'));
+});
+
+test.each(['kloud/%2e%2e/other', 'kloud/\n/../../other', 'kloud/../other', 'kloud/a?b'])(
+  'an s3 prefix that could leave its store bucket prefix is refused: %j',
+  async (prefix) => {
+    await expect(
+      apps.create({
+        resourceId: 's3-bucket:team-bucket',
+        name: `escape-${encodeURIComponent(prefix)}`,
+        storageType: 'standard',
+        protocol: 's3',
+        configuration: { prefix },
+        passphrase: PASSPHRASE,
+      }),
+    ).rejects.toMatchObject({ status: 422 });
+  },
+);
+
+test('checkAllowed compares prefixes on segment boundaries, on the location as the engine reads it', () => {
+  const allowed = [{ bucket: 'bkt', prefix: 'team/' }];
+  expect(() => checkAllowed('s3://bkt/team/x', allowed)).not.toThrow();
+  expect(() => checkAllowed('s3://bkt/team', allowed)).not.toThrow();
+  expect(() => checkAllowed('s3://bkt/team-other', allowed)).toThrow(/outside/);
+  expect(() => checkAllowed('s3://bkt/team/%2e%2e/other', allowed)).toThrow(/outside/);
+  expect(() => checkAllowed('s3://bkt/team/../other', allowed)).toThrow(/outside/);
+});
+
+test('fsTarget refuses a stored path that resolves outside its directory', () => {
+  expect(() => fsTarget('/srv/root/backups', { path: '../other' })).toThrow(/outside/);
+  expect(() => fsTarget('/srv/root/backups', { path: '../backups-other' })).toThrow(/outside/);
+});
+
+const compatible = (name: string, credentials?: Record<string, string>) =>
+  apps.create({
+    resourceId: 's3-bucket:elsewhere-bucket',
+    name,
+    storageType: 'standard',
+    protocol: 's3-compatible',
+    configuration: { endpoint: 'https://objects.example.com', prefix: 'any' },
+    ...(credentials && { credentials }),
+    passphrase: PASSPHRASE,
+  });
+
+test('s3-compatible requires credentials on create and update, and is not held to the AWS store buckets', async () => {
+  await expect(compatible('no-keys')).rejects.toMatchObject({
+    status: 422,
+    message: 'credentials: required by the s3-compatible protocol',
+  });
+  const app = await compatible('with-keys', { accessKeyId: 'K', secretAccessKey: 'S' });
+  expect(app.location).toBe('s3://elsewhere-bucket/any');
+  await expect(apps.update(app.id, { passphrase: PASSPHRASE, credentials: null })).rejects.toMatchObject({
+    status: 422,
+    message: 'credentials: required by the s3-compatible protocol',
+  });
+});
+
+test('an app on an IPv6 SFTP server has a location the engine reads back', async () => {
+  const server = await new SftpServers(table).register(
+    RegisterSftpServerBody.parse({
+      host: '[::1]',
+      port: 2222,
+      user: 'kloud',
+      hostKey: '[::1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample',
+    }),
+  );
+  expect(server).toMatchObject({ host: '::1', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample' });
+  const app = await apps.create({
+    resourceId: `sftp-server:${server.id}`,
+    name: 'ipv6',
+    storageType: 'standard',
+    protocol: 'sftp',
+    configuration: { path: '/srv/100%backups' },
+    credentials: { password: 'pw' },
+    passphrase: PASSPHRASE,
+  });
+  expect(app.location).toBe('sftp://kloud@[::1]:2222/srv/100%25backups');
+  expect(parseLocation(app.location)).toMatchObject({ host: '::1', port: 2222, path: '/srv/100%backups' });
 });
