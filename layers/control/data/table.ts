@@ -69,14 +69,27 @@ export class Table {
     );
   }
 
-  /** Deletes the item; false when there was none. */
-  async delete(pk: string, sk: string): Promise<boolean> {
+  /**
+   * Deletes the item; false when there was none, or when one of `where`'s attributes does not
+   * have its value (so that a writer deletes only the item it saw).
+   */
+  async delete(
+    pk: string,
+    sk: string,
+    where: Readonly<Record<string, string | number>> = {},
+  ): Promise<boolean> {
+    const entries = Object.entries(where);
+    const names = Object.fromEntries(entries.map(([name], i) => [`#w${i}`, name]));
+    const values = Object.fromEntries(entries.map(([, value], i) => [`:w${i}`, value]));
     return this.conditional(() =>
       this.doc.send(
         new DeleteCommand({
           TableName: this.name,
           Key: { pk, sk },
-          ConditionExpression: 'attribute_exists(pk)',
+          ConditionExpression: ['attribute_exists(pk)', ...entries.map((_, i) => `#w${i} = :w${i}`)].join(
+            ' AND ',
+          ),
+          ...(entries.length > 0 && { ExpressionAttributeNames: names, ExpressionAttributeValues: values }),
         }),
       ),
     );

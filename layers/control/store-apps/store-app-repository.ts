@@ -2,7 +2,10 @@
  * Store apps in the table. An app is its item (`APP#id`) plus a name claim
  * (`NAME#resourceId#name`) that makes names unique per resource with a conditional put. Without
  * transactions, writes are ordered so that a failure halfway leaves at most an unused claim
- * (which `claim` takes over when it points to no app) and never an app without its claim.
+ * and never an app without its claim. A claim whose app does not exist is either a create under
+ * way (it writes the secret, then the app) or one that failed halfway: only a claim older than
+ * any call can run is taken over, and a claim is deleted or taken over only while it still
+ * names the app that was seen in it.
  */
 import type { Page, Table } from '../data/table.js';
 import { Conflict, NotFound } from '../errors.js';
@@ -11,6 +14,8 @@ import type { StoreAppRecord } from './store-app.js';
 const LIST = 'APPS';
 const appKey = (id: string) => ({ pk: `APP#${id}`, sk: 'APP' });
 const nameKey = (resourceId: string, name: string) => ({ pk: `NAME#${resourceId}#${name}`, sk: 'NAME' });
+/** longer than any function's run time limit (29 s): a create this old has ended, one way or the other */
+export const STALE_CLAIM_MS = 60_000;
 
 function fromItem(item: Record<string, unknown>): StoreAppRecord {
   const record = { ...item };
@@ -19,19 +24,23 @@ function fromItem(item: Record<string, unknown>): StoreAppRecord {
 }
 
 export class StoreAppRepository {
-  constructor(private readonly table: Table) {}
+  constructor(
+    private readonly table: Table,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Claims the app's name on its resource: 409 when another app has it. */
   async claimName(app: Pick<StoreAppRecord, 'id' | 'resourceId' | 'name'>): Promise<void> {
     const key = nameKey(app.resourceId, app.name);
-    if (await this.table.putNew({ ...key, appId: app.id })) return;
+    const claim = { ...key, appId: app.id, claimedAt: new Date(this.now()).toISOString() };
+    if (await this.table.putNew(claim)) return;
     const holder = await this.table.get(key.pk, key.sk);
-    const stale = holder && !(await this.table.get(appKey(String(holder.appId)).pk, 'APP'));
-    // a claim left by a create that failed halfway: take it over, conditionally on it being gone
+    // a claim left by a create that failed halfway: take it over, only while it is the one seen
     if (
-      stale &&
-      (await this.table.delete(key.pk, key.sk)) &&
-      (await this.table.putNew({ ...key, appId: app.id }))
+      holder &&
+      (await this.isStale(holder)) &&
+      (await this.table.delete(key.pk, key.sk, { appId: String(holder.appId) })) &&
+      (await this.table.putNew(claim))
     )
       return;
     throw new Conflict(
@@ -40,9 +49,17 @@ export class StoreAppRepository {
     );
   }
 
-  async releaseName(app: Pick<StoreAppRecord, 'resourceId' | 'name'>): Promise<void> {
+  /** Frees the app's name, unless another app has claimed it meanwhile. */
+  async releaseName(app: Pick<StoreAppRecord, 'id' | 'resourceId' | 'name'>): Promise<void> {
     const key = nameKey(app.resourceId, app.name);
-    await this.table.delete(key.pk, key.sk);
+    await this.table.delete(key.pk, key.sk, { appId: app.id });
+  }
+
+  /** Old enough that no create can still be writing its app (a claim without a time predates them). */
+  private async isStale(claim: Record<string, unknown>): Promise<boolean> {
+    const age = this.now() - Date.parse(String(claim.claimedAt));
+    if (age < STALE_CLAIM_MS) return false;
+    return !(await this.table.get(appKey(String(claim.appId)).pk, 'APP'));
   }
 
   async insert(app: StoreAppRecord): Promise<void> {

@@ -1,4 +1,7 @@
-import { StoreAppRepository } from '../../../../layers/control/store-apps/store-app-repository.js';
+import {
+  STALE_CLAIM_MS,
+  StoreAppRepository,
+} from '../../../../layers/control/store-apps/store-app-repository.js';
 import type { StoreAppRecord } from '../../../../layers/control/store-apps/store-app.js';
 import { dynaliteForTests } from '../dynalite-table.js';
 
@@ -36,12 +39,31 @@ test('a name is taken once per resource; another resource may reuse it', async (
   await repo.claimName({ ...record('a3', 'main'), resourceId: 'directory:other' });
 });
 
-test('a claim left by a create that failed halfway is taken over', async () => {
-  const repo = new StoreAppRepository(dynamo.table());
+test('a claim left by a create that failed halfway is taken over once it is older than any call', async () => {
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const repo = new StoreAppRepository(dynamo.table(), () => now);
   await repo.claimName(record('gone', 'orphan')); // no app item follows
+  // meanwhile, it may be a create still writing its secret
+  await expect(repo.claimName(record('b0', 'orphan'))).rejects.toMatchObject({ code: 'NAME_TAKEN' });
+  now += STALE_CLAIM_MS;
   await repo.claimName(record('b1', 'orphan'));
   await repo.insert(record('b1', 'orphan'));
+  now += STALE_CLAIM_MS;
   await expect(repo.claimName(record('b2', 'orphan'))).rejects.toMatchObject({ code: 'NAME_TAKEN' });
+});
+
+test('a remove that frees its name late does not free the name another app has taken over', async () => {
+  const table = dynamo.table();
+  let now = Date.parse('2026-01-01T00:00:00Z');
+  const repo = new StoreAppRepository(table, () => now);
+  await repo.claimName(record('r1', 'reused'));
+  await repo.insert(record('r1', 'reused'));
+  await table.delete('APP#r1', 'APP'); // remove's first step; its releaseName comes later
+  now += STALE_CLAIM_MS;
+  await repo.claimName(record('r2', 'reused'));
+  await repo.releaseName(record('r1', 'reused')); // remove's late second step
+  await expect(repo.claimName(record('r3', 'reused'))).rejects.toMatchObject({ code: 'NAME_TAKEN' });
+  expect(await table.get('NAME#directory:backups#reused', 'NAME')).toMatchObject({ appId: 'r2' });
 });
 
 test('a save based on an old read is refused; removing frees the name', async () => {

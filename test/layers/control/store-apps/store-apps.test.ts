@@ -124,6 +124,13 @@ test('a location outside the store buckets is refused on create and on update', 
   });
 });
 
+test('two creates of one name at once: one is added, the other is told the name is taken', async () => {
+  const results = await Promise.allSettled([s3('raced'), s3('raced'), s3('raced')]);
+  expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  for (const r of results.filter((r) => r.status === 'rejected'))
+    expect(r.reason).toMatchObject({ status: 409, code: 'NAME_TAKEN' });
+});
+
 const fsApp = (name: string, path: string) =>
   apps.create({
     resourceId: 'directory:backups',
