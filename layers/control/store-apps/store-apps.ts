@@ -100,15 +100,18 @@ export class StoreApps {
       updatedAt: new Date().toISOString(),
     };
     if (renamed) await this.repository.claimName(updated);
+    let saved: StoreAppRecord;
     try {
-      if (secret) await writeSecret(this.secrets, app.secretName, secret);
-      const saved = await this.repository.save(updated);
-      if (renamed) await this.repository.releaseName(app);
-      return publicView(saved);
+      saved = await this.repository.save(updated);
     } catch (err) {
       if (renamed) await this.repository.releaseName(updated).catch(() => undefined);
       throw err;
     }
+    if (renamed) await this.repository.releaseName(app);
+    // after the versioned save: a lost race writes no secret, and a failed write leaves the app
+    // `created` (untested), which is safe
+    if (secret) await writeSecret(this.secrets, app.secretName, secret);
+    return publicView(saved);
   }
 
   /** Removes the app and its secret; the store at its location stays as it is. */

@@ -19,12 +19,13 @@ let apps: StoreApps;
 let secrets: FileSecretStore;
 let secretsFile: string;
 let table: Table;
+let settings: Settings;
 
 beforeAll(async () => {
   const dir = await tempDir('kloud-apps-');
   await mkdir(join(dir, 'root', 'backups'), { recursive: true });
   secretsFile = join(dir, 'secrets.json');
-  const settings: Settings = {
+  settings = {
     tableName: 'kloud-test',
     secretPrefix: 'kloud/store-apps/',
     storeBuckets: [{ bucket: 'team-bucket', prefix: 'kloud/' }],
@@ -231,4 +232,40 @@ test('an app on an IPv6 SFTP server has a location the engine reads back', async
   });
   expect(app.location).toBe('sftp://kloud@[::1]:2222/srv/100%25backups');
   expect(parseLocation(app.location)).toMatchObject({ host: '::1', port: 2222, path: '/srv/100%backups' });
+});
+
+test('an update that loses the race to another writes no secret; one whose secret write fails leaves the app created', async () => {
+  const app = await s3('ordered');
+  const secretName = `kloud/store-apps/${app.id}`;
+  const before = await secrets.get(secretName);
+  const repository = new StoreAppRepository(table);
+  const racing = new StoreApps(settings, repository, secrets, new SftpServers(table));
+  const save = repository.save.bind(repository);
+  repository.save = async (record) => {
+    await save(await repository.get(record.id)); // another update lands first
+    return save(record);
+  };
+  await expect(racing.update(app.id, { passphrase: 'lost race', credentials: null })).rejects.toMatchObject({
+    code: 'CHANGED',
+  });
+  expect(await secrets.get(secretName)).toBe(before);
+
+  const failing = new StoreApps(
+    settings,
+    new StoreAppRepository(table),
+    {
+      ...secrets,
+      get: (n) => secrets.get(n),
+      delete: (n) => secrets.delete(n),
+      put: () => Promise.reject(new Error('down')),
+    },
+    new SftpServers(table),
+  );
+  const tested = new StoreAppRepository(table);
+  await tested.save({ ...(await tested.get(app.id)), state: 'tested' });
+  await expect(failing.update(app.id, { passphrase: 'not written', credentials: null })).rejects.toThrow(
+    'down',
+  );
+  expect(await apps.get(app.id)).toMatchObject({ state: 'created', hasCredentials: false });
+  expect(await secrets.get(secretName)).toBe(before);
 });
