@@ -7,6 +7,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type ApiFunction, ROUTES } from '../layers/control/api/routes.js';
+import { TOKEN_LENGTH } from './local-token.js';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -28,8 +29,11 @@ const COMPILED = ROUTES.map((route) => {
   return { route, names, regex: new RegExp(`^${pattern}/?$`) };
 });
 
-/** The route for `method` and `path`; 'method' when the path exists with other methods only. */
-export function matchRoute(method: string, path: string): Match | 'method' | undefined {
+/**
+ * The route for `method` and `path`; 'method' when the path exists with other methods only;
+ * 'encoding' when a path parameter is not valid percent-encoding.
+ */
+export function matchRoute(method: string, path: string): Match | 'method' | 'encoding' | undefined {
   let pathKnown = false;
   for (const { route, names, regex } of COMPILED) {
     const m = regex.exec(path);
@@ -37,7 +41,11 @@ export function matchRoute(method: string, path: string): Match | 'method' | und
     pathKnown = true;
     if (route.method !== method) continue;
     const pathParameters: Record<string, string> = {};
-    names.forEach((name, i) => (pathParameters[name] = decodeURIComponent(m[i + 1]!)));
+    try {
+      names.forEach((name, i) => (pathParameters[name] = decodeURIComponent(m[i + 1]!)));
+    } catch {
+      return 'encoding';
+    }
     return { resource: route.path, fn: route.fn, pathParameters };
   }
   return pathKnown ? 'method' : undefined;
@@ -68,10 +76,10 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
+export function tokenMatches(header: string | undefined, token: string): boolean {
   const given = Buffer.from(/^Bearer (.+)$/i.exec(header ?? '')?.[1] ?? '');
   const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return given.length > 0 && given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function proxyEvent(req: IncomingMessage, url: URL, match: Match, body: string): APIGatewayProxyEvent {
@@ -153,6 +161,10 @@ function lambdaContext(fn: ApiFunction, requestId: string): Context {
 
 /** The request listener: token, route, event, handler, answer. */
 export function apiGatewayAdapter(handlers: Record<ApiFunction, ProxyHandler>, token: string) {
+  if (token.length < TOKEN_LENGTH)
+    throw new Error(
+      `the local token is shorter than ${TOKEN_LENGTH} characters: it would not protect the API`,
+    );
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       if (!tokenMatches(req.headers.authorization, token))
@@ -168,6 +180,11 @@ export function apiGatewayAdapter(handlers: Record<ApiFunction, ProxyHandler>, t
       const match = matchRoute(req.method ?? 'GET', url.pathname);
       if (match === undefined)
         return send(res, refusal(404, 'NO_ROUTE', `no route ${url.pathname}: see docs/API.md`));
+      if (match === 'encoding')
+        return send(
+          res,
+          refusal(400, 'INVALID_INPUT', `${url.pathname} is not valid percent-encoding (RFC 3986, UTF-8)`),
+        );
       if (match === 'method')
         return send(
           res,
