@@ -18,7 +18,15 @@ export type { LocationState };
 export { KlosetError };
 
 export class KlosetAdapter {
-  constructor(private readonly cacheDir: string) {}
+  /**
+   * A call the Lambda timeout kills never reaches its `finally`: the keys it wrote would stay in
+   * the sandbox. The adapter is made once per cold start, so that is when leftovers are removed.
+   */
+  private readonly swept: Promise<void>;
+
+  constructor(private readonly cacheDir: string) {
+    this.swept = rm(join(cacheDir, 'connector'), { recursive: true, force: true }).catch(() => undefined);
+  }
 
   /**
    * What is at the target; where a store is, also opens it with `passphrase` (WRONG_PASSPHRASE
@@ -56,6 +64,7 @@ export class KlosetAdapter {
     const names = Object.keys(target.files);
     const dir = join(this.cacheDir, 'connector', randomUUID());
     const options = { ...target.options };
+    await this.swept;
     try {
       if (names.length > 0) await mkdir(dir, { recursive: true, mode: 0o700 });
       for (const name of names) {
