@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Inventories } from '../../../../layers/control/inventories/inventories.js';
-import { SftpServers } from '../../../../layers/control/inventories/sftp-servers.js';
+import { RegisterSftpServerBody, SftpServers } from '../../../../layers/control/inventories/sftp-servers.js';
 import type { Settings } from '../../../../layers/control/runtime/settings.js';
 import { tempDir } from '../../kloset/fixtures.js';
 import { S3RVER_KEY, s3rverForTests } from '../../kloset/connectors/s3/s3rver.js';
@@ -63,4 +63,16 @@ test('local mode without S3: the directories under the root, no S3 inventory', a
     'directory:b',
   ]);
   await expect(inventories.resources('s3', 10)).rejects.toMatchObject({ status: 404 });
+});
+
+test('a host key is taken as TYPE KEY or as the HOST TYPE KEY line ssh-keyscan prints; IPv6 hosts are stored bare', () => {
+  const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample';
+  const parse = (host: string, hostKey: string) =>
+    RegisterSftpServerBody.safeParse({ host, user: 'u', hostKey });
+  expect(parse('backup.example.com', key).data).toMatchObject({ hostKey: key });
+  expect(parse('backup.example.com', `backup.example.com ${key}`).data).toMatchObject({ hostKey: key });
+  expect(parse('[::1]', `[::1]:2222 ${key}`).data).toMatchObject({ host: '::1', hostKey: key });
+  expect(parse('2001:db8::1', key).data).toMatchObject({ host: '2001:db8::1' });
+  expect(parse('[::1', key).success).toBe(false);
+  expect(parse('h', `a b ${key}`).success).toBe(false);
 });
