@@ -27,20 +27,9 @@ function findProjectRoot(): string {
 }
 const PROJECT_ROOT = findProjectRoot();
 
-const TABLE_READ = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-];
-const TABLE_WRITE = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-];
+/** Only what layers/control/data/table.ts sends (GetCommand, QueryCommand; PutCommand, DeleteCommand). */
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
 /** What DynamoDB does with a table's customer managed key on a caller's behalf. */
 const TABLE_KEY = [
   'kms:Decrypt',

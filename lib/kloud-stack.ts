@@ -40,7 +40,8 @@ export class KloudStack extends Stack {
       ? Key.fromKeyArn(this, 'Key', props.kmsKeyArn)
       : new Key(this, 'Key', { description: 'kloud control plane', enableKeyRotation: true });
     const { table } = new MetadataTable(this, 'Metadata', { encryptionKey: this.key });
-    const staging = new StagingBucket(this, 'Staging', {
+    // no function is granted it until the tasks that stage files arrive
+    new StagingBucket(this, 'Staging', {
       encryptionKey: this.key,
       expireAfter: props.stagingExpiryDays === undefined ? undefined : Duration.days(props.stagingExpiryDays),
     });
@@ -65,8 +66,7 @@ export class KloudStack extends Stack {
     })
       .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
-      .bindStoreBuckets(storeBuckets, 'objects')
-      .bindStagingBucket(staging.bucket);
+      .bindStoreBuckets(storeBuckets, 'objects');
 
     const { api } = new ControlApi(this, 'Api', {
       routes: ROUTES,

@@ -18,7 +18,6 @@ export interface Settings {
   readonly kmsKeyArn?: string;
   /** the only buckets and prefixes a store app may point at */
   readonly storeBuckets: readonly StoreBucket[];
-  readonly stagingBucket?: string;
   readonly cacheDir: string;
   /** local mode: a 0600 JSON file replaces Secrets Manager */
   readonly secretsFile?: string;
@@ -64,7 +63,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     secretPrefix: env.KLOUD_SECRET_PREFIX ?? 'kloud/store-apps/',
     ...(env.KLOUD_KMS_KEY_ARN && { kmsKeyArn: env.KLOUD_KMS_KEY_ARN }),
     storeBuckets: storeBuckets(env.KLOUD_STORE_BUCKETS),
-    ...(env.KLOUD_STAGING_BUCKET && { stagingBucket: env.KLOUD_STAGING_BUCKET }),
     cacheDir: env.KLOUD_CACHE_DIR ?? '/tmp/kloud',
     ...(env.KLOUD_SECRETS_FILE && { secretsFile: env.KLOUD_SECRETS_FILE }),
     ...(env.KLOUD_LOCAL_ROOT && { localRoot: env.KLOUD_LOCAL_ROOT }),
