@@ -300,7 +300,13 @@ test('bad input on every route is a 4xx a user can act on, never a 5xx', async (
     [
       'POST',
       '/store-apps',
-      { ...s3App('x', PASSPHRASE), resourceId: 's3-bucket:not-allowed-here' },
+      // the allow-list is the deployment's own buckets: the s3 protocol's (s3-compatible reaches another service)
+      {
+        ...s3App('x', PASSPHRASE),
+        resourceId: 's3-bucket:not-allowed-here',
+        protocol: 's3',
+        configuration: { prefix: 'team/main' },
+      },
       403,
       /outside the store locations this deployment may use \(s3:\/\/kloud-e2e\/\)/,
     ],
