@@ -8,21 +8,18 @@ import {
 import { parseResourceId } from '../../layers/control/inventories/resource.js';
 import { services } from '../../layers/control/runtime/services.js';
 
-const DEFAULT_LIMIT = 25;
-
 export const handler = apiHandler({
   'GET /inventories': async ({ query }) =>
-    pageOfArray(services().inventories.list(), (i) => i.id, query.limit ?? DEFAULT_LIMIT, query.nextToken),
+    pageOfArray(services().inventories.list(), (i) => i.id, query.limit, query.nextToken),
   'GET /inventories/{inventoryId}/resources': async ({ path, query }) =>
-    services().inventories.resources(path.inventoryId, query.limit ?? DEFAULT_LIMIT, query.nextToken),
-  'GET /sftp-servers': async ({ query }) =>
-    services().sftpServers.list(query.limit ?? DEFAULT_LIMIT, query.nextToken),
+    services().inventories.resources(path.inventoryId, query.limit, query.nextToken),
+  'GET /sftp-servers': async ({ query }) => services().sftpServers.list(query.limit, query.nextToken),
   'POST /sftp-servers': async ({ body }) => services().sftpServers.register(body),
   'DELETE /sftp-servers/{serverId}': async ({ path }) => services().sftpServers.forget(path.serverId),
   'GET /integrations': async ({ query }) => {
     const list = query.resourceId
       ? compatibleIntegrations(parseResourceId(query.resourceId).subClass)
       : INTEGRATIONS;
-    return pageOfArray(list, (i) => i.id, query.limit ?? DEFAULT_LIMIT, query.nextToken);
+    return pageOfArray(list, (i) => i.id, query.limit, query.nextToken);
   },
 });

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 export const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 25;
 
 export const PageQuery = z.strictObject({
   limit: z.coerce
@@ -9,8 +10,8 @@ export const PageQuery = z.strictObject({
     .int('limit must be a whole number')
     .min(1, 'limit must be at least 1')
     .max(MAX_PAGE_SIZE, `limit must be at most ${MAX_PAGE_SIZE}`)
-    .optional()
-    .meta({ description: `items per page (1-${MAX_PAGE_SIZE}, default 25)` }),
+    .default(DEFAULT_PAGE_SIZE)
+    .meta({ description: `items per page (1-${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE})` }),
   nextToken: z
     .string()
     .max(2048)

@@ -1,5 +1,5 @@
 /** Pages of a list held in memory (bucket and directory listings): the token names the last item given. */
-import { BadRequest } from '../errors.js';
+import { badPageToken } from './page-token.js';
 import type { Page } from './table.js';
 
 export function pageOfArray<T>(
@@ -12,8 +12,7 @@ export function pageOfArray<T>(
   if (nextToken !== undefined) {
     const after = Buffer.from(nextToken, 'base64url').toString('utf8');
     const at = items.findIndex((item) => idOf(item) === after);
-    if (at < 0)
-      throw new BadRequest('nextToken is not one this list gave: start again without it', 'BAD_PAGE_TOKEN');
+    if (at < 0) throw badPageToken();
     start = at + 1;
   }
   const page = items.slice(start, start + limit);

@@ -10,6 +10,11 @@ export function encodePageToken(key: Key | undefined): string | undefined {
   return key && Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
+/** The answer to a token no list of this API gave (or one of another list). */
+export function badPageToken(): BadRequest {
+  return new BadRequest('nextToken is not one this list gave: start again without it', 'BAD_PAGE_TOKEN');
+}
+
 /** `fixed`: key values the token must have (the list's partition). */
 export function decodePageToken(
   token: string | undefined,
@@ -17,10 +22,7 @@ export function decodePageToken(
   fixed: Key = {},
 ): Key | undefined {
   if (token === undefined) return undefined;
-  const invalid = new BadRequest(
-    'nextToken is not one this list gave: start again without it',
-    'BAD_PAGE_TOKEN',
-  );
+  const invalid = badPageToken();
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));

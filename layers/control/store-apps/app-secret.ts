@@ -1,5 +1,5 @@
 /** An app's secret as one JSON value in the secret store. */
-import { ApiError } from '../errors.js';
+import { Conflict } from '../errors.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { AppSecret } from './store-app.js';
 
@@ -10,10 +10,9 @@ export async function writeSecret(secrets: SecretStore, name: string, secret: Ap
 export async function readSecret(secrets: SecretStore, name: string): Promise<AppSecret> {
   const value = await secrets.get(name);
   if (value === undefined)
-    throw new ApiError(
-      409,
-      'SECRET_MISSING',
+    throw new Conflict(
       "the app's secret is gone from the secret store: update the app with its passphrase (and credentials)",
+      'SECRET_MISSING',
     );
   return JSON.parse(value) as AppSecret;
 }

@@ -19,6 +19,9 @@ import {
 } from './store-app.js';
 import type { StoreAppRepository } from './store-app-repository.js';
 
+const notAStore = (where: string) =>
+  `${where} holds data that is not a Kloset store: kloud will not initialize over it; choose another prefix or path`;
+
 type Outcome = Omit<LastTest, 'at'> & { state: AppState };
 
 export class StoreAppActions {
@@ -66,11 +69,7 @@ export class StoreAppActions {
           `a Kloset store is already at ${target.printable}: test the connection to use it`,
           'STORE_EXISTS',
         );
-      if (state === 'other')
-        throw new Conflict(
-          `${target.printable} holds data that is not a Kloset store: kloud will not initialize over it; choose another prefix or path`,
-          'NOT_A_STORE',
-        );
+      if (state === 'other') throw new Conflict(notAStore(target.printable), 'NOT_A_STORE');
     } catch (err) {
       throw isKlosetError(err) ? engineAnswer(err) : err;
     }
@@ -103,7 +102,7 @@ export class StoreAppActions {
           state: 'failed',
           outcome: 'other',
           code: 'NOT_A_STORE',
-          message: `${where} holds data that is not a Kloset store: kloud will not initialize over it; choose another prefix or path`,
+          message: notAStore(where),
         };
       case 'store':
         return {

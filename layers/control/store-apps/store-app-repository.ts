@@ -14,6 +14,7 @@ import type { StoreAppRecord } from './store-app.js';
 const LIST = 'APPS';
 const appKey = (id: string) => ({ pk: `APP#${id}`, sk: 'APP' });
 const nameKey = (resourceId: string, name: string) => ({ pk: `NAME#${resourceId}#${name}`, sk: 'NAME' });
+const appNotFound = (id: string) => new NotFound(`no store app ${id}: see GET /store-apps`, 'APP_NOT_FOUND');
 /** longer than any function's run time limit (29 s): a create this old has ended, one way or the other */
 export const STALE_CLAIM_MS = 60_000;
 
@@ -74,7 +75,7 @@ export class StoreAppRepository {
 
   async get(id: string): Promise<StoreAppRecord> {
     const item = await this.table.get(appKey(id).pk, 'APP');
-    if (!item) throw new NotFound(`no store app ${id}: see GET /store-apps`, 'APP_NOT_FOUND');
+    if (!item) throw appNotFound(id);
     return fromItem(item);
   }
 
@@ -99,8 +100,7 @@ export class StoreAppRepository {
   }
 
   async remove(app: StoreAppRecord): Promise<void> {
-    if (!(await this.table.delete(appKey(app.id).pk, 'APP')))
-      throw new NotFound(`no store app ${app.id}: see GET /store-apps`, 'APP_NOT_FOUND');
+    if (!(await this.table.delete(appKey(app.id).pk, 'APP'))) throw appNotFound(app.id);
     await this.releaseName(app);
   }
 }
