@@ -8,7 +8,6 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { functionBundling } from './function-bundling.js';
 import { type StoreBucket, storeBucketStatements } from './store-buckets.js';
@@ -207,35 +206,6 @@ export class KloudFunction extends Construct {
         'a store is many objects under one prefix, the unit the deployer allows',
       );
     }
-    return this;
-  }
-
-  /**
-   * The control plane's staging bucket: `KLOUD_STAGING_BUCKET`, and reading, writing and deleting
-   * its objects (no bucket-level actions beyond listing), with the bucket key through S3 only.
-   */
-  bindStagingBucket(bucket: IBucket): this {
-    this.fn.addEnvironment('KLOUD_STAGING_BUCKET', bucket.bucketName);
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: [bucket.arnForObjects('*')],
-      }),
-    );
-    this.role.addToPolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
-    if (bucket.encryptionKey) {
-      this.role.addToPolicy(
-        new PolicyStatement({
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resources: [bucket.encryptionKey.keyArn],
-          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
-        }),
-      );
-    }
-    this.acknowledge(
-      `AwsSolutions-IAM5[${nagResource(this, bucket.arnForObjects('*'))}]`,
-      "the control plane's own scratch bucket: its objects are named at run time",
-    );
     return this;
   }
 
