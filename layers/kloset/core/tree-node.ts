@@ -70,8 +70,8 @@ export type DirEntry = z.infer<typeof dirEntrySchema>;
 export type SymlinkEntry = z.infer<typeof symlinkEntrySchema>;
 
 const nodeSchema = z.union([
-  z.object({ v: z.number().int(), entries: z.array(treeEntrySchema) }),
-  z.object({ v: z.number().int(), parts: z.array(hexId) }),
+  z.object({ v: z.number().int().min(1), entries: z.array(treeEntrySchema) }),
+  z.object({ v: z.number().int().min(1), parts: z.array(hexId) }),
 ]);
 export type TreeNode = z.infer<typeof nodeSchema>;
 const NODE_FORMAT = { name: 'tree', versionField: 'v', version: TREE_VERSION, schema: nodeSchema };
