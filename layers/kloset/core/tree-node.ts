@@ -7,7 +7,7 @@ import { decodeVersionedJson } from './versioned-json.js';
  * Tree nodes (docs/FORMAT.md, "Trees"): one per directory, JSON, entries sorted by the bytes of
  * their names. A directory with more than NODE_MAX_ENTRIES entries is a node of `parts`, each part
  * a node of consecutive entries, so no single blob grows without bound. Names and link targets
- * are bytes (format/byte-names.ts); a node holding one that is not UTF-8 is version 2, so that a
+ * are bytes (core/byte-names.ts); a node holding one that is not UTF-8 is version 2, so that a
  * reader of version 1 refuses it instead of restoring other names.
  */
 export const TREE_VERSION = 2;
