@@ -9,6 +9,7 @@ import type { CommandContext } from './context.js';
 import { fromEngineError, isEngineError } from './failures/engine-errors.js';
 import { CliError, EXIT } from './failures/errors.js';
 import { type Passphrase, type PassphraseSources, resolvePassphrase } from './passphrase/passphrase.js';
+import { badAliasError } from './places/aliases.js';
 import { type Place, placeLabel, resolvePlace, selectStore } from './places/places.js';
 
 export type Engine = typeof import('../layers/kloset/index.js');
@@ -139,12 +140,7 @@ export function explainStoreFailure(err: unknown, target: StoreTarget, passphras
     case 'INVALID_ARGUMENT':
       // an alias whose options the connector refuses: the config is wrong, not the command line
       if (target.place.alias === undefined) return err;
-      return new CliError(
-        `${target.label}: ${err.message}`,
-        `fix the alias: kloud store set ${target.place.alias} key=value, or kloud store unset ${target.place.alias} key`,
-        EXIT.failure,
-        because,
-      );
+      return badAliasError('store', target.place.alias, target.label, err);
     default:
       return err;
   }

@@ -10,7 +10,7 @@ import { shortId } from '../text/listing-text.js';
 import { terminalText } from '../text/name-text.js';
 import { type Place, type PlaceContext, resolvePlace } from '../places/places.js';
 import { withProgress } from '../text/progress.js';
-import { warnAboutConnector, withStore } from '../store-session.js';
+import { loadEngine, warnAboutConnector, withStore } from '../store-session.js';
 
 interface BackupOptions {
   exclude: string[];
@@ -53,12 +53,14 @@ Examples:
     )
     .action(async (args: string[], opts: BackupOptions, command: Command) => {
       const places = await backupPlaces(args, ctx.places());
+      const engine = await loadEngine();
+      // before the store is opened (and its passphrase asked for)
+      for (const place of places) checkAliasInUse(engine, 'source', place);
       const chosen = places.map((place) => place.location);
       const out = ctx.output(command);
       const title = opts.dryRun ? 'dry run' : 'backup';
       let done: { result: BackupResult; sources: string[] } | undefined;
-      const { result, sources } = await withStore(ctx, command, async (store, { engine }) => {
-        for (const place of places) checkAliasInUse(engine, 'source', place);
+      const { result, sources } = await withStore(ctx, command, async (store) => {
         for (const location of chosen) warnAboutConnector(ctx, engine, location);
         const opened = await engine.openSources(chosen);
         try {

@@ -1,7 +1,7 @@
 /** `kloud find PATTERN` (or `locate`): which snapshots hold paths matching a glob. */
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
-import { usageError } from '../failures/errors.js';
+import { EXIT, usageError } from '../failures/errors.js';
 import { shortId, snapshotTime, typedPath } from '../text/listing-text.js';
 import { withStore } from '../store-session.js';
 
@@ -16,7 +16,8 @@ export function registerFindCommand(program: Command, ctx: CommandContext): void
       'after',
       `
 One line per match: snapshot, when it was taken, path (directories end with /); newest
-snapshots first. Quote the pattern so that the shell leaves it alone.
+snapshots first. Quote the pattern so that the shell leaves it alone. Snapshots that cannot be
+read are named on stderr and the exit code is 3 (partial); the others are searched.
 With --json, one object per line (NDJSON): { snapshot, path, type, size, mtime }.
 
 Examples:
@@ -28,7 +29,13 @@ Examples:
       if (pattern === '') throw usageError('empty pattern', "give a glob, e.g. kloud find '*.conf'");
       const out = ctx.output(command);
       await withStore(ctx, command, async (store) => {
-        for await (const { snapshot, entry } of store.find(pattern, { tag: opts.tag })) {
+        for await (const { snapshot, entry } of store.find(pattern, {
+          tag: opts.tag,
+          onUnreadable: (what) => {
+            out.note(`warning: not searched: ${what}`);
+            ctx.exitCode = EXIT.partial;
+          },
+        })) {
           const { path, type, size, mtime } = entry;
           out.print(
             { snapshot: snapshot.id, path, type, size, mtime },

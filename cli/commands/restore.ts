@@ -17,7 +17,7 @@ import { terminalText } from '../text/name-text.js';
 import { type Place, type PlaceContext, resolvePlace } from '../places/places.js';
 import { withProgress } from '../text/progress.js';
 import { parseSnapshotPath } from '../snapshot-path.js';
-import { warnAboutConnector, withStore } from '../store-session.js';
+import { loadEngine, warnAboutConnector, withStore } from '../store-session.js';
 
 export function registerRestoreCommand(program: Command, ctx: CommandContext): void {
   program
@@ -71,13 +71,14 @@ async function restoreSnapshot(
 ): Promise<void> {
   const { ref, path } = parseSnapshotPath(arg ?? 'latest');
   const place = await destination(opts.to, ctx.places());
+  // before the store is opened: on an archive store, a retrieval costs money
+  checkAliasInUse(await loadEngine(), 'destination', place);
   const out = ctx.output(command);
   const { snapshot, result } = await withStore(ctx, command, async (store, { engine }) => {
     const snapshot = await store.resolveSnapshot(ref);
     if (!(await retrieveArchived(store, snapshot.id, path, opts, out)))
       return { snapshot, result: undefined };
     const total = path === undefined ? snapshot.summary.bytes : undefined;
-    checkAliasInUse(engine, 'destination', place);
     warnAboutConnector(ctx, engine, place.location);
     const target = await engine.openDestination(place.location);
     try {

@@ -112,7 +112,11 @@ function registerInfoCommand(program: Command, ctx: CommandContext): void {
     .addHelpText('after', '\nExample:\n  kloud at /var/backups info --json')
     .action(async (_opts, command: Command) => {
       const info = await withStore(ctx, command, (store) => store.info());
-      ctx.output(command).print(info, describeInfo);
+      const out = ctx.output(command);
+      out.print(info, describeInfo);
+      // the counts leave these out: say so, as ls does
+      for (const what of info.unreadable) out.note(`warning: not counted: ${what}`);
+      if (info.unreadable.length > 0) ctx.exitCode = EXIT.partial;
     });
 }
 

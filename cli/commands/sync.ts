@@ -3,7 +3,7 @@ import { Argument, type Command } from 'commander';
 import type { Store, SyncResult } from '../../layers/kloset/index.js';
 import type { CommandContext } from '../context.js';
 import { isEngineError } from '../failures/engine-errors.js';
-import { CliError, usageError } from '../failures/errors.js';
+import { CliError, EXIT, usageError } from '../failures/errors.js';
 import { formatBytes, plural } from '../text/human-units.js';
 import { shortId } from '../text/listing-text.js';
 import { resolvePassphrase } from '../passphrase/passphrase.js';
@@ -46,7 +46,10 @@ passphrase_cmd, $KLOUD_OTHER_PASSPHRASE, a prompt when stdin is a terminal. The 
 'at' takes its passphrase as every command does (--passphrase-file, $KLOUD_PASSPHRASE, ...).
 
 With --json, one object per direction (NDJSON): { from, to, copied: [{ from, to }], skipped,
-bytesRead, newBytes, storedBytes }.
+bytesRead, newBytes, storedBytes, warnings }.
+
+What the sending store cannot list (a damaged index delta, an unreadable snapshot record) is
+not copied: each is named on stderr and the exit code is 3 (partial); kloud repair may help.
 
 Examples:
   kloud at /var/backups sync to @offsite
@@ -82,6 +85,8 @@ Examples:
               r.copied.map((c) => `copied ${shortId(c.from)} as ${shortId(c.to)}`).join('\n'),
             );
             if (!out.json) out.note(describeSync(report, from.target, to.target));
+            for (const what of report.warnings) out.note(`warning: not copied: ${what}`);
+            if (report.warnings.length > 0) ctx.exitCode = EXIT.partial;
             if (report.copied.length > 0 && encrypted(from) && !encrypted(to))
               out.note(
                 `note: ${to.target.label} is not encrypted: anyone who can read it can read these copies`,

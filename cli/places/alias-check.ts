@@ -2,9 +2,9 @@
  * Aliases checked against the connector that will use them, by the engine's own rules: when one is
  * saved (refused, nothing written) and when one saved by an older kloud is used (named, with the fix).
  */
-import { type Alias, connectorOptions, type Role } from './aliases.js';
+import { type Alias, badAliasError, connectorOptions, type Role } from './aliases.js';
 import { isEngineError } from '../failures/engine-errors.js';
-import { CliError, EXIT, usageError } from '../failures/errors.js';
+import { usageError } from '../failures/errors.js';
 import type { Place } from './places.js';
 import { type Engine, loadEngine } from '../store-session.js';
 
@@ -26,11 +26,6 @@ export function checkAliasInUse(engine: Engine, role: Role, place: Place): void 
     engine.checkLocation(role, place.location);
   } catch (err) {
     if (!isEngineError(err)) throw err;
-    throw new CliError(
-      `@${place.alias} (${place.text}): ${err.message}`,
-      `fix the alias: kloud ${role} set ${place.alias} key=value, or kloud ${role} unset ${place.alias} key`,
-      EXIT.failure,
-      { cause: err },
-    );
+    throw badAliasError(role, place.alias, `@${place.alias} (${place.text})`, err);
   }
 }

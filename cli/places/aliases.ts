@@ -3,7 +3,7 @@
  * removed, and which options hold secrets.
  */
 import type { AliasEntry, ConfigFile } from './config-file.js';
-import { CliError, usageError } from '../failures/errors.js';
+import { CliError, EXIT, usageError } from '../failures/errors.js';
 
 export const ROLES = ['store', 'source', 'destination'] as const;
 export type Role = (typeof ROLES)[number];
@@ -131,4 +131,17 @@ function checkOptions(role: Role, options: Record<string, string>): void {
       `set it on a store alias: kloud store set NAME ${misplaced}=...`,
     );
   }
+}
+
+/**
+ * An alias in use whose settings its connector refuses (saved by an older kloud, or edited by
+ * hand): names it, with the fix. `what` says which place it is; `err` is the connector's refusal.
+ */
+export function badAliasError(role: Role, alias: string, what: string, err: Error): CliError {
+  return new CliError(
+    `${what}: ${err.message}`,
+    `fix the alias: kloud ${role} set ${alias} key=value, or kloud ${role} unset ${alias} key`,
+    EXIT.failure,
+    { cause: err },
+  );
 }

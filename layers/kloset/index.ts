@@ -1,7 +1,7 @@
 /**
- * The Kloset engine's public API: the only module the CLI and the benchmarks import (the control
- * plane, still to come, is to import it too). docs/ENGINE-API.md describes it; docs/FORMAT.md the
- * bytes.
+ * The Kloset engine's public API: the only module the CLI, the benchmarks and the control plane
+ * (layers/control/engine/kloset-adapter.ts) import. docs/ENGINE-API.md describes it; docs/FORMAT.md
+ * the bytes.
  */
 export { Store } from './store.js';
 export {

@@ -4,7 +4,7 @@ import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
 import { type RepairOptions, type RepairReport, repair } from './repair/repair.js';
-import { KlosetError, corrupt, errorText } from './core/errors.js';
+import { KlosetError, errorText } from './core/errors.js';
 import { BlobType, PackKind } from './format/blob.js';
 import { type KeySlotInfo, listKeySlots } from './repository/key-slots.js';
 import type { Repository } from './repository/repository.js';
@@ -18,7 +18,7 @@ import {
 } from './restore/retrieval.js';
 import { type WaitOptions, waitForRetrieval } from './restore/retrieval-wait.js';
 import { fileContent } from './snapshot/file-content.js';
-import { loadSnapshots, readSnapshots, resolveSnapshotRef } from './snapshot/snapshot-list.js';
+import { listingProblems, readSnapshots, resolveRef } from './snapshot/snapshot-list.js';
 import type { SnapshotRecord } from './snapshot/snapshot-record.js';
 import type { TreeEntry } from './core/tree-node.js';
 import { TreeReader, joinSnapshotPath } from './snapshot/tree-reader.js';
@@ -64,6 +64,8 @@ export interface StoreInfo {
   readonly dedupRatio: number;
   /** plaintext of all blobs / their packs */
   readonly compressionRatio: number;
+  /** what could not be counted, one line each (damaged index deltas, unreadable records) */
+  readonly unreadable: string[];
 }
 
 /** `Store.listSnapshots`: what could be read, and what could not (one line each, for people). */
@@ -139,31 +141,17 @@ export class Store {
   /** The readable snapshots, newest first, and one line for each thing that could not be read. */
   async listSnapshots(opts: { tag?: string } = {}): Promise<SnapshotList> {
     await this.repo.refreshIndex();
-    const { snapshots, unreadable } = await readSnapshots(this.repo);
-    const deltas = [...this.repo.damagedDeltas.values()].map(
-      (reason) =>
-        `${reason}: the snapshots and data it lists may be missing (kloud repair rebuilds the index)`,
-    );
+    const listing = await readSnapshots(this.repo);
+    const { snapshots } = listing;
     return {
       snapshots: opts.tag ? snapshots.filter((s) => s.tags.includes(opts.tag!)) : snapshots,
-      unreadable: [...deltas, ...unreadable.map((u) => `snapshot ${u.id.slice(0, 12)}: ${u.reason}`)],
+      unreadable: listingProblems(this.repo, listing),
     };
   }
 
   async resolveSnapshot(ref: string): Promise<SnapshotRecord> {
     await this.repo.refreshIndex();
-    const { snapshots, unreadable } = await readSnapshots(this.repo);
-    try {
-      return resolveSnapshotRef(snapshots, ref, unreadable);
-    } catch (err) {
-      // a snapshot a damaged delta lists is not "not found": say what hides it
-      const [hiding] = this.repo.damagedDeltas.values();
-      if (!(err instanceof KlosetError) || err.code !== 'SNAPSHOT_NOT_FOUND' || hiding === undefined)
-        throw err;
-      throw corrupt(
-        `${err.message}: ${hiding}, and the snapshots it lists cannot be found (kloud repair lists them again)`,
-      );
-    }
+    return resolveRef(this.repo, await readSnapshots(this.repo), ref);
   }
 
   /** The entries of a directory, or the one entry of a file or symlink. */
@@ -195,12 +183,18 @@ export class Store {
     yield* diffEntries(this.repo, ea.entry, eb.entry);
   }
 
-  /** Which snapshots hold paths matching a glob (all snapshots, or those with `tag`). */
+  /**
+   * Which snapshots hold paths matching a glob (all snapshots, or those with `tag`). What could
+   * not be searched (damaged index deltas, unreadable records) goes to `onUnreadable` first, one
+   * line each, so that an incomplete answer says so.
+   */
   async *find(
     pattern: string,
-    opts: { tag?: string } = {},
+    opts: { tag?: string; onUnreadable?: (what: string) => void } = {},
   ): AsyncGenerator<{ snapshot: SnapshotRecord; entry: EntryInfo }> {
-    for await (const f of findInSnapshots(this.repo, await this.snapshots(opts), pattern)) {
+    const { snapshots, unreadable } = await this.listSnapshots(opts);
+    for (const what of unreadable) opts.onUnreadable?.(what);
+    for await (const f of findInSnapshots(this.repo, snapshots, pattern)) {
       yield { snapshot: f.snapshot, entry: entryInfo(f.path, f.entry) };
     }
   }
@@ -257,7 +251,8 @@ export class Store {
   async info(): Promise<StoreInfo> {
     await this.repo.refreshIndex();
     const { config, index } = this.repo;
-    const snapshots = await loadSnapshots(this.repo);
+    const listing = await readSnapshots(this.repo);
+    const { snapshots } = listing;
     const blobs = { data: 0, tree: 0, snapshot: 0 };
     let uniqueBytes = 0;
     let rawBytes = 0;
@@ -304,6 +299,7 @@ export class Store {
       storedBytes,
       dedupRatio: ratio(logicalBytes, uniqueBytes),
       compressionRatio: ratio(rawBytes, packBytes),
+      unreadable: listingProblems(this.repo, listing),
     };
   }
 

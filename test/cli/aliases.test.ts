@@ -267,3 +267,22 @@ test('aliases saved before they were checked still load; each is refused, by nam
   await sandbox.ok(['source', 'unset', 'bad', 'foo']);
   await sandbox.ok(['at', store, 'backup', '@bad']);
 });
+
+test('a bad source or destination alias is refused before the store is opened', async () => {
+  await sandbox.writeConfig(
+    `sources:\n  bad:\n    location: ${sandbox.path('data')}\n    foo: bar\n` +
+      `destinations:\n  out:\n    location: ${sandbox.path('out')}\n    foo: bar\n`,
+  );
+  // no store there: opening it would fail first, with "no store"
+  const store = sandbox.path('nowhere');
+  const backup = await sandbox.run(['at', store, 'backup', '@bad']);
+  expect([backup.code, backup.stderr]).toEqual([
+    1,
+    `error: @bad (${sandbox.path('data')}): local sources take no connector options (got foo) — fix the alias: kloud source set bad key=value, or kloud source unset bad key\n`,
+  ]);
+  const restore = await sandbox.run(['at', store, 'restore', 'latest', '--to', '@out']);
+  expect(restore.code).toBe(1);
+  expect(restore.stderr).toMatch(
+    /^error: @out \(.*\): .*got foo.* — fix the alias: kloud destination set out/,
+  );
+});

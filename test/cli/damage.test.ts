@@ -149,3 +149,38 @@ test('check counts temporary files of killed writers; the next backup removes th
   await sandbox.ok(['at', store, 'backup', sandbox.path('data')]);
   expect(await readdir(join(store, 'tmp'))).toEqual(['running']);
 });
+
+test('a damaged index delta: rm and sync name it for a ref it hides; sync, find and info say what they left out and exit 3', async () => {
+  const store = sandbox.path('store');
+  const other = sandbox.path('other');
+  const { b, delta, first } = await twoSnapshots(store);
+  const env = { ...secret, KLOUD_OTHER_PASSPHRASE: 'correct horse' };
+  await sandbox.ok(['at', other, 'create'], { env });
+  await truncate(join(store, 'index', delta), 100);
+  const damaged = `index delta ${delta.slice(0, 12)} is damaged`;
+
+  for (const command of [
+    ['rm', first.slice(0, 8)],
+    ['sync', 'to', other, first.slice(0, 8)],
+  ]) {
+    const refused = await sandbox.run(['at', store, ...command], { env });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(damaged);
+    expect(refused.stderr).not.toMatch(/^error: no snapshot [0-9a-f]+$/m);
+  }
+
+  const sync = await sandbox.run(['at', store, 'sync', 'to', other], { env });
+  expect(sync.code).toBe(3);
+  expect(sync.stderr).toContain(`warning: not copied: ${damaged}`);
+  expect((await sandbox.ok(['at', other, 'ls'], { env: secret })).stdout).toContain(b);
+
+  const find = await sandbox.run(['at', store, 'find', '*.txt'], { env: secret });
+  expect(find.code).toBe(3);
+  expect(find.stdout).toContain('three.txt');
+  expect(find.stderr).toContain(`warning: not searched: ${damaged}`);
+
+  const info = await sandbox.run(['at', store, 'info', '--json'], { env: secret });
+  expect(info.code).toBe(3);
+  expect(JSON.parse(info.stdout).unreadable[0]).toContain(damaged);
+  expect(info.stderr).toContain(`warning: not counted: ${damaged}`);
+});

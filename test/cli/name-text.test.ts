@@ -39,4 +39,13 @@ describe('names at the CLI edges', () => {
       list: [{ name: '\ufffd', nameBytes: Buffer.of(0xff).toString('base64') }],
     });
   });
+
+  test('JSON keeps names in arrays of strings: a Bytes array beside, null where UTF-8', () => {
+    const value = { sources: ['/etc', '/u8/caf\udce9'], tags: ['daily'] };
+    expect(JSON.parse(JSON.stringify(value, losslessNames))).toEqual({
+      sources: ['/etc', '/u8/caf\ufffd'],
+      sourcesBytes: [null, nameToBytes('/u8/caf\udce9').toString('base64')],
+      tags: ['daily'],
+    });
+  });
 });

@@ -56,6 +56,7 @@ test('sync to a store created with the same chunking; again, nothing is copied',
     bytesRead: 0,
     newBytes: 0,
     storedBytes: 0,
+    warnings: [],
   });
   const info = async (store: string, env: Record<string, string>) =>
     JSON.parse((await sandbox.ok(['at', store, 'info', '--json'], { env })).stdout) as { blobs: unknown };

@@ -7,7 +7,7 @@ import { decodeVersionedJson } from './versioned-json.js';
  * Tree nodes (docs/FORMAT.md, "Trees"): one per directory, JSON, entries sorted by the bytes of
  * their names. A directory with more than NODE_MAX_ENTRIES entries is a node of `parts`, each part
  * a node of consecutive entries, so no single blob grows without bound. Names and link targets
- * are bytes (format/byte-names.ts); a node holding one that is not UTF-8 is version 2, so that a
+ * are bytes (core/byte-names.ts); a node holding one that is not UTF-8 is version 2, so that a
  * reader of version 1 refuses it instead of restoring other names.
  */
 export const TREE_VERSION = 2;
@@ -70,8 +70,8 @@ export type DirEntry = z.infer<typeof dirEntrySchema>;
 export type SymlinkEntry = z.infer<typeof symlinkEntrySchema>;
 
 const nodeSchema = z.union([
-  z.object({ v: z.number().int(), entries: z.array(treeEntrySchema) }),
-  z.object({ v: z.number().int(), parts: z.array(hexId) }),
+  z.object({ v: z.number().int().min(1), entries: z.array(treeEntrySchema) }),
+  z.object({ v: z.number().int().min(1), parts: z.array(hexId) }),
 ]);
 export type TreeNode = z.infer<typeof nodeSchema>;
 const NODE_FORMAT = { name: 'tree', versionField: 'v', version: TREE_VERSION, schema: nodeSchema };

@@ -1,7 +1,7 @@
 import { KlosetError } from '../core/errors.js';
 import { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
-import { loadSnapshots, resolveSnapshotRef } from '../snapshot/snapshot-list.js';
+import { readSnapshots, resolveRef } from '../snapshot/snapshot-list.js';
 import type { SnapshotRecord } from '../snapshot/snapshot-record.js';
 
 export interface RemoveSelection {
@@ -20,10 +20,11 @@ export interface RemoveSelection {
  * writers run, since nothing is deleted. The space is reclaimed later by garbage collection.
  */
 export async function removeSnapshots(repo: Repository, sel: RemoveSelection): Promise<SnapshotRecord[]> {
-  const all = await loadSnapshots(repo);
+  const listing = await readSnapshots(repo);
+  const all = listing.snapshots;
   const chosen = new Map<string, SnapshotRecord>();
   for (const ref of sel.refs ?? []) {
-    const s = resolveSnapshotRef(all, ref);
+    const s = resolveRef(repo, listing, ref);
     chosen.set(s.id, s);
   }
   const filters = sel.olderThan !== undefined || sel.tag !== undefined;

@@ -48,6 +48,34 @@ export async function readSnapshots(repo: Repository): Promise<SnapshotListing> 
   };
 }
 
+/**
+ * One line, for people, for each thing a listing left out: each damaged index delta (it may hide
+ * snapshots) and each unreadable snapshot record.
+ */
+export function listingProblems(repo: Repository, listing: SnapshotListing): string[] {
+  const deltas = [...repo.damagedDeltas.values()].map(
+    (reason) => `${reason}: the snapshots and data it lists may be missing (kloud repair rebuilds the index)`,
+  );
+  return [...deltas, ...listing.unreadable.map((u) => `snapshot ${u.id.slice(0, 12)}: ${u.reason}`)];
+}
+
+/**
+ * `resolveSnapshotRef` over a listing of `repo`, aware of damage: a ref naming an unreadable
+ * record, or naming nothing while a damaged index delta may hide it, fails as CORRUPT with the
+ * reason rather than as "no snapshot".
+ */
+export function resolveRef(repo: Repository, listing: SnapshotListing, ref: string): SnapshotRecord {
+  try {
+    return resolveSnapshotRef(listing.snapshots, ref, listing.unreadable);
+  } catch (err) {
+    const [hiding] = repo.damagedDeltas.values();
+    if (!(err instanceof KlosetError) || err.code !== 'SNAPSHOT_NOT_FOUND' || hiding === undefined) throw err;
+    throw corrupt(
+      `${err.message}: ${hiding}, and the snapshots it lists cannot be found (kloud repair lists them again)`,
+    );
+  }
+}
+
 /** The visible snapshots whose records read, newest first (`readSnapshots` also says which did not). */
 export async function loadSnapshots(repo: Repository): Promise<SnapshotRecord[]> {
   return (await readSnapshots(repo)).snapshots;

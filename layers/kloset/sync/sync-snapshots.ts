@@ -3,7 +3,7 @@ import { KlosetError } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
-import { loadSnapshots, resolveSnapshotRef } from '../snapshot/snapshot-list.js';
+import { listingProblems, readSnapshots, resolveRef } from '../snapshot/snapshot-list.js';
 import { type SnapshotBody, type SnapshotRecord, encodeSnapshot } from '../snapshot/snapshot-record.js';
 import { type KnownSnapshots, knownSnapshots, snapshotIdentity } from './snapshot-identity.js';
 import { type Reference, TreeCopier } from './tree-copier.js';
@@ -35,6 +35,8 @@ export interface SyncResult {
   readonly newBytes: number;
   /** bytes of the packs and index deltas written to the destination */
   readonly storedBytes: number;
+  /** what the source could not list, one line each (damaged index deltas, unreadable records): not copied */
+  readonly warnings: readonly string[];
 }
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -65,15 +67,17 @@ export async function syncSnapshots(
     );
   }
   await Promise.all([source.refreshIndex(), dest.refreshIndex()]);
-  const available = await loadSnapshots(source);
+  const listing = await readSnapshots(source);
+  const available = listing.snapshots;
   const chosen = opts.snapshots?.length
-    ? new Set(opts.snapshots.map((ref) => resolveSnapshotRef(available, ref)))
+    ? new Set(opts.snapshots.map((ref) => resolveRef(source, listing, ref)))
     : undefined;
   const selected = chosen ? available.filter((s) => chosen.has(s)) : available;
-  return new SnapshotSync(source, dest, available, await knownSnapshots(dest), opts).run(
+  const result = await new SnapshotSync(source, dest, available, await knownSnapshots(dest), opts).run(
     // oldest first: a parent is copied before the snapshots that refer to it
     [...selected].reverse(),
   );
+  return { ...result, warnings: listingProblems(source, listing) };
 }
 
 /** One run of a sync: the selection, what the destination knows, and the counts. */
@@ -101,7 +105,7 @@ class SnapshotSync {
     this.bySourceId = new Map(available.map((s) => [s.id, s]));
   }
 
-  async run(snapshots: readonly SnapshotRecord[]): Promise<SyncResult> {
+  async run(snapshots: readonly SnapshotRecord[]): Promise<Omit<SyncResult, 'warnings'>> {
     this.total = snapshots.length;
     for (const snapshot of snapshots) {
       const identity = this.identity(snapshot);

@@ -173,9 +173,9 @@ export class FsDestination implements RestoreDestination {
   }
 
   async link(existing: string, path: string, replace: boolean): Promise<void> {
-    const dest = fsPath(this.display(path));
-    if (replace) await unlink(dest);
-    await link(fsPath(this.display(existing)), dest);
+    // a replacement is linked beside the old entry and renamed over it: a failed link loses nothing
+    const target = fsPath(this.display(existing));
+    await writeAside(LOCAL_DISK, this.display(path), replace, (at) => link(target, fsPath(at)));
   }
 
   async close(): Promise<void> {}

@@ -107,12 +107,13 @@ export class SftpDestination extends SftpConnector implements RestoreDestination
   }
 
   async link(existing: string, path: string, replace: boolean): Promise<void> {
-    const dest = this.remote(path);
-    if (replace) await this.session.unlink(dest);
-    if (!(await this.session.hardlink(this.remote(existing), dest)))
-      throw new KlosetError(
-        'UNSUPPORTED',
-        `${this.location}: the server offers no hard links (hardlink@openssh.com), so this link to ${existing} was not restored`,
-      );
+    // a replacement is linked beside the old entry and renamed over it: a failed link loses nothing
+    await writeAside(this.medium, this.remote(path), replace, async (at) => {
+      if (!(await this.session.hardlink(this.remote(existing), at)))
+        throw new KlosetError(
+          'UNSUPPORTED',
+          `${this.location}: the server offers no hard links (hardlink@openssh.com), so this link to ${existing} was not restored`,
+        );
+    });
   }
 }

@@ -24,6 +24,7 @@ import {
 } from '../../../../layers/kloset/repository/store-config.js';
 import { decodeSnapshot, encodeSnapshot } from '../../../../layers/kloset/snapshot/snapshot-record.js';
 import { decodeNode, encodeNode } from '../../../../layers/kloset/core/tree-node.js';
+import { decodePartialTree } from '../../../../layers/kloset/backup/partial-tree.js';
 
 const RUNS = 10_000;
 /** one decode of a small input takes microseconds: this is far beyond any honest decode */
@@ -185,6 +186,13 @@ const treeNode = {
     { name: 'link', type: 'symlink', ...meta, target: '../a.txt' },
   ],
 };
+const partialTree = {
+  v: 1,
+  items: [{ path: '/home/me/a.txt', entry: treeNode.entries[0] }],
+  dirs: [{ path: '/home/me', meta }],
+  counts: { files: 1, dirs: 1, symlinks: 0, bytes: 5, filesRead: 1, newBytes: 5, storedBytes: 60 },
+  errors: [{ path: '/home/me/x', message: 'permission denied' }],
+};
 const snapshot = {
   v: 1,
   time: new Date(0).toISOString(),
@@ -268,6 +276,12 @@ const decoders: [string, Buffer, (input: Buffer) => unknown, unknown?][] = [
     },
   ],
   ['tree node', encodeNode(treeNode as never), (b) => decodeNode(b, 'tree'), treeNode],
+  [
+    'partial tree',
+    Buffer.from(JSON.stringify(partialTree)),
+    (b) => decodePartialTree(b, 'partial tree'),
+    partialTree,
+  ],
   ['snapshot record', encodeSnapshot(snapshot), (b) => decodeSnapshot(hex(), b), snapshot],
   [
     'store config',

@@ -45,5 +45,6 @@ describe('tree nodes with names of any bytes', () => {
     const newer = failure(() => decodeNode(node(3, [file('a')]), 'n'));
     expect(newer).toBeInstanceOf(KlosetError);
     expect(newer.code).toBe('UNSUPPORTED_VERSION');
+    expect(failure(() => decodeNode(node(0, [file('a')]), 'n')).code).toBe('CORRUPT');
   });
 });

@@ -154,7 +154,14 @@ describe('sync', () => {
 
     const again = await syncSnapshots(a.store, b.store);
 
-    expect(again).toEqual({ copied: [], skipped: 2, bytesRead: 0, newBytes: 0, storedBytes: 0 });
+    expect(again).toEqual({
+      copied: [],
+      skipped: 2,
+      bytesRead: 0,
+      newBytes: 0,
+      storedBytes: 0,
+      warnings: [],
+    });
     expect(await listFiles(b.location)).toEqual(before);
   });
 
