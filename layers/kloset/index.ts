@@ -44,6 +44,8 @@ export type { SnapshotRecord, SnapshotSummary, SnapshotError } from './snapshot/
 export type { Change, ChangeKind } from './diff/diff.js';
 export type { RemoveSelection } from './rm/remove-snapshots.js';
 export type { ForgetGroup, ForgetOptions, GroupField } from './forget/forget.js';
+export { DEFAULT_GRACE_MS } from './prune/prune.js';
+export type { PruneOptions, PruneProgress, PruneReport, PrunedPack } from './prune/prune.js';
 export type {
   CalendarSpan,
   KeepReason,

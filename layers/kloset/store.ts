@@ -3,6 +3,7 @@ import { type CheckOptions, type CheckReport, check } from './check/check.js';
 import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type ForgetGroup, type ForgetOptions, forgetSnapshots } from './forget/forget.js';
+import { type PruneOptions, type PruneReport, prune } from './prune/prune.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
 import { type RepairOptions, type RepairReport, repair } from './repair/repair.js';
 import { KlosetError, corrupt, errorText } from './core/errors.js';
@@ -216,6 +217,11 @@ export class Store {
   async forget(opts: ForgetOptions): Promise<ForgetGroup[]> {
     await this.repo.refreshIndex();
     return forgetSnapshots(this.repo, opts);
+  }
+
+  /** Deletes the data no visible snapshot needs, in two runs a grace period apart; consolidates the index. */
+  async prune(opts?: PruneOptions): Promise<PruneReport> {
+    return prune(this.repo, opts);
   }
 
   async restore(ref: string, path: string | undefined, opts: RestoreOptions): Promise<RestoreResult> {
