@@ -6,6 +6,7 @@ import { registerBrowseCommands } from './commands/browse.js';
 import { registerDiffCommand } from './commands/diff.js';
 import { registerFindCommand } from './commands/find.js';
 import { registerForgetCommand } from './commands/forget.js';
+import { registerPruneCommand } from './commands/prune.js';
 import { registerRepairCommand } from './commands/repair.js';
 import { registerRestoreCommand } from './commands/restore.js';
 import { registerRmCommand } from './commands/rm.js';
@@ -86,6 +87,7 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
   registerRestoreCommand(program, ctx);
   registerRmCommand(program, ctx);
   registerForgetCommand(program, ctx);
+  registerPruneCommand(program, ctx);
   registerRepairCommand(program, ctx);
   registerSyncCommand(program, ctx);
   registerAliasCommands(program, ctx);
