@@ -34,6 +34,8 @@ export async function referencedPacks(repo: Repository, onTree?: () => void): Pr
       else if (entry.type === 'file') for (const chunk of entry.chunks) mark(Buffer.from(chunk, 'hex'));
     }
   };
+  // sync reads the records of removed snapshots, not to copy them again: records stay, trees go
+  for (const id of repo.index.tombstones) mark(Buffer.from(id, 'hex'));
   for (const id of visibleSnapshotIds(repo)) {
     try {
       mark(Buffer.from(id, 'hex'));

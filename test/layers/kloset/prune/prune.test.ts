@@ -44,11 +44,11 @@ async function forgottenSnapshot() {
   const kept = (await store.backup([src])).snapshot!.id;
   const digest = await treeDigest(src);
   await store.rm({ refs: [old] });
-  return { store, location, src, kept, digest, onlyOld };
+  return { store, location, src, old, kept, digest, onlyOld };
 }
 
 test('a first run plans, a run after the grace period deletes; kept snapshots restore and check passes', async () => {
-  const { store, location, src, kept, digest } = await forgottenSnapshot();
+  const { store, location, src, old, kept, digest } = await forgottenSnapshot();
   const before = await packBytes(location);
 
   const dry = await store.prune({ dryRun: true, graceMs: 0 });
@@ -73,6 +73,8 @@ test('a first run plans, a run after the grace period deletes; kept snapshots re
 
   const reopened = await openStore(location, { passphrase: PASSPHRASE });
   expect((await reopened.snapshots()).map((s) => s.id)).toEqual([kept]);
+  // sync reads removed snapshots' records: those stay
+  expect(reopened.repo.index.has(Buffer.from(old, 'hex'))).toBe(true);
   await restoresWhole(reopened, kept, src, digest);
   expect((await reopened.check({ readData: true })).ok).toBe(true);
   expect(await reopened.prune({ graceMs: 0 })).toMatchObject({ deleted: [], planned: [], deltasReplaced: 0 });
