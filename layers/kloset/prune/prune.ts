@@ -1,6 +1,6 @@
 import { KlosetError } from '../core/errors.js';
 import { listPacks } from '../check/unindexed-packs.js';
-import { type PrunePlan, readPrunePlans, writePrunePlan } from '../repository/prune-plans.js';
+import { readPrunePlans, writePrunePlan } from '../repository/prune-plans.js';
 import type { Repository } from '../repository/repository.js';
 import { consolidateIndex } from './consolidated-index.js';
 import { referencedPacks } from './referenced-packs.js';
@@ -56,7 +56,7 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
     throw new KlosetError('CORRUPT', 'an index delta is damaged: nothing was pruned; run kloud repair first');
   }
   const covered = repo.indexDeltas;
-  const plans = await readPrunePlans(repo);
+  const { plans, damaged } = await readPrunePlans(repo);
   let trees = 0;
   const referenced = await referencedPacks(repo, () =>
     opts.onProgress?.({ phase: 'walk', done: ++trees, total: 0 }),
@@ -84,7 +84,7 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
     deltasReplaced: covered.length > 1 || deletable.size > 0 ? covered.length : 0,
   };
   if (opts.dryRun) return report;
-  await applyPrune(repo, covered, deletable, newlyPlanned, ripe, opts);
+  await applyPrune(repo, covered, deletable, newlyPlanned, [...ripe.map((p) => p.name), ...damaged], opts);
   return report;
 }
 
@@ -94,7 +94,7 @@ async function applyPrune(
   covered: readonly string[],
   deletable: ReadonlySet<string>,
   newlyPlanned: readonly string[],
-  ripe: readonly PrunePlan[],
+  consumedPlans: readonly string[],
   opts: PruneOptions,
 ): Promise<void> {
   if (covered.length > 1 || deletable.size > 0) await consolidateIndex(repo, covered, deletable);
@@ -106,6 +106,6 @@ async function applyPrune(
   if (newlyPlanned.length > 0) {
     await writePrunePlan(repo, { v: 1, createdAt: new Date().toISOString(), packs: [...newlyPlanned] });
   }
-  for (const plan of ripe) await repo.backend.delete('plans', plan.name);
+  for (const name of consumedPlans) await repo.backend.delete('plans', name);
   await repo.refreshIndex();
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KlosetError } from '../core/errors.js';
 import { decodeVersionedJson } from '../core/versioned-json.js';
 import { BlobType } from '../format/blob.js';
 import { ObjectType, openObject, sealObject } from '../format/object.js';
@@ -38,12 +39,19 @@ export async function writePrunePlan(repo: Repository, body: PrunePlanBody): Pro
   return sealed.name;
 }
 
+export interface PrunePlans {
+  readonly plans: PrunePlan[];
+  /** names of the plans that are damaged */
+  readonly damaged: string[];
+}
+
 /**
- * Every plan of the store. A plan that is unreadable stops the caller: guessing which packs
- * it names could let a writer reuse a blob that is about to go.
+ * Every plan of the store. A damaged plan is safe to ignore: the packs it named are no longer
+ * planned, so nothing is deleted until a new plan names them and its grace period passes.
  */
-export async function readPrunePlans(repo: Repository): Promise<PrunePlan[]> {
+export async function readPrunePlans(repo: Repository): Promise<PrunePlans> {
   const plans: PrunePlan[] = [];
+  const damaged: string[] = [];
   for await (const { name } of repo.backend.list('plans')) {
     const what = `prune plan ${name.slice(0, 12)}`;
     let data: Buffer;
@@ -54,11 +62,16 @@ export async function readPrunePlans(repo: Repository): Promise<PrunePlan[]> {
       if ((await repo.backend.stat('plans', name)) === undefined) continue;
       throw err;
     }
-    const { body } = openObject(data, ObjectType.PrunePlan, repo.mac.authenticator, what, name);
-    const plain = repo.cipher.open(BlobType.IndexDelta, undefined, body, what);
-    plans.push({ name, ...decodeVersionedJson(plain, FORMAT, what) });
+    try {
+      const { body } = openObject(data, ObjectType.PrunePlan, repo.mac.authenticator, what, name);
+      const plain = repo.cipher.open(BlobType.IndexDelta, undefined, body, what);
+      plans.push({ name, ...decodeVersionedJson(plain, FORMAT, what) });
+    } catch (err) {
+      if (!(err instanceof KlosetError) || err.code !== 'CORRUPT') throw err;
+      damaged.push(name);
+    }
   }
-  return plans;
+  return { plans, damaged };
 }
 
 /** The packs some plan names: writers must not reuse the blobs they hold. */

@@ -202,7 +202,7 @@ export class Repository {
    */
   async refreshIndex(opts: { fromStore?: boolean } = {}): Promise<void> {
     // plans first: a pack planned after this read is covered by the grace period
-    this.planned = plannedPacks(await readPrunePlans(this));
+    this.planned = plannedPacks((await readPrunePlans(this)).plans);
     // a prune replaces deltas by one consolidated delta written before them: a delta gone
     // between listing and reading means listing again finds its replacement
     for (let attempt = 1; ; attempt++) {

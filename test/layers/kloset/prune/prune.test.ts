@@ -1,6 +1,6 @@
 /** prune deletes what only forgotten snapshots held, in two runs, and leaves every kept snapshot whole. */
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Store, openStore } from '../../../../layers/kloset/index.js';
 import {
@@ -12,7 +12,6 @@ import {
   treeDigest,
   writeTree,
 } from '../fixtures.js';
-import { stat } from 'node:fs/promises';
 
 afterAll(removeTempDirs);
 
@@ -115,3 +114,22 @@ test.each([1, 2, 3])(
     expect((await reopened.check({ readData: true })).ok).toBe(true);
   },
 );
+
+test('a damaged plan locks nobody out; prune removes it and plans afresh', async () => {
+  const { store, location } = await forgottenSnapshot();
+  const first = await store.prune({ graceMs: 0 });
+  const [plan] = await listFiles(join(location, 'plans'));
+  const data = await readFile(join(location, 'plans', plan!));
+  data[data.length - 1] ^= 1;
+  await rm(join(location, 'plans', plan!));
+  await writeFile(join(location, 'plans', plan!), data);
+
+  const reopened = await openStore(location, { passphrase: PASSPHRASE });
+  expect(await reopened.snapshots()).toHaveLength(1);
+  const again = await reopened.prune({ graceMs: 0 });
+  // the damaged plan counted for nothing: its packs are planned again, not deleted
+  expect(again.deleted).toEqual([]);
+  expect(again.planned.map((p) => p.name).sort()).toEqual(first.planned.map((p) => p.name).sort());
+  expect(await listFiles(join(location, 'plans'))).toHaveLength(1);
+  expect((await listFiles(join(location, 'plans')))[0]).not.toBe(plan);
+});
