@@ -5,6 +5,8 @@ import { registerBackupCommand } from './commands/backup.js';
 import { registerBrowseCommands } from './commands/browse.js';
 import { registerDiffCommand } from './commands/diff.js';
 import { registerFindCommand } from './commands/find.js';
+import { registerForgetCommand } from './commands/forget.js';
+import { registerPruneCommand } from './commands/prune.js';
 import { registerRepairCommand } from './commands/repair.js';
 import { registerRestoreCommand } from './commands/restore.js';
 import { registerRmCommand } from './commands/rm.js';
@@ -85,6 +87,8 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
   registerFindCommand(program, ctx);
   registerRestoreCommand(program, ctx);
   registerRmCommand(program, ctx);
+  registerForgetCommand(program, ctx);
+  registerPruneCommand(program, ctx);
   registerRepairCommand(program, ctx);
   registerSyncCommand(program, ctx);
   registerAliasCommands(program, ctx);

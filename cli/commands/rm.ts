@@ -29,8 +29,7 @@ export function registerRmCommand(program: Command, ctx: CommandContext): void {
 are removed as well. Units: s, m (minutes), h, d, w, y (365 days).
 
 rm is instant and safe while backups run: the snapshots are marked removed in the store's
-index and no data is deleted. The space only they use is reclaimed later, by garbage
-collection (not in this version of kloud yet).
+index and no data is deleted. The space only they use is reclaimed later, by kloud prune.
 With --json, the removed (or, with --dry-run, selected) snapshots as one JSON array.
 
 Examples:
@@ -58,5 +57,5 @@ function describeRemoval(removed: readonly SnapshotRecord[], dryRun: boolean): s
   if (removed.length === 0) return 'no snapshot matches: nothing removed';
   const count = plural(removed.length, 'snapshot');
   if (dryRun) return `dry run: ${count} would be removed; nothing was changed`;
-  return `${count} removed; the data stays in the store until garbage collection`;
+  return `${count} removed; the data stays in the store until kloud prune`;
 }

@@ -43,6 +43,15 @@ export type { RetrievalTier } from './core/store-backend.js';
 export type { SnapshotRecord, SnapshotSummary, SnapshotError } from './snapshot/snapshot-record.js';
 export type { Change, ChangeKind } from './diff/diff.js';
 export type { RemoveSelection } from './rm/remove-snapshots.js';
+export type { ForgetGroup, ForgetOptions, GroupField } from './forget/forget.js';
+export { DEFAULT_GRACE_MS } from './prune/prune.js';
+export type { PruneOptions, PruneProgress, PruneReport, PrunedPack } from './prune/prune.js';
+export type {
+  CalendarSpan,
+  KeepReason,
+  RetentionDecision,
+  RetentionPolicy,
+} from './forget/retention-policy.js';
 export { syncSnapshots } from './sync/sync-snapshots.js';
 export type { SyncOptions, SyncProgress, SyncResult } from './sync/sync-snapshots.js';
 export { backupBatch, commitSnapshot } from './backup/backup.js';

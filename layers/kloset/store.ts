@@ -2,6 +2,8 @@ import { type BackupOptions, type BackupResult, backup } from './backup/backup.j
 import { type CheckOptions, type CheckReport, check } from './check/check.js';
 import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
+import { type ForgetGroup, type ForgetOptions, forgetSnapshots } from './forget/forget.js';
+import { type PruneOptions, type PruneReport, prune } from './prune/prune.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
 import { type RepairOptions, type RepairReport, repair } from './repair/repair.js';
 import { KlosetError, errorText } from './core/errors.js';
@@ -203,6 +205,17 @@ export class Store {
   async rm(selection: RemoveSelection): Promise<SnapshotRecord[]> {
     await this.repo.refreshIndex();
     return removeSnapshots(this.repo, selection);
+  }
+
+  /** Tombstones the snapshots a retention policy does not keep, group by group. */
+  async forget(opts: ForgetOptions): Promise<ForgetGroup[]> {
+    await this.repo.refreshIndex();
+    return forgetSnapshots(this.repo, opts);
+  }
+
+  /** Deletes the data no visible snapshot needs, in two runs a grace period apart; consolidates the index. */
+  async prune(opts?: PruneOptions): Promise<PruneReport> {
+    return prune(this.repo, opts);
   }
 
   async restore(ref: string, path: string | undefined, opts: RestoreOptions): Promise<RestoreResult> {

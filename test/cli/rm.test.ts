@@ -59,7 +59,7 @@ test('rm SNAPSHOT... removes those; a removed snapshot is gone for good', async 
   expect(run.stdout).toMatch(
     new RegExp(`^removed ${ids.weekly.slice(0, 8)}  .*\\nremoved ${ids.daily2.slice(0, 8)}  .*\\n$`),
   );
-  expect(run.stderr).toBe('2 snapshots removed; the data stays in the store until garbage collection\n');
+  expect(run.stderr).toBe('2 snapshots removed; the data stays in the store until kloud prune\n');
   expect(await remaining()).toEqual([ids.daily1]);
   const again = await sandbox.run(['at', store, 'rm', ids.weekly]);
   expect(again.code).toBe(1);

@@ -10,7 +10,10 @@ import type { RepositoryWriter } from '../repository/repository-writer.js';
  * again, and check reports the unreadable ones.
  */
 export async function adoptOrphanPacks(writer: RepositoryWriter): Promise<number> {
-  const { readable } = await readUnindexedPacks(writer.repo, (await listPacks(writer.repo)).values());
+  // a planned pack is unindexed because a prune is deleting it: adopting it would index a pack about to go
+  const planned = writer.repo.plannedPacks;
+  const unindexed = [...(await listPacks(writer.repo)).values()].filter((p) => !planned.has(p.name));
+  const { readable } = await readUnindexedPacks(writer.repo, unindexed);
   for (const { pack, blobs } of readable) writer.adoptPack(pack, blobs);
   return readable.length;
 }

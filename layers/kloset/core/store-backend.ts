@@ -3,7 +3,7 @@
  * (as restic's backends). Object names are content hashes, so `put` of a name that exists is a
  * no-op by construction; `config` is the one object whose existence means "a store is here".
  */
-export type ObjectKind = 'config' | 'keys' | 'index' | 'packs';
+export type ObjectKind = 'config' | 'keys' | 'index' | 'packs' | 'plans';
 /** The kinds that hold many objects; `config` is one object, read with stat/get. */
 export type ListedKind = Exclude<ObjectKind, 'config'>;
 

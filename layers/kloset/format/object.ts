@@ -18,6 +18,7 @@ export enum ObjectType {
   Key = 2,
   Pack = 3,
   Index = 4,
+  PrunePlan = 5,
 }
 
 /** The newest version of each object type this code reads and writes. */
@@ -26,6 +27,7 @@ export const CURRENT_VERSION: Record<ObjectType, number> = {
   [ObjectType.Key]: 1,
   [ObjectType.Pack]: 1,
   [ObjectType.Index]: 1,
+  [ObjectType.PrunePlan]: 1,
 };
 
 const TYPE_NAMES: Record<ObjectType, string> = {
@@ -33,6 +35,7 @@ const TYPE_NAMES: Record<ObjectType, string> = {
   [ObjectType.Key]: 'key slot',
   [ObjectType.Pack]: 'pack',
   [ObjectType.Index]: 'index delta',
+  [ObjectType.PrunePlan]: 'prune plan',
 };
 
 /** Computes the trailer over the concatenation of `parts` without concatenating them. */

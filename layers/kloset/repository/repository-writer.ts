@@ -76,9 +76,16 @@ export class RepositoryWriter {
     private readonly opts: WriterOptions = {},
   ) {}
 
-  /** Whether the store (as indexed when opened) or this writer already holds the blob. */
+  /**
+   * Whether the store (as indexed when opened) or this writer already holds the blob. A blob
+   * only in packs a prune plan names counts as absent: those packs are about to be deleted.
+   */
   has(id: Buffer): boolean {
-    return this.claimed.has(id.toString('latin1')) || this.repo.index.has(id);
+    if (this.claimed.has(id.toString('latin1'))) return true;
+    const planned = this.repo.plannedPacks;
+    if (planned.size === 0) return this.repo.index.has(id);
+    const pack = this.repo.index.find(id)?.pack.name;
+    return pack !== undefined && !planned.has(pack);
   }
 
   /**

@@ -18,6 +18,7 @@ import { mapLimit } from '../core/concurrency.js';
 import { decryptBlob, describeBlob, verifyBlobId } from '../pack/blob-opening.js';
 import { type StoreConfig, openConfig, sealConfig } from './store-config.js';
 import { unlockKeys, writeKeySlot } from './key-slots.js';
+import { plannedPacks, readPrunePlans } from './prune-plans.js';
 
 export interface CreateOptions {
   /** required unless `plaintext` */
@@ -66,6 +67,9 @@ export class Repository {
   /** the deltas merged into `indexTable`, with the sizes they were listed with */
   private deltas: DeltaListing = new Map();
   private damaged = new Map<string, string>();
+  private planned = new Set<string>();
+  /** set when a listed delta was gone by the time it was read */
+  private vanished = false;
 
   private constructor(
     readonly backend: StoreBackend,
@@ -181,6 +185,11 @@ export class Repository {
     return [...this.deltas.keys()];
   }
 
+  /** Packs a prune plan names: their blobs are about to go, so writers must not reuse them. */
+  get plannedPacks(): ReadonlySet<string> {
+    return this.planned;
+  }
+
   /** Index deltas that could not be read, with the reason. */
   get damagedDeltas(): ReadonlyMap<string, string> {
     return this.damaged;
@@ -192,6 +201,22 @@ export class Repository {
    * cache: what `check` and `repair` judge must be what the store holds.
    */
   async refreshIndex(opts: { fromStore?: boolean } = {}): Promise<void> {
+    // plans first: a pack planned after this read is covered by the grace period
+    this.planned = plannedPacks((await readPrunePlans(this)).plans);
+    // a prune replaces deltas by one consolidated delta written before them: a delta gone
+    // between listing and reading means listing again finds its replacement
+    for (let attempt = 1; ; attempt++) {
+      this.vanished = false;
+      await this.mergeListedDeltas(opts);
+      if (!this.vanished) return;
+      // merge everything again: the merge holds a delta read as empty
+      this.deltas = new Map();
+      if (attempt === 3)
+        throw new KlosetError('UNAVAILABLE', 'the index kept changing while it was read: try again');
+    }
+  }
+
+  private async mergeListedDeltas(opts: { fromStore?: boolean }): Promise<void> {
     const listed = new Map<string, number>();
     for await (const { name, size } of this.backend.list('index')) listed.set(name, size);
     const unchanged = (merged: Iterable<[string, number]>) =>
@@ -253,7 +278,13 @@ export class Repository {
     if (previous !== this.indexTable) previous.close();
     this.deltas = listed;
     // the cache is an optimisation: failing to write it (read-only home, full disk) is not an error
-    if (cache && missing.length > 0 && this.damaged.size === 0 && this.indexTable instanceof IndexTable)
+    if (
+      cache &&
+      missing.length > 0 &&
+      this.damaged.size === 0 &&
+      !this.vanished &&
+      this.indexTable instanceof IndexTable
+    )
       await cache.save(listed, this.indexTable).catch(() => undefined);
   }
 
@@ -270,7 +301,8 @@ export class Repository {
       // one damaged delta must not lock the user out of the store: its blobs look missing,
       // which check reports by snapshot and file
       if (!(err instanceof KlosetError) || err.code !== 'CORRUPT') throw err;
-      this.damaged.set(name, err.message);
+      if ((await this.backend.stat('index', name)) === undefined) this.vanished = true;
+      else this.damaged.set(name, err.message);
       return IndexTable.empty();
     }
   }

@@ -78,6 +78,8 @@ export class FsStore implements StoreBackend {
       await fh.close();
       fh = undefined;
       if (kind === 'packs') await mkdir(join(this.root, 'packs', name.slice(0, 2)), { recursive: true });
+      // stores created before prune existed have no plans folder
+      if (kind === 'plans') await mkdir(join(this.root, 'plans'), { recursive: true });
       try {
         await link(tmp, final);
       } catch (err) {

@@ -81,6 +81,8 @@ export class SftpStore extends SftpConnector implements StoreBackend {
     await this.writeTemp(tmp, parts);
     try {
       if (kind === 'packs') await this.packDir(name);
+      // stores created before prune existed have no plans folder
+      if (kind === 'plans') await this.session.mkdirp(posix.join(this.root, 'plans'));
       await this.session.rename(tmp, final);
     } catch (err) {
       await this.session.unlink(tmp).catch(() => undefined);
