@@ -41,8 +41,7 @@ Exit codes:
   0  success
   1  failure
   2  usage error (unknown command or option, malformed argument)
-  3  partial: the backup is done but some files could not be read, or ls, find, info or sync
-     left out snapshots that cannot be read
+  3  partial: done, but some files or snapshots could not be read (backup, ls, find, info, sync)
   4  integrity problem found by check (or left after repair)
   5  pending: restore asked for data in archive storage (S3 Glacier); run it again later
 

@@ -16,12 +16,12 @@ import {
   type IncomingHttpHeaders,
   type IncomingMessage,
   type ServerResponse,
+  Agent,
   createServer,
-  request,
 } from 'node:http';
-import { Agent } from 'node:http';
 import { once } from 'node:events';
 import type { S3rverHandle } from './s3rver.js';
+import { answerS3Error, requestUpstream } from './s3rver-upstream.js';
 
 const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
@@ -58,9 +58,7 @@ export interface ArchiveProxy {
 }
 
 function s3Error(res: ServerResponse, status: number, code: string, message: string, extra = ''): void {
-  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>${extra}<RequestId>archive-proxy</RequestId></Error>`;
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  answerS3Error(res, status, { code, message, extra, requestId: 'archive-proxy' });
 }
 
 async function readBody(stream: IncomingMessage): Promise<Buffer> {
@@ -89,33 +87,23 @@ export async function startArchiveProxy(
     edit?: { headers?: (h: IncomingHttpHeaders) => void; body?: (b: string) => string },
   ): Promise<number> =>
     new Promise((resolve, reject) => {
-      const up = request(
-        {
-          host: '127.0.0.1',
-          port: upstream.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-          agent,
-        },
-        (upRes) => {
-          const headers = { ...upRes.headers };
-          edit?.headers?.(headers);
-          if (edit?.body && upRes.statusCode === 200) {
-            void readBody(upRes).then((b) => {
-              const text = Buffer.from(edit.body!(b.toString('utf8')));
-              delete headers['transfer-encoding'];
-              res.writeHead(200, { ...headers, 'content-length': text.length });
-              res.end(text);
-              resolve(200);
-            }, reject);
-            return;
-          }
-          res.writeHead(upRes.statusCode!, headers);
-          upRes.pipe(res);
-          upRes.on('end', () => resolve(upRes.statusCode!));
-        },
-      );
+      const up = requestUpstream(upstream, agent, req, (upRes) => {
+        const headers = { ...upRes.headers };
+        edit?.headers?.(headers);
+        if (edit?.body && upRes.statusCode === 200) {
+          void readBody(upRes).then((b) => {
+            const text = Buffer.from(edit.body!(b.toString('utf8')));
+            delete headers['transfer-encoding'];
+            res.writeHead(200, { ...headers, 'content-length': text.length });
+            res.end(text);
+            resolve(200);
+          }, reject);
+          return;
+        }
+        res.writeHead(upRes.statusCode!, headers);
+        upRes.pipe(res);
+        upRes.on('end', () => resolve(upRes.statusCode!));
+      });
       up.on('error', reject);
       if (body) up.end(body);
       else req.pipe(up);

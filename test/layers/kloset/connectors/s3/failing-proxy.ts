@@ -3,9 +3,10 @@
  * SlowDown) on command: from now on, or from the moment a snapshot is committed (the first index
  * delta written). Deterministic: every request after that point fails, none before it.
  */
-import { type IncomingMessage, type ServerResponse, Agent, createServer, request } from 'node:http';
+import { type IncomingMessage, type ServerResponse, Agent, createServer } from 'node:http';
 import { once } from 'node:events';
 import type { S3rverHandle } from './s3rver.js';
+import { answerS3Error, requestUpstream } from './s3rver-upstream.js';
 
 export type ServerErrorStatus = 500 | 503;
 
@@ -25,9 +26,11 @@ export interface FailingProxy {
 }
 
 function serverError(res: ServerResponse, status: ServerErrorStatus): void {
-  const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${S3_CODE[status]}</Code><Message>failing on purpose</Message><RequestId>failing-proxy</RequestId></Error>`;
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  answerS3Error(res, status, {
+    code: S3_CODE[status],
+    message: 'failing on purpose',
+    requestId: 'failing-proxy',
+  });
 }
 
 /** Starts the proxy on 127.0.0.1 (ephemeral port) in front of `upstream`. */
@@ -40,22 +43,12 @@ export async function startFailingProxy(upstream: S3rverHandle): Promise<Failing
     req.method === 'PUT' && new URL(req.url!, 'http://proxy').pathname.split('/').includes('index');
 
   const forward = (req: IncomingMessage, res: ServerResponse): void => {
-    const up = request(
-      {
-        host: '127.0.0.1',
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        agent,
-      },
-      (upRes) => {
-        if (afterCommit !== undefined && isIndexWrite(req) && upRes.statusCode === 200)
-          proxy.failWith = afterCommit;
-        res.writeHead(upRes.statusCode!, upRes.headers);
-        upRes.pipe(res);
-      },
-    );
+    const up = requestUpstream(upstream, agent, req, (upRes) => {
+      if (afterCommit !== undefined && isIndexWrite(req) && upRes.statusCode === 200)
+        proxy.failWith = afterCommit;
+      res.writeHead(upRes.statusCode!, upRes.headers);
+      upRes.pipe(res);
+    });
     up.on('error', () => res.destroy());
     req.pipe(up);
   };
