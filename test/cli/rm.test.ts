@@ -22,15 +22,6 @@ async function backup(tag: string): Promise<string> {
   return JSON.parse(run.stdout).snapshot as string;
 }
 
-async function remaining(): Promise<string[]> {
-  const run = await sandbox.ok(['at', store, 'ls', '--json']);
-  return run.stdout
-    .trim()
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line).id as string);
-}
-
 test('--tag and --older-than select together; --dry-run only shows; --json is one array', async () => {
   await threeSnapshots();
   const dry = await sandbox.ok(['at', store, 'rm', '--tag', 'daily', '--dry-run']);
@@ -40,7 +31,7 @@ test('--tag and --older-than select together; --dry-run only shows; --json is on
     ),
   );
   expect(dry.stderr).toBe('dry run: 2 snapshots would be removed; nothing was changed\n');
-  expect(await remaining()).toHaveLength(3);
+  expect(await sandbox.snapshotIds(store)).toHaveLength(3);
 
   const young = await sandbox.ok(['at', store, 'rm', '--tag', 'daily', '--older-than', '1d']);
   expect([young.stdout, young.stderr]).toEqual(['', 'no snapshot matches: nothing removed\n']);
@@ -50,7 +41,7 @@ test('--tag and --older-than select together; --dry-run only shows; --json is on
   const records = JSON.parse(removed.stdout) as { id: string; tags: string[] }[];
   expect(records.map((r) => r.id).sort()).toEqual([ids.daily1, ids.daily2].sort());
   expect(records[0].tags).toEqual(['daily']);
-  expect(await remaining()).toEqual([ids.weekly]);
+  expect(await sandbox.snapshotIds(store)).toEqual([ids.weekly]);
 });
 
 test('rm SNAPSHOT... removes those; a removed snapshot is gone for good', async () => {
@@ -60,7 +51,7 @@ test('rm SNAPSHOT... removes those; a removed snapshot is gone for good', async 
     new RegExp(`^removed ${ids.weekly.slice(0, 8)}  .*\\nremoved ${ids.daily2.slice(0, 8)}  .*\\n$`),
   );
   expect(run.stderr).toBe('2 snapshots removed; the data stays in the store until kloud prune\n');
-  expect(await remaining()).toEqual([ids.daily1]);
+  expect(await sandbox.snapshotIds(store)).toEqual([ids.daily1]);
   const again = await sandbox.run(['at', store, 'rm', ids.weekly]);
   expect(again.code).toBe(1);
   expect(again.stderr).toMatch(/ — list the snapshots with: kloud ls\n$/);

@@ -81,6 +81,15 @@ export class Sandbox {
     return run;
   }
 
+  /** The IDs of the snapshots `ls` lists in `store`, newest first. */
+  async snapshotIds(store: string): Promise<string[]> {
+    const run = await this.ok(['at', store, 'ls', '--json']);
+    return run.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line).id as string);
+  }
+
   async readConfig(): Promise<string> {
     return readFile(this.configPath, 'utf8');
   }
