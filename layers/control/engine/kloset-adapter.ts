@@ -10,11 +10,12 @@ import {
   KlosetError,
   type LocationState,
   parseLocation,
+  type Store,
   type StoreConnection,
 } from '../../kloset/index.js';
 import type { ConnectorTarget } from './connector-target.js';
 
-export type { LocationState };
+export type { LocationState, Store };
 export { KlosetError };
 
 export class KlosetAdapter {
@@ -24,7 +25,11 @@ export class KlosetAdapter {
    */
   private readonly swept: Promise<void>;
 
-  constructor(private readonly cacheDir: string) {
+  constructor(
+    private readonly cacheDir: string,
+    /** bytes of index a worker may hold in memory (the rest spills under cacheDir); none: no limit */
+    private readonly indexMemoryBudget?: number,
+  ) {
     this.swept = rm(join(cacheDir, 'connector'), { recursive: true, force: true }).catch(() => undefined);
   }
 
@@ -53,6 +58,25 @@ export class KlosetAdapter {
       if (state === 'store' || state === 'other') return state;
       await connection.create({ passphrase });
       return 'created';
+    });
+  }
+
+  /**
+   * Opens the store at the target for the duration of `call` (the merged index cached and,
+   * with a budget, spilled under the cache folder) and closes it after, whatever happens.
+   */
+  withStore<T>(target: ConnectorTarget, passphrase: string, call: (store: Store) => Promise<T>): Promise<T> {
+    return this.connected(target, async (connection) => {
+      const store = await connection.unlock({
+        passphrase,
+        cacheDir: join(this.cacheDir, 'index'),
+        ...(this.indexMemoryBudget !== undefined && { indexMemoryBudget: this.indexMemoryBudget }),
+      });
+      try {
+        return await call(store);
+      } finally {
+        await store.close();
+      }
     });
   }
 

@@ -19,6 +19,8 @@ export interface Settings {
   /** the only buckets and prefixes a store app may point at */
   readonly storeBuckets: readonly StoreBucket[];
   readonly cacheDir: string;
+  /** bytes of store index a function may hold in memory; the rest spills to cacheDir (none: no limit) */
+  readonly indexMemoryBudget?: number;
   /** local mode: a 0600 JSON file replaces Secrets Manager */
   readonly secretsFile?: string;
   /** local mode: the directories inventory */
@@ -43,6 +45,12 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+function positiveInteger(env: NodeJS.ProcessEnv, name: string): number {
+  const value = Number(env[name]);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} is not a positive whole number`);
+  return value;
+}
+
 function storeBuckets(json: string | undefined): StoreBucket[] {
   if (!json) return [];
   const invalid = new Error('KLOUD_STORE_BUCKETS is not a JSON list of {"bucket","prefix"}');
@@ -64,6 +72,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(env.KLOUD_KMS_KEY_ARN && { kmsKeyArn: env.KLOUD_KMS_KEY_ARN }),
     storeBuckets: storeBuckets(env.KLOUD_STORE_BUCKETS),
     cacheDir: env.KLOUD_CACHE_DIR ?? '/tmp/kloud',
+    ...(env.KLOUD_INDEX_MEMORY_BUDGET && { indexMemoryBudget: positiveInteger(env, 'KLOUD_INDEX_MEMORY_BUDGET') }),
     ...(env.KLOUD_SECRETS_FILE && { secretsFile: env.KLOUD_SECRETS_FILE }),
     ...(env.KLOUD_LOCAL_ROOT && { localRoot: env.KLOUD_LOCAL_ROOT }),
     ...((env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) && {

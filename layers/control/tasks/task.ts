@@ -1,0 +1,79 @@
+/**
+ * A task: one long action on a store app (check, sync, restore; backup and maintenance come
+ * later), as the table keeps it and the API shows it.
+ *
+ *   queued ──► running ──► succeeded | failed | cancelled
+ *      └──────────────────────────────► cancelled (cancelled before it started)
+ *
+ * The work itself runs in slices, each inside one Lambda invocation (task-work.ts); between
+ * slices the task's checkpoint is in its item, so a slice that ends keeps everything done.
+ */
+import { z } from 'zod';
+
+export const TASK_TYPES = ['check', 'sync', 'restore'] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+export const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+export const FINAL_STATES: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];
+
+export const TaskId = z.strictObject({
+  taskId: z.string().regex(/^[0-9a-f-]{36}$/, 'expected a task ID as the API gave it'),
+});
+
+/** Counters a client shows as progress; updated at most every few seconds while it runs. */
+export const TaskProgress = z
+  .object({
+    /** what `done`/`total` count: 'packs', 'snapshots', 'files', 'entries' */
+    unit: z.string(),
+    done: z.number().int().nonnegative(),
+    total: z.number().int().nonnegative().optional(),
+    bytesDone: z.number().nonnegative().optional(),
+    bytesTotal: z.number().nonnegative().optional(),
+    /** one line: what it is doing now */
+    message: z.string().optional(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'TaskProgress' });
+export type TaskProgress = z.infer<typeof TaskProgress>;
+
+/** Why a task failed, in words a user can act on (never internal error text or secrets). */
+export const TaskFailure = z
+  .object({ code: z.string(), message: z.string() })
+  .meta({ id: 'TaskFailure' });
+export type TaskFailure = z.infer<typeof TaskFailure>;
+
+export const Task = z
+  .object({
+    id: z.string(),
+    type: z.enum(TASK_TYPES),
+    appId: z.string(),
+    /** the request's parameters, as validated (type-specific) */
+    parameters: z.record(z.string(), z.unknown()),
+    state: z.enum(TASK_STATES),
+    progress: TaskProgress.optional(),
+    /** type-specific: the check report, the sync's copied snapshots, the restore's counts */
+    result: z.record(z.string(), z.unknown()).optional(),
+    failure: TaskFailure.optional(),
+    /** who started it: the IAM principal's ARN, `local` in local mode, `schedule:ID` */
+    principal: z.string(),
+    /** the Step Functions execution running it */
+    executionArn: z.string().optional(),
+    createdAt: z.string(),
+    startedAt: z.string().optional(),
+    endedAt: z.string().optional(),
+  })
+  .meta({ id: 'Task' });
+export type Task = z.infer<typeof Task>;
+
+/** The task as the table keeps it: the public fields plus the runtime's own. */
+export interface TaskRecord extends Task {
+  readonly version: number;
+  /** where the work stands between slices (task-work.ts); never shown */
+  readonly checkpoint?: unknown;
+  readonly idempotencyKey?: string;
+}
+
+export function publicTask(record: TaskRecord): Task {
+  return Task.parse(record);
+}
