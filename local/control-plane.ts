@@ -34,12 +34,15 @@ export interface LocalControlPlane {
   readonly tokenFile: string;
   readonly dataDir: string;
   readonly root: string;
-  readonly s3?: S3rverHandle;
+  /** the local S3 service: the staging bucket always, store buckets when asked for */
+  readonly s3: S3rverHandle;
   readonly s3Buckets: readonly string[];
+  readonly stagingBucket: string;
   stop(): Promise<void>;
 }
 
 const TABLE = 'kloud-local';
+const STAGING_BUCKET = 'kloud-staging';
 
 export async function startControlPlane(options: LocalOptions): Promise<LocalControlPlane> {
   const dataDir = resolve(options.dataDir);
@@ -58,8 +61,8 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
   try {
     await createControlTable(dynamo.endpoint, TABLE);
     const s3Buckets = options.s3Buckets ?? [];
-    const s3 = s3Buckets.length > 0 ? await startS3rver(join(dataDir, 's3'), [...s3Buckets]) : undefined;
-    if (s3) stops.push(() => s3.stop());
+    const s3 = await startS3rver(join(dataDir, 's3'), [STAGING_BUCKET, ...s3Buckets]);
+    stops.push(() => s3.stop());
 
     Object.assign(process.env, {
       KLOUD_TABLE_NAME: TABLE,
@@ -67,6 +70,7 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
       KLOUD_SECRETS_FILE: join(dataDir, 'secrets.json'),
       KLOUD_LOCAL_ROOT: root,
       KLOUD_CACHE_DIR: join(dataDir, 'cache'),
+      KLOUD_STAGING_BUCKET: STAGING_BUCKET,
       KLOUD_STORE_BUCKETS: JSON.stringify(s3Buckets.map((bucket) => ({ bucket, prefix: '' }))),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       AWS_REGION: 'us-east-1',
@@ -78,8 +82,7 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO',
     });
     delete process.env.AWS_PROFILE;
-    if (s3) process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
-    else delete process.env.AWS_ENDPOINT_URL_S3;
+    process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
 
     // imported once the environment is set: the handlers read it on first use
     const handlers: Record<ApiFunction, ProxyHandler> = {
@@ -102,8 +105,9 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
       tokenFile,
       dataDir,
       root,
-      ...(s3 && { s3 }),
+      s3,
       s3Buckets,
+      stagingBucket: STAGING_BUCKET,
       stop: stopAll,
     };
   } catch (err) {

@@ -46,11 +46,12 @@ function banner(cp: LocalControlPlane): string {
   const token = cp.tokenCreated
     ? `token: ${cp.token}\n       (shown this once; it stays in ${cp.tokenFile})`
     : `token: in ${cp.tokenFile}`;
-  const s3 = cp.s3 ? `S3:    ${cp.s3.endpoint} (s3rver; buckets are store locations)\n` : '';
-  const resource = cp.s3 ? `s3-bucket:${cp.s3Buckets[0]}` : 'directory:backups';
-  const configuration = cp.s3 ? '{"prefix":"team"}' : '{"path":"team"}';
+  const stores = cp.s3Buckets.length > 0;
+  const s3 = `S3:    ${cp.s3.endpoint} (s3rver; ${stores ? `store buckets ${cp.s3Buckets.join(', ')}, ` : ''}staging bucket ${cp.stagingBucket})\n`;
+  const resource = stores ? `s3-bucket:${cp.s3Buckets[0]}` : 'directory:backups';
+  const configuration = stores ? '{"prefix":"team"}' : '{"path":"team"}';
   // in local mode the s3 protocol reaches s3rver through AWS_ENDPOINT_URL_S3
-  const protocol = cp.s3 ? ',"protocol":"s3"' : '';
+  const protocol = stores ? ',"protocol":"s3"' : '';
   return `kloud control plane (local mode)
 url:   ${cp.url}
 ${token}
@@ -61,7 +62,7 @@ Try it:
   export KLOUD_URL=${cp.url} KLOUD_TOKEN=$(cat ${cp.tokenFile})
   alias api='curl -sS -H "Authorization: Bearer $KLOUD_TOKEN" -H "content-type: application/json"'
   api $KLOUD_URL/inventories
-  api $KLOUD_URL/inventories/${cp.s3 ? 's3' : 'directories'}/resources
+  api $KLOUD_URL/inventories/${stores ? 's3' : 'directories'}/resources
   api $KLOUD_URL/integrations?resourceId=${resource}
   api -X POST $KLOUD_URL/store-apps -d '{"resourceId":"${resource}","name":"main","storageType":"standard"${protocol},"configuration":${configuration},"passphrase":"a long passphrase"}'
   api -X POST $KLOUD_URL/store-apps/APP_ID/test

@@ -33,10 +33,11 @@ export class Inventories {
   ) {}
 
   list(): Inventory[] {
-    const { localRoot, localS3Endpoint, secretsFile } = this.settings;
+    const { localRoot, localS3Endpoint, storeBuckets, secretsFile } = this.settings;
     const local = secretsFile !== undefined;
     return [
-      ...(!local || localS3Endpoint
+      // local mode always runs an S3 service (the staging bucket); its buckets are stores only when asked for
+      ...(!local || (localS3Endpoint && storeBuckets.length > 0)
         ? [
             {
               id: 's3' as const,
@@ -89,7 +90,8 @@ export class Inventories {
 
   private async bucketNames(): Promise<string[]> {
     const named = this.settings.storeBuckets.map((b) => b.bucket);
-    return [...new Set([...(await this.listedBuckets()), ...named])].sort();
+    const staging = this.settings.stagingBucket;
+    return [...new Set([...(await this.listedBuckets()), ...named])].filter((b) => b !== staging).sort();
   }
 
   /** The account's buckets; none when the role may not list them (the store buckets remain). */

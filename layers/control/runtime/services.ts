@@ -13,6 +13,7 @@ import { SftpServers } from '../inventories/sftp-servers.js';
 import { FileSecretStore } from '../secrets/file-secret-store.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { SecretsManagerStore } from '../secrets/secrets-manager-store.js';
+import { StagingArea } from '../staging/staging-area.js';
 import { StoreAppRepository } from '../store-apps/store-app-repository.js';
 import { StoreApps } from '../store-apps/store-apps.js';
 import { tracer } from './observability.js';
@@ -25,6 +26,9 @@ export interface Services {
   readonly storeApps: StoreApps;
   readonly repository: StoreAppRepository;
   readonly secrets: SecretStore;
+  /** absent where no staging bucket is bound (functions that stage nothing) */
+  readonly staging?: StagingArea;
+  readonly s3: S3Client;
 }
 
 let built: Services | undefined;
@@ -50,5 +54,7 @@ function buildServices(settings: Settings): Services {
     storeApps: new StoreApps(settings, repository, secrets, sftpServers),
     repository,
     secrets,
+    ...(settings.stagingBucket && { staging: new StagingArea(s3, settings.stagingBucket) }),
+    s3,
   };
 }

@@ -19,6 +19,8 @@ export interface Settings {
   /** the only buckets and prefixes a store app may point at */
   readonly storeBuckets: readonly StoreBucket[];
   readonly cacheDir: string;
+  /** the bucket of files callers download (a restore's archive, a large file); never a store */
+  readonly stagingBucket?: string;
   /** bytes of store index a function may hold in memory; the rest spills to cacheDir (none: no limit) */
   readonly indexMemoryBudget?: number;
   /** local mode: a 0600 JSON file replaces Secrets Manager */
@@ -72,7 +74,10 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(env.KLOUD_KMS_KEY_ARN && { kmsKeyArn: env.KLOUD_KMS_KEY_ARN }),
     storeBuckets: storeBuckets(env.KLOUD_STORE_BUCKETS),
     cacheDir: env.KLOUD_CACHE_DIR ?? '/tmp/kloud',
-    ...(env.KLOUD_INDEX_MEMORY_BUDGET && { indexMemoryBudget: positiveInteger(env, 'KLOUD_INDEX_MEMORY_BUDGET') }),
+    ...(env.KLOUD_STAGING_BUCKET && { stagingBucket: env.KLOUD_STAGING_BUCKET }),
+    ...(env.KLOUD_INDEX_MEMORY_BUDGET && {
+      indexMemoryBudget: positiveInteger(env, 'KLOUD_INDEX_MEMORY_BUDGET'),
+    }),
     ...(env.KLOUD_SECRETS_FILE && { secretsFile: env.KLOUD_SECRETS_FILE }),
     ...(env.KLOUD_LOCAL_ROOT && { localRoot: env.KLOUD_LOCAL_ROOT }),
     ...((env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) && {

@@ -8,7 +8,12 @@ let built: StoreAppActions | undefined;
 export function storeActions(): StoreAppActions {
   if (!built) {
     const { settings, repository, secrets } = services();
-    built = new StoreAppActions(settings, repository, secrets, new KlosetAdapter(settings.cacheDir, settings.indexMemoryBudget));
+    built = new StoreAppActions(
+      settings,
+      repository,
+      secrets,
+      new KlosetAdapter(settings.cacheDir, settings.indexMemoryBudget),
+    );
   }
   return built;
 }

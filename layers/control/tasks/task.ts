@@ -38,9 +38,7 @@ export const TaskProgress = z
 export type TaskProgress = z.infer<typeof TaskProgress>;
 
 /** Why a task failed, in words a user can act on (never internal error text or secrets). */
-export const TaskFailure = z
-  .object({ code: z.string(), message: z.string() })
-  .meta({ id: 'TaskFailure' });
+export const TaskFailure = z.object({ code: z.string(), message: z.string() }).meta({ id: 'TaskFailure' });
 export type TaskFailure = z.infer<typeof TaskFailure>;
 
 export const Task = z

@@ -1,0 +1,23 @@
+/**
+ * Local mode's stand-ins for the AWS services that have no local protocol emulator here (the
+ * Step Functions API that starts executions, EventBridge): installed by local/ before the
+ * handlers first build their services, which then use them instead of the AWS clients.
+ * Everything else (DynamoDB, S3) is reached by its real protocol.
+ */
+import type { TaskEventPublisher } from '../tasks/task-events.js';
+import type { TaskRunner } from '../tasks/task-runner.js';
+
+export interface StandIns {
+  readonly taskRunner?: TaskRunner;
+  readonly taskEvents?: TaskEventPublisher;
+}
+
+let installed: StandIns = {};
+
+export function installStandIns(standIns: StandIns): void {
+  installed = standIns;
+}
+
+export function standIns(): StandIns {
+  return installed;
+}

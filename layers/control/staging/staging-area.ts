@@ -1,0 +1,54 @@
+/**
+ * The staging bucket: where the control plane puts files a caller downloads (a file assembled
+ * from a snapshot, a restore's archive) and answers a short-lived presigned URL to them. The
+ * bucket expires its objects (lib/staging-bucket.ts); keys are `<kind>/<id>/<name>`.
+ */
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Readable } from 'node:stream';
+
+/** How long a download link works: long enough to start a large download, short enough to leak little. */
+export const DOWNLOAD_URL_SECONDS = 15 * 60;
+
+export interface StagedFile {
+  readonly key: string;
+  readonly bytes: number;
+}
+
+export class StagingArea {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  /** Streams `body` to `key` (multipart when large) and answers its size. */
+  async upload(
+    key: string,
+    body: Readable | Uint8Array,
+    contentType = 'application/octet-stream',
+  ): Promise<StagedFile> {
+    await new Upload({
+      client: this.s3,
+      params: { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType },
+      queueSize: 2,
+      partSize: 8 * 2 ** 20,
+    }).done();
+    const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+    return { key, bytes: head.ContentLength ?? 0 };
+  }
+
+  /** A GET URL for `key` that works for `seconds`; the browser saves it as `filename`. */
+  downloadUrl(key: string, filename: string, seconds = DOWNLOAD_URL_SECONDS): Promise<string> {
+    const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+    return getSignedUrl(
+      this.s3,
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ResponseContentDisposition: `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+      }),
+      { expiresIn: seconds },
+    );
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * What runs a task's slices one after another until it ends: a Step Functions execution of the
+ * task state machine in AWS (step-functions-runner.ts), the same synthesized definition run
+ * in-process in local mode (local/). The execution calls the task-worker function, whose event
+ * is a `WorkerEvent`: `start` once, `slice` until it answers `done`, `fail` when a state failed.
+ */
+import type { TaskRecord } from './task.js';
+
+export interface TaskRunner {
+  /** Starts the task's execution (named after the task: starting it twice starts one) and answers its ARN. */
+  start(task: TaskRecord): Promise<string>;
+  /** Stops the execution; the task's state is the caller's to write. */
+  stop(executionArn: string, reason: string): Promise<void>;
+}
+
+/** The task-worker function's input, as the state machine sends it. */
+export type WorkerEvent =
+  | { readonly action: 'start'; readonly taskId: string }
+  | { readonly action: 'slice'; readonly taskId: string }
+  /** `error`: the States error of the state that failed (`Error`, `Cause`), from the Catch */
+  | { readonly action: 'fail'; readonly taskId: string; readonly error: { Error?: string; Cause?: string } };
+
+/** The task-worker function's answer to `slice` (and `start`): whether the state machine loops again. */
+export interface WorkerAnswer {
+  readonly done: boolean;
+}
