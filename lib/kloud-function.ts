@@ -8,8 +8,10 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { functionBundling } from './function-bundling.js';
+import { nagResource } from './nag-resource.js';
 import { type StoreBucket, storeBucketStatements } from './store-buckets.js';
 
 /**
@@ -228,23 +230,47 @@ export class KloudFunction extends Construct {
     return this;
   }
 
+  /**
+   * The task state machine: `KLOUD_TASK_STATE_MACHINE_ARN`, starting its executions and stopping
+   * them (a cancelled task), nothing else.
+   */
+  bindTaskRunner(stateMachine: IStateMachine): this {
+    this.fn.addEnvironment('KLOUD_TASK_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    stateMachine.grantStartExecution(this.role);
+    const executions = Arn.format(
+      {
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${Arn.split(stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      },
+      Stack.of(this),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }),
+    );
+    this.acknowledge(
+      `AwsSolutions-IAM5[${nagResource(this, executions)}]`,
+      "the executions of the task state machine, one per task, named at run time: the machine's name is the boundary",
+    );
+    return this;
+  }
+
+  /**
+   * Task state changes as EventBridge events: `KLOUD_EVENT_BUS` (the account's default bus, where
+   * users' rules look first) and `events:PutEvents` on that bus only.
+   */
+  bindTaskEvents(): this {
+    const bus = Arn.format(
+      { service: 'events', resource: 'event-bus', resourceName: 'default' },
+      Stack.of(this),
+    );
+    this.fn.addEnvironment('KLOUD_EVENT_BUS', 'default');
+    this.role.addToPolicy(new PolicyStatement({ actions: ['events:PutEvents'], resources: [bus] }));
+    return this;
+  }
+
   private acknowledge(id: string, reason: string): void {
     Validations.of(this).acknowledge({ id: `AwsSolutions::${id}`, reason });
   }
-}
-
-/**
- * A resource as cdk-nag names it in a finding's ID (`Resource::arn:<AWS::Partition>:...`): the
- * resolved value with each reference written `<Name>` or `<LogicalId.Attribute>`, so that the
- * acknowledgement matches whether the stack's account and region are known or not.
- */
-function nagResource(scope: Construct, value: string): string {
-  const text = (part: unknown): string => {
-    if (typeof part === 'string') return part;
-    const ref = part as { Ref?: string; 'Fn::GetAtt'?: string[]; 'Fn::Join'?: [string, unknown[]] };
-    if (ref['Fn::Join']) return ref['Fn::Join'][1].map(text).join(ref['Fn::Join'][0]);
-    if (ref.Ref) return `<${ref.Ref}>`;
-    return `<${ref['Fn::GetAtt']!.join('.')}>`;
-  };
-  return `Resource::${text(Stack.of(scope).resolve(value))}`;
 }

@@ -6,6 +6,7 @@ import { ControlApi } from './control-api.js';
 import { KloudFunction } from './kloud-function.js';
 import { MetadataTable } from './metadata-table.js';
 import { StagingBucket } from './staging-bucket.js';
+import { TaskStateMachine } from './task-state-machine.js';
 import type { StoreBucket } from './store-buckets.js';
 
 export interface KloudStackProps extends StackProps {
@@ -15,8 +16,10 @@ export interface KloudStackProps extends StackProps {
   readonly apiCallers?: readonly string[];
   /** an existing KMS key to encrypt with, by ARN (default: a new key with yearly rotation) */
   readonly kmsKeyArn?: string;
-  /** memory of each function in MiB (default: 1024) */
+  /** memory of each API function in MiB (default: 1024) */
   readonly functionMemory?: number;
+  /** memory of the task worker in MiB (default: 2048: CPU for hashing and encryption, room for the index) */
+  readonly workerMemory?: number;
   /** reserved concurrency of each function (default: none) */
   readonly reservedConcurrency?: number;
   /** days before the staging bucket expires an object (default: 7) */
@@ -68,6 +71,22 @@ export class KloudStack extends Stack {
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects');
 
+    const workerMemory = props.workerMemory ?? 2048;
+    const taskWorker = new KloudFunction(this, 'TaskWorker', {
+      name: 'task-worker',
+      engine: true,
+      memorySize: workerMemory,
+      // Lambda's limit: a slice keeps a margin below it and the state machine calls the next one
+      timeout: Duration.minutes(15),
+    })
+      .bindTable(table, 'RW')
+      .bindSecrets(secretPrefix, this.key, 'read')
+      .bindStoreBuckets(storeBuckets, 'objects')
+      .bindTaskEvents();
+    // a quarter of the memory for the store's index; the rest spills to /tmp (docs/ARCHITECTURE.md, "Tasks")
+    taskWorker.fn.addEnvironment('KLOUD_INDEX_MEMORY_BUDGET', String((workerMemory / 4) * 2 ** 20));
+    const tasks = new TaskStateMachine(this, 'Tasks', { worker: taskWorker.fn });
+
     const { api } = new ControlApi(this, 'Api', {
       routes: ROUTES,
       functions: {
@@ -83,6 +102,7 @@ export class KloudStack extends Stack {
       value: api.arnForExecuteApi('*', '/*', api.deploymentStage.stageName),
       description: 'the ARN a caller needs execute-api:Invoke on',
     });
+    new CfnOutput(this, 'TaskStateMachineArn', { value: tasks.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'KeyArn', { value: this.key.keyArn });
   }

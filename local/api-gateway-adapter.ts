@@ -7,9 +7,13 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type ApiFunction, ROUTES } from '../layers/control/api/routes.js';
+import { lambdaContext } from './lambda-context.js';
 import { TOKEN_LENGTH } from './local-token.js';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/** API Gateway's integration timeout, which the API functions are given */
+const API_TIMEOUT_MS = 30_000;
 
 /** Larger bodies are refused before reaching a handler (API Gateway's own limit is 10 MB). */
 const MAX_READ_BYTES = 1024 * 1024;
@@ -141,24 +145,6 @@ function proxyEvent(req: IncomingMessage, url: URL, match: Match, body: string):
   };
 }
 
-function lambdaContext(fn: ApiFunction, requestId: string): Context {
-  const deadline = Date.now() + 30_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `kloud-${fn}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:kloud-${fn}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/kloud-${fn}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 /** The request listener: token, route, event, handler, answer. */
 export function apiGatewayAdapter(handlers: Record<ApiFunction, ProxyHandler>, token: string) {
   if (token.length < TOKEN_LENGTH)
@@ -201,7 +187,13 @@ export function apiGatewayAdapter(handlers: Record<ApiFunction, ProxyHandler>, t
           refusal(413, 'PAYLOAD_TOO_LARGE', `the request body is larger than ${MAX_READ_BYTES} bytes`),
         );
       const event = proxyEvent(req, url, match, body);
-      send(res, await handlers[match.fn](event, lambdaContext(match.fn, event.requestContext.requestId)));
+      send(
+        res,
+        await handlers[match.fn](
+          event,
+          lambdaContext(match.fn, event.requestContext.requestId, API_TIMEOUT_MS),
+        ),
+      );
     } catch {
       send(res, refusal(500, 'INTERNAL', 'the local API adapter failed: see its output'));
     }

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ROUTES } from '../../layers/control/api/routes.js';
+import { TASK_STATES } from '../../lib/task-state-machine.js';
 import { type SynthesizedStack, synthesizeStack } from './synthesized-stack.js';
 
 interface Statement {
@@ -133,7 +134,7 @@ describe('the functions', () => {
   const names = ['Inventories', 'StoreApps', 'StoreActions'];
 
   test('run Node 22 on x86_64 with active tracing and their own log group kept a month', () => {
-    expect(logicalIdsOf('AWS::Lambda::Function')).toHaveLength(3);
+    expect(logicalIdsOf('AWS::Lambda::Function')).toHaveLength(names.length + 1); // + the task worker
     for (const name of names) {
       const { props } = functionNamed(name);
       expect(props).toMatchObject({
@@ -365,6 +366,90 @@ describe('the API', () => {
   });
 });
 
+describe('the task state machine', () => {
+  const definition = () => {
+    const id = logicalIdsOf('AWS::StepFunctions::StateMachine')[0]!;
+    return JSON.parse(render(resources[id]!.Properties.DefinitionString)) as {
+      StartAt: string;
+      States: Record<string, Record<string, unknown>>;
+    };
+  };
+
+  test('loops over slices of the task worker, retrying a failed slice before recording the failure', () => {
+    const { StartAt, States } = definition();
+    expect(StartAt).toBe(TASK_STATES.start);
+    const slice = States[TASK_STATES.slice]!;
+    expect(slice).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: expect.stringMatching(/^<TaskWorkerFunction/),
+        Payload: { action: 'slice' },
+      },
+      Next: TASK_STATES.done,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: TASK_STATES.recordFailure }],
+    });
+    expect(slice.Retry).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException']) }),
+        expect.objectContaining({ ErrorEquals: ['States.TaskFailed', 'Sandbox.Timedout'], MaxAttempts: 2 }),
+      ]),
+    );
+    expect(States[TASK_STATES.done]).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.slice.done', BooleanEquals: true, Next: TASK_STATES.ended }],
+      Default: TASK_STATES.slice,
+    });
+    expect(States[TASK_STATES.recordFailure]).toMatchObject({
+      Parameters: { Payload: { action: 'fail', 'error.$': '$.error' } },
+      Next: TASK_STATES.failed,
+    });
+  });
+
+  test('is a standard state machine with a timeout, tracing and its own logs', () => {
+    const id = logicalIdsOf('AWS::StepFunctions::StateMachine')[0]!;
+    expect(resources[id]!.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+    expect(definition()).toMatchObject({ TimeoutSeconds: 7 * 24 * 3600 });
+  });
+
+  test('may invoke the task worker and nothing else', () => {
+    const id = logicalIdsOf('AWS::StepFunctions::StateMachine')[0]!;
+    const roleId = (resources[id]!.Properties.RoleArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    const invokes = logicalIdsOf('AWS::IAM::Policy')
+      .map((p) => resources[p]!.Properties)
+      .filter((p) => (p.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+      .flatMap((p) => (p.PolicyDocument as { Statement: Statement[] }).Statement)
+      .filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
+    expect(invokes).toHaveLength(1);
+    for (const resource of [invokes[0]!.Resource].flat())
+      expect(render(resource)).toMatch(/^<TaskWorkerFunction[0-9A-F]+>(:\*)?$/);
+  });
+
+  test('the worker: 15 minutes, a quarter of its memory for the index, table, secrets, stores and events', () => {
+    const { props, statements } = functionNamed('TaskWorker');
+    expect(props).toMatchObject({ Timeout: 900, MemorySize: 2048 });
+    expect((props.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      KLOUD_INDEX_MEMORY_BUDGET: String(512 * 2 ** 20),
+      KLOUD_EVENT_BUS: 'default',
+    });
+    const actions = statements.flatMap(actionsOf);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'dynamodb:PutItem',
+        'secretsmanager:GetSecretValue',
+        's3:PutObject',
+        'events:PutEvents',
+      ]),
+    );
+    expect(actions.filter((a) => a.startsWith('states:'))).toEqual([]);
+    const events = statements.find((s) => actionsOf(s).includes('events:PutEvents'))!;
+    expect(render(events.Resource)).toBe('arn:aws:events:eu-west-1:111122223333:event-bus/default');
+  });
+});
+
 describe('cdk-nag', () => {
   test('AwsSolutions checks pass: the synth would have thrown on an unacknowledged finding', () => {
     expect(resources).toBeDefined();
@@ -392,9 +477,10 @@ describe('with an imported KMS key', () => {
     });
   });
 
-  test('sizes every function as asked', () => {
+  test('sizes every API function as asked', () => {
     const functions = imported.template.findResources('AWS::Lambda::Function');
-    for (const { Properties } of Object.values(functions)) {
+    for (const [id, { Properties }] of Object.entries(functions)) {
+      if (id.startsWith('TaskWorker')) continue;
       expect(Properties).toMatchObject({ MemorySize: 2048, ReservedConcurrentExecutions: 4 });
     }
   });

@@ -1,0 +1,131 @@
+/**
+ * Local mode's TaskRunner: the task state machine's synthesized definition run in-process by
+ * aws-local-stepfunctions, its Lambda tasks answered by the very handlers Lambda would run (found
+ * by the function ARN of each Task state). Executions are named after their task, as in AWS:
+ * starting a running task again answers its execution.
+ */
+import './promise-with-resolvers.js';
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'aws-lambda';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { TaskRecord } from '../layers/control/tasks/task.js';
+import type { TaskRunner } from '../layers/control/tasks/task-runner.js';
+import { lambdaContext } from './lambda-context.js';
+import type { AslDefinition, AslState } from './state-machine-definitions.js';
+
+/** A Lambda handler as local mode calls it: the event, a context, the answer. */
+export type LocalFunction = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface LocalFunctionSpec {
+  readonly handler: LocalFunction;
+  /** the function's timeout (its context's remaining time starts there) */
+  readonly timeoutMs: number;
+}
+
+type LocalTaskHandlers = NonNullable<
+  NonNullable<NonNullable<Parameters<StateMachine['run']>[1]>['overrides']>['taskResourceLocalHandlers']
+>;
+type LocalTask = LocalTaskHandlers[string];
+type LocalTaskAnswer = Awaited<ReturnType<LocalTask>>;
+
+const EXECUTION_ARN_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution:kloud-tasks';
+
+export interface LocalRunOptions {
+  /** by state name: the pause before each retry, in ms (tests; local mode keeps the definition's) */
+  readonly retryIntervalOverrides?: Record<string, number>;
+}
+
+interface Execution {
+  readonly arn: string;
+  abort(): void;
+  readonly ended: Promise<void>;
+}
+
+export class LocalTaskRunner implements TaskRunner {
+  private readonly machine: StateMachine;
+  private readonly overrides: Record<string, LocalTask>;
+  private readonly executions = new Map<string, Execution>();
+
+  constructor(
+    definition: AslDefinition,
+    /** by function ARN */
+    functions: Readonly<Record<string, LocalFunctionSpec>>,
+    private readonly onExecutionError: (arn: string, err: unknown) => void,
+    private readonly options: LocalRunOptions = {},
+  ) {
+    this.machine = new StateMachine(definition as unknown as StateMachineDefinition, {
+      validationOptions: { checkPaths: false },
+    });
+    this.overrides = lambdaOverrides(definition, functions);
+  }
+
+  async start(task: TaskRecord): Promise<string> {
+    const arn = `${EXECUTION_ARN_PREFIX}:${task.id}`;
+    if (this.executions.has(arn)) return arn;
+    const run = this.machine.run(
+      { taskId: task.id },
+      {
+        overrides: {
+          taskResourceLocalHandlers: this.overrides,
+          ...(this.options.retryIntervalOverrides && {
+            retryIntervalOverrides: this.options.retryIntervalOverrides,
+          }),
+        },
+        noThrowOnAbort: true,
+      },
+    );
+    const ended = run.result.then(
+      () => undefined,
+      (err: unknown) => this.onExecutionError(arn, err),
+    );
+    const execution = { arn, abort: run.abort, ended };
+    this.executions.set(arn, execution);
+    void ended.finally(() => this.executions.delete(arn));
+    return arn;
+  }
+
+  async stop(executionArn: string): Promise<void> {
+    this.executions.get(executionArn)?.abort();
+  }
+
+  /** Waits for every running execution to end (local mode's shutdown, tests). */
+  async settled(): Promise<void> {
+    while (this.executions.size > 0) await Promise.all([...this.executions.values()].map((e) => e.ended));
+  }
+
+  /** Stops every running execution. */
+  async stopAll(): Promise<void> {
+    for (const execution of this.executions.values()) execution.abort();
+    await this.settled();
+  }
+}
+
+/**
+ * A local handler for every `lambda:invoke` Task state of the definition (Map and Parallel
+ * states' own included): the state's input is `{ FunctionName, Payload }`, its answer `{ Payload }`.
+ */
+function lambdaOverrides(
+  definition: AslDefinition,
+  functions: Readonly<Record<string, LocalFunctionSpec>>,
+): Record<string, LocalTask> {
+  const overrides: Record<string, LocalTask> = {};
+  const visit = (states: Record<string, AslState>) => {
+    for (const [name, state] of Object.entries(states)) {
+      for (const inner of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])])
+        if (inner) visit(inner.States);
+      if (state.Type !== 'Task') continue;
+      const arn = state.Parameters?.FunctionName;
+      const fn = arn === undefined ? undefined : functions[arn];
+      if (state.Resource !== 'arn:aws:states:::lambda:invoke' || !fn)
+        throw new Error(`local mode has no handler for the Task state "${name}" (${arn ?? state.Resource})`);
+      const functionName = arn!.slice(arn!.lastIndexOf(':') + 1).replace(/^kloud-/, '');
+      overrides[name] = async (input) => {
+        const { Payload } = input as { Payload: unknown };
+        const answer = await fn.handler(Payload, lambdaContext(functionName, randomUUID(), fn.timeoutMs));
+        return { Payload: answer ?? null } as LocalTaskAnswer;
+      };
+    }
+  };
+  visit(definition.States);
+  return overrides;
+}
