@@ -31,6 +31,8 @@ type LocalTaskAnswer = Awaited<ReturnType<LocalTask>>;
 const EXECUTION_ARN_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution:kloud-tasks';
 
 export interface LocalRunOptions {
+  /** called as each Lambda Task state invokes its function, as an execution's history would show it */
+  readonly log?: (entry: { state: string; function: string; taskId?: string }) => void;
   /** by state name: the pause before each retry, in ms (tests; local mode keeps the definition's) */
   readonly retryIntervalOverrides?: Record<string, number>;
 }
@@ -56,7 +58,7 @@ export class LocalTaskRunner implements TaskRunner {
     this.machine = new StateMachine(definition as unknown as StateMachineDefinition, {
       validationOptions: { checkPaths: false },
     });
-    this.overrides = lambdaOverrides(definition, functions);
+    this.overrides = lambdaOverrides(definition, functions, options.log);
   }
 
   async start(task: TaskRecord): Promise<string> {
@@ -107,6 +109,7 @@ export class LocalTaskRunner implements TaskRunner {
 function lambdaOverrides(
   definition: AslDefinition,
   functions: Readonly<Record<string, LocalFunctionSpec>>,
+  log: LocalRunOptions['log'],
 ): Record<string, LocalTask> {
   const overrides: Record<string, LocalTask> = {};
   const visit = (states: Record<string, AslState>) => {
@@ -120,7 +123,8 @@ function lambdaOverrides(
         throw new Error(`local mode has no handler for the Task state "${name}" (${arn ?? state.Resource})`);
       const functionName = arn!.slice(arn!.lastIndexOf(':') + 1).replace(/^kloud-/, '');
       overrides[name] = async (input) => {
-        const { Payload } = input as { Payload: unknown };
+        const { Payload } = input as { Payload: { taskId?: string } | null };
+        log?.({ state: name, function: functionName, ...(Payload?.taskId && { taskId: Payload.taskId }) });
         const answer = await fn.handler(Payload, lambdaContext(functionName, randomUUID(), fn.timeoutMs));
         return { Payload: answer ?? null } as LocalTaskAnswer;
       };

@@ -29,11 +29,18 @@ export class LocalMode {
   constructor(
     private readonly dataDir: string,
     private readonly args: string[],
+    /** more environment for the process (e.g. KLOUD_TASK_SLICE_MS) */
+    private readonly env: Record<string, string> = {},
   ) {}
 
   async start(): Promise<void> {
     this.child = spawn(process.execPath, [START, '--port', '0', '--data-dir', this.dataDir, ...this.args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: this.dataDir, POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: this.dataDir,
+        POWERTOOLS_LOG_LEVEL: 'DEBUG',
+        ...this.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const ready = new Promise<void>((resolve, reject) => {
