@@ -48,7 +48,9 @@ export function taskStateMachineDefinition(): AslDefinition {
 function synthesizeDefinition(build: (stack: Stack) => StateMachine): AslDefinition {
   const outdir = mkdtempSync(join(tmpdir(), 'kloud-local-synth-'));
   try {
-    const app = new App({ outdir });
+    // CloudFormation's own template checks (a WebAssembly engine, ~10 s to start) belong to
+    // `cdk synth` and the stack's tests, not to every start of local mode
+    const app = new App({ outdir, builtinCloudFormationValidation: false, treeMetadata: false });
     const stack = new Stack(app, 'Local', { env: { account: ACCOUNT, region: REGION } });
     const machine = build(stack);
     const template = app.synth().getStackByName(stack.stackName).template as {
