@@ -35,6 +35,7 @@ export function kloudStackPropsFromContext(node: Node): KloudStackProps {
     apiCallers: listOf(node.tryGetContext('kloud:apiCallers'), 'kloud:apiCallers'),
     ...(kmsKeyArn && { kmsKeyArn }),
     functionMemory: numberOf(node.tryGetContext('kloud:functionMemory'), 'kloud:functionMemory'),
+    workerMemory: numberOf(node.tryGetContext('kloud:workerMemory'), 'kloud:workerMemory'),
     reservedConcurrency: numberOf(
       node.tryGetContext('kloud:reservedConcurrency'),
       'kloud:reservedConcurrency',

@@ -11,6 +11,7 @@ describe('kloudStackPropsFromContext', () => {
         'kloud:storeBuckets': ['backups/kloud', 's3://archive'],
         'kloud:apiCallers': ['arn:aws:iam::111122223333:role/ci'],
         'kloud:functionMemory': 2048,
+        'kloud:workerMemory': 4096,
       }),
     ).toEqual({
       storeBuckets: [
@@ -19,6 +20,7 @@ describe('kloudStackPropsFromContext', () => {
       ],
       apiCallers: ['arn:aws:iam::111122223333:role/ci'],
       functionMemory: 2048,
+      workerMemory: 4096,
       reservedConcurrency: undefined,
       stagingExpiryDays: undefined,
     });
