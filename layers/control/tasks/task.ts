@@ -3,7 +3,7 @@
  * later), as the table keeps it and the API shows it.
  *
  *   queued ──► running ──► succeeded | failed | cancelled
- *      └──────────────────────────────► cancelled (cancelled before it started)
+ *      └──────────────────────────────► failed | cancelled (it could not start, or was cancelled before)
  *
  * The work itself runs in slices, each inside one Lambda invocation (task-work.ts); between
  * slices the task's checkpoint is in its item, so a slice that ends keeps everything done.
@@ -19,7 +19,8 @@ export type TaskState = (typeof TASK_STATES)[number];
 export const FINAL_STATES: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];
 
 const NEXT_STATES: Readonly<Record<TaskState, readonly TaskState[]>> = {
-  queued: ['running', 'cancelled'],
+  // a task whose execution could not start, or whose start step failed, fails from queued
+  queued: ['running', 'failed', 'cancelled'],
   running: ['succeeded', 'failed', 'cancelled'],
   succeeded: [],
   failed: [],
