@@ -41,7 +41,8 @@ function toItem(task: TaskRecord): Item & { version: number } {
 }
 
 function fromItem(item: Item): TaskRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...record } = item;
+  const record: Record<string, unknown> = { ...item };
+  for (const key of ['pk', 'sk', 'gsi1pk', 'gsi1sk']) delete record[key];
   return record as unknown as TaskRecord;
 }
 

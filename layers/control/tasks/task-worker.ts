@@ -84,7 +84,11 @@ export class TaskWorker {
       });
     } catch (err) {
       const failure = failureOf(err);
-      if (!failure) throw this.logged(task, err);
+      if (!failure) {
+        // the execution's Catch calls `fail`, which records where to look: here
+        logger.error('slice failed', { type: task.type, error: err as Error });
+        throw err;
+      }
       await progress.settle();
       return this.end(task, 'failed', { failure });
     }
@@ -135,10 +139,5 @@ export class TaskWorker {
           },
     });
     return DONE;
-  }
-
-  private logged(task: TaskRecord, err: unknown): unknown {
-    logger.error('slice failed', { type: task.type, error: err as Error });
-    return err;
   }
 }
