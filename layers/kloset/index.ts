@@ -34,7 +34,15 @@ export type { StoreConfig } from './repository/store-config.js';
 export type { KeySlotInfo } from './repository/key-slots.js';
 export type { BackupOptions, BackupProgress, BackupResult } from './backup/backup.js';
 export type { RestoreOptions, RestoreProgress, RestoreResult, OverwritePolicy } from './restore/restore.js';
-export type { CheckOptions, CheckProblem, CheckProgress, CheckReport } from './check/check.js';
+export type {
+  CheckOptions,
+  CheckProblem,
+  CheckProgress,
+  CheckReport,
+  DataCheckCursor,
+  DataCheckOptions,
+  DataCheckStep,
+} from './check/check.js';
 export { accessDamageReport } from './check/access-damage.js';
 export type { RepairOptions, RepairProgress, RepairReport } from './repair/repair.js';
 export type { RetrievalEstimate, RetrievalOptions, RetrievalStatus } from './restore/retrieval.js';

@@ -1,5 +1,12 @@
 import { type BackupOptions, type BackupResult, backup } from './backup/backup.js';
-import { type CheckOptions, type CheckReport, check } from './check/check.js';
+import {
+  type CheckOptions,
+  type CheckReport,
+  type DataCheckOptions,
+  type DataCheckStep,
+  check,
+  checkData,
+} from './check/check.js';
 import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type ForgetGroup, type ForgetOptions, forgetSnapshots } from './forget/forget.js';
@@ -251,6 +258,15 @@ export class Store {
   async check(opts?: CheckOptions): Promise<CheckReport> {
     await this.repo.refreshIndex({ fromStore: true });
     return check(this.repo, opts);
+  }
+
+  /**
+   * `check({ readData: true })` in slices that each end by `deadline`: pass the cursor of one
+   * answer to the next call until one answers the report (see docs/ENGINE-API.md).
+   */
+  async checkData(opts: DataCheckOptions): Promise<DataCheckStep> {
+    await this.repo.refreshIndex({ fromStore: true });
+    return checkData(this.repo, opts);
   }
 
   /**

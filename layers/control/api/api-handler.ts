@@ -13,10 +13,10 @@ import { NotFound } from '../errors.js';
 import { logger, metrics, tracer } from '../runtime/observability.js';
 import { OPERATIONS, type OperationInput, type OperationKey, type OperationResult } from './operations.js';
 import { parseRequest } from './request.js';
-import { errorResponse, jsonResponse } from './responses.js';
+import { Answer, errorResponse, jsonResponse } from './responses.js';
 
 export type Implementations<K extends OperationKey> = {
-  [key in K]: (input: OperationInput<key>) => Promise<OperationResult<key>>;
+  [key in K]: (input: OperationInput<key>) => Promise<OperationResult<key> | Answer<OperationResult<key>>>;
 };
 
 export function apiHandler<K extends OperationKey>(implementations: Implementations<K>) {
@@ -31,7 +31,11 @@ export function apiHandler<K extends OperationKey>(implementations: Implementati
         ((input: OperationInput<K>) => Promise<unknown>) | undefined;
       if (!implementation) throw new NotFound(`no route ${event.httpMethod} ${event.path}`, 'NO_ROUTE');
       const spec = OPERATIONS[key];
-      response = jsonResponse(spec.status, await implementation(parseRequest<K>(spec, event)));
+      const result = await implementation(parseRequest<K>(spec, event));
+      response =
+        result instanceof Answer
+          ? jsonResponse(result.status, result.body)
+          : jsonResponse(spec.status, result);
     } catch (err) {
       response = errorResponse(err, context.awsRequestId);
     }

@@ -28,6 +28,15 @@ const EXTRA_COMPONENTS = [
   SftpCredentials,
 ];
 
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    'repeating the request with the same key answers the task the first created (200); the same key with another request is refused (422 IDEMPOTENCY_KEY_REUSED)',
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$' },
+};
+
 class Components {
   readonly schemas: Record<string, JsonSchema> = {};
 
@@ -73,6 +82,7 @@ function operation(components: Components, summary: string, spec: OperationSpec)
     parameters: [
       ...parameters(components, spec.path, 'path'),
       ...parameters(components, spec.query, 'query'),
+      ...(spec.idempotent ? [IDEMPOTENCY_KEY] : []),
     ],
     ...(spec.body && {
       requestBody: {
@@ -89,6 +99,12 @@ function operation(components: Components, summary: string, spec: OperationSpec)
               description: 'success',
               content: { 'application/json': { schema: components.add(spec.response, 'output') } },
             },
+      ...(spec.idempotent && {
+        200: {
+          description: 'the task an earlier request with the same Idempotency-Key created',
+          content: { 'application/json': { schema: components.add(spec.response, 'output') } },
+        },
+      }),
       '4XX': error,
       '5XX': error,
     },
@@ -114,7 +130,7 @@ export function openApiDocument(): JsonSchema {
       title: 'kloud control plane',
       version: '1',
       description:
-        'Store apps over Kloset stores: inventories, integrations, store apps and their actions. See docs/API.md.',
+        'Store apps over Kloset stores: inventories, integrations, store apps, their actions and tasks. See docs/API.md.',
     },
     servers: [{ url: 'http://127.0.0.1:4710', description: 'local mode (npm start)' }],
     security: [{ sigv4: [] }, { localBearer: [] }],

@@ -14,6 +14,9 @@ import {
   TestResult,
   UpdateStoreAppBody,
 } from '../store-apps/store-app.js';
+import { CheckParameters } from '../tasks/check-work.js';
+import type { Caller } from '../tasks/tasks.js';
+import { Task, TASK_STATES, TASK_TYPES, TaskId } from '../tasks/task.js';
 import { NoContent, pageOf, PageQuery } from './common-schemas.js';
 
 export interface OperationSpec {
@@ -24,6 +27,8 @@ export interface OperationSpec {
   readonly body?: z.ZodType;
   readonly response: z.ZodType;
   readonly status: number;
+  /** takes an Idempotency-Key header (task-creating calls): a repeat answers 200 */
+  readonly idempotent?: true;
 }
 
 const ServerId = z.strictObject({
@@ -80,6 +85,26 @@ export const OPERATIONS = {
     response: TestResult,
     status: 201,
   },
+  'POST /store-apps/{appId}/checks': {
+    id: 'createCheck',
+    path: AppId,
+    body: CheckParameters,
+    response: Task,
+    status: 202,
+    idempotent: true,
+  },
+  'GET /tasks': {
+    id: 'listTasks',
+    query: PageQuery.extend({
+      appId: AppId.shape.appId.optional().meta({ description: "only this store app's tasks" }),
+      state: z.enum(TASK_STATES).optional().meta({ description: 'only the tasks in this state' }),
+      type: z.enum(TASK_TYPES).optional().meta({ description: 'only the tasks of this type' }),
+    }),
+    response: pageOf(Task),
+    status: 200,
+  },
+  'GET /tasks/{taskId}': { id: 'getTask', path: TaskId, response: Task, status: 200 },
+  'POST /tasks/{taskId}/cancel': { id: 'cancelTask', path: TaskId, response: Task, status: 200 },
 } as const satisfies Record<string, OperationSpec>;
 
 export type Operations = typeof OPERATIONS;
@@ -96,6 +121,7 @@ export interface OperationInput<K extends OperationKey> {
   readonly path: Part<K, 'path'>;
   readonly query: Part<K, 'query'>;
   readonly body: Part<K, 'body'>;
+  readonly caller: Caller;
 }
 
 export type OperationResult<K extends OperationKey> = z.input<Operations[K]['response']>;

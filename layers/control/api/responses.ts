@@ -9,6 +9,14 @@ import { logger } from '../runtime/observability.js';
 
 const HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' };
 
+/** An answer with another status than its operation's usual one (an idempotent repeat: 200, not 202). */
+export class Answer<T> {
+  constructor(
+    readonly status: number,
+    readonly body: T,
+  ) {}
+}
+
 export function jsonResponse(status: number, body: unknown): APIGatewayProxyResult {
   return { statusCode: status, headers: HEADERS, body: body === undefined ? '' : JSON.stringify(body) };
 }

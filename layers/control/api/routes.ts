@@ -6,7 +6,7 @@
  */
 
 /** The Lambda functions behind the API; each is `functions/<name>/handler.ts`, exporting `handler`. */
-export const API_FUNCTIONS = ['inventories', 'store-apps', 'store-actions'] as const;
+export const API_FUNCTIONS = ['inventories', 'store-apps', 'store-actions', 'tasks'] as const;
 export type ApiFunction = (typeof API_FUNCTIONS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -54,4 +54,13 @@ export const ROUTES: readonly Route[] = [
     fn: 'store-actions',
     summary: "Create the Kloset store at a store app's location",
   },
+  {
+    method: 'POST',
+    path: '/store-apps/{appId}/checks',
+    fn: 'tasks',
+    summary: "Start a check of a store app's store (a task)",
+  },
+  { method: 'GET', path: '/tasks', fn: 'tasks', summary: 'List the tasks, newest first' },
+  { method: 'GET', path: '/tasks/{taskId}', fn: 'tasks', summary: 'Show a task' },
+  { method: 'POST', path: '/tasks/{taskId}/cancel', fn: 'tasks', summary: 'Cancel a queued or running task' },
 ];

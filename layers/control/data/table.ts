@@ -27,7 +27,26 @@ export interface Page<T> {
 }
 
 export const GSI1 = 'gsi1';
+const TABLE_KEYS = ['pk', 'sk'] as const;
 const GSI1_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk'] as const;
+/** Reads one filtered page may take before it answers what it found (and where to go on). */
+const MAX_FILTERED_READS = 10;
+const FILTERED_READ_LIMIT = 100;
+
+export interface Query {
+  /** GSI1, or the table's own keys when absent */
+  readonly index?: typeof GSI1;
+  /** pk (gsi1pk) value */
+  readonly partition: string;
+  /** sk (gsi1sk) begins with it */
+  readonly prefix?: string;
+  /** descending sort key order */
+  readonly descending?: boolean;
+  /** only the items it accepts fill the page (attributes the key cannot select) */
+  readonly filter?: (item: Item) => boolean;
+  readonly limit: number;
+  readonly nextToken?: string;
+}
 
 export class Table {
   private readonly doc: DynamoDBDocumentClient;
@@ -96,19 +115,51 @@ export class Table {
   }
 
   /** One page of the items whose gsi1pk is `partition`, in gsi1sk order. */
-  async queryGsi1(partition: string, limit: number, nextToken?: string): Promise<Page<Item>> {
-    const out = await this.doc.send(
-      new QueryCommand({
-        TableName: this.name,
-        IndexName: GSI1,
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': partition },
-        Limit: limit,
-        ExclusiveStartKey: decodePageToken(nextToken, GSI1_KEYS, { gsi1pk: partition }),
-      }),
-    );
-    const next = encodePageToken(out.LastEvaluatedKey as Record<string, string> | undefined);
-    return { items: (out.Items ?? []) as Item[], ...(next && { nextToken: next }) };
+  queryGsi1(partition: string, limit: number, nextToken?: string): Promise<Page<Item>> {
+    return this.query({ index: GSI1, partition, limit, ...(nextToken !== undefined && { nextToken }) });
+  }
+
+  /**
+   * One page of a partition, in sort key order. With a filter, it reads on until the page is
+   * full, the partition ends or MAX_FILTERED_READS reads were made (a shorter page, with a token).
+   */
+  async query(q: Query): Promise<Page<Item>> {
+    const keys = q.index ? GSI1_KEYS : TABLE_KEYS;
+    const [pk, sk] = q.index ? ['gsi1pk', 'gsi1sk'] : ['pk', 'sk'];
+    let start: Record<string, unknown> | undefined = decodePageToken(q.nextToken, keys, {
+      [pk]: q.partition,
+    });
+    const items: Item[] = [];
+    for (let reads = 0; reads < MAX_FILTERED_READS; reads++) {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.name,
+          IndexName: q.index,
+          KeyConditionExpression: `#pk = :pk${q.prefix === undefined ? '' : ' AND begins_with(#sk, :sk)'}`,
+          ExpressionAttributeNames: { '#pk': pk, ...(q.prefix !== undefined && { '#sk': sk }) },
+          ExpressionAttributeValues: {
+            ':pk': q.partition,
+            ...(q.prefix !== undefined && { ':sk': q.prefix }),
+          },
+          ScanIndexForward: !q.descending,
+          Limit: q.filter ? FILTERED_READ_LIMIT : q.limit - items.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of (out.Items ?? []) as Item[]) {
+        if (q.filter && !q.filter(item)) continue;
+        items.push(item);
+        // the page may end inside what was read: the token names its last item
+        if (items.length === q.limit)
+          return {
+            items,
+            nextToken: encodePageToken(Object.fromEntries(keys.map((k) => [k, String(item[k])])))!,
+          };
+      }
+      start = out.LastEvaluatedKey;
+      if (!start) return { items };
+    }
+    return { items, nextToken: encodePageToken(start as Record<string, string>)! };
   }
 
   private async conditional(write: () => Promise<unknown>): Promise<boolean> {

@@ -21,6 +21,7 @@ import { readSettings, type Settings } from './settings.js';
 
 export interface Services {
   readonly settings: Settings;
+  readonly table: Table;
   readonly sftpServers: SftpServers;
   readonly inventories: Inventories;
   readonly storeApps: StoreApps;
@@ -49,6 +50,7 @@ function buildServices(settings: Settings): Services {
   const repository = new StoreAppRepository(table);
   return {
     settings,
+    table,
     sftpServers,
     inventories: new Inventories(settings, sftpServers, s3),
     storeApps: new StoreApps(settings, repository, secrets, sftpServers),

@@ -23,6 +23,12 @@ export interface Settings {
   readonly stagingBucket?: string;
   /** bytes of store index a function may hold in memory; the rest spills to cacheDir (none: no limit) */
   readonly indexMemoryBudget?: number;
+  /** the task state machine that runs tasks' slices (AWS; local mode installs a stand-in runner) */
+  readonly taskStateMachineArn?: string;
+  /** the EventBridge bus task state changes go to (none: the account's `default`) */
+  readonly eventBus?: string;
+  /** caps each task slice's time (ms), below what the invocation has left; tests make it tiny */
+  readonly taskSliceMs?: number;
   /** local mode: a 0600 JSON file replaces Secrets Manager */
   readonly secretsFile?: string;
   /** local mode: the directories inventory */
@@ -78,6 +84,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(env.KLOUD_INDEX_MEMORY_BUDGET && {
       indexMemoryBudget: positiveInteger(env, 'KLOUD_INDEX_MEMORY_BUDGET'),
     }),
+    ...(env.KLOUD_TASK_STATE_MACHINE_ARN && { taskStateMachineArn: env.KLOUD_TASK_STATE_MACHINE_ARN }),
+    ...(env.KLOUD_EVENT_BUS && { eventBus: env.KLOUD_EVENT_BUS }),
+    ...(env.KLOUD_TASK_SLICE_MS && { taskSliceMs: positiveInteger(env, 'KLOUD_TASK_SLICE_MS') }),
     ...(env.KLOUD_SECRETS_FILE && { secretsFile: env.KLOUD_SECRETS_FILE }),
     ...(env.KLOUD_LOCAL_ROOT && { localRoot: env.KLOUD_LOCAL_ROOT }),
     ...((env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) && {

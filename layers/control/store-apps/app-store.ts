@@ -4,11 +4,11 @@
  */
 import type { KlosetAdapter, Store } from '../engine/kloset-adapter.js';
 import { engineAnswer, isKlosetError } from '../engine/engine-answers.js';
-import { Conflict } from '../errors.js';
 import type { Settings } from '../runtime/settings.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { connectorTarget } from './app-placement.js';
 import { readSecret } from './app-secret.js';
+import { readyApp } from './ready-app.js';
 import type { StoreAppRecord } from './store-app.js';
 import type { StoreAppRepository } from './store-app-repository.js';
 
@@ -21,14 +21,8 @@ export class AppStores {
   ) {}
 
   /** The app, refused with 409 APP_NOT_READY unless a store is initialized and tested there. */
-  async readyApp(appId: string): Promise<StoreAppRecord> {
-    const app = await this.repository.get(appId);
-    if (app.state !== 'ready')
-      throw new Conflict(
-        `store app ${app.name} is ${app.state}, not ready: test its connection (and initialize the store) first`,
-        'APP_NOT_READY',
-      );
-    return app;
+  readyApp(appId: string): Promise<StoreAppRecord> {
+    return readyApp(this.repository, appId);
   }
 
   /**

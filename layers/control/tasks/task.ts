@@ -3,11 +3,12 @@
  * later), as the table keeps it and the API shows it.
  *
  *   queued ──► running ──► succeeded | failed | cancelled
- *      └──────────────────────────────► cancelled (cancelled before it started)
+ *      └──────────────────────────────► failed | cancelled (it could not start, or was cancelled before)
  *
  * The work itself runs in slices, each inside one Lambda invocation (task-work.ts); between
  * slices the task's checkpoint is in its item, so a slice that ends keeps everything done.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 export const TASK_TYPES = ['check', 'sync', 'restore'] as const;
@@ -16,6 +17,37 @@ export type TaskType = (typeof TASK_TYPES)[number];
 export const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const FINAL_STATES: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];
+
+const NEXT_STATES: Readonly<Record<TaskState, readonly TaskState[]>> = {
+  // a task whose execution could not start, or whose start step failed, fails from queued
+  queued: ['running', 'failed', 'cancelled'],
+  running: ['succeeded', 'failed', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+};
+
+/** Whether a task in state `from` may move to `to` (a final state never changes). */
+export function canMove(from: TaskState, to: TaskState): boolean {
+  return NEXT_STATES[from].includes(to);
+}
+
+export function isFinal(state: TaskState): boolean {
+  return FINAL_STATES.includes(state);
+}
+
+/**
+ * A new task ID: a UUID version 7, whose first 48 bits are the creation time in ms, so that
+ * IDs sort as the tasks were created (the table lists tasks by ID, newest first).
+ */
+export function newTaskId(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join('-');
+}
 
 export const TaskId = z.strictObject({
   taskId: z.string().regex(/^[0-9a-f-]{36}$/, 'expected a task ID as the API gave it'),
@@ -70,6 +102,8 @@ export interface TaskRecord extends Task {
   /** where the work stands between slices (task-work.ts); never shown */
   readonly checkpoint?: unknown;
   readonly idempotencyKey?: string;
+  /** the lease it holds while it runs (task-claims.ts), for a task type that must not overlap */
+  readonly exclusiveKey?: string;
 }
 
 export function publicTask(record: TaskRecord): Task {

@@ -49,6 +49,37 @@ export interface CheckOptions {
   onProgress?: (p: CheckProgress) => void;
 }
 
+/**
+ * Where a data check done in slices (checkData) stands between two calls: a cursor in the packs'
+ * name order and the damage found so far, small enough to keep in a database item.
+ */
+export interface DataCheckCursor {
+  /** every pack up to this name, in name order, is verified */
+  readonly after: string;
+  /** packs missing, truncated or unreadable: pack name → why */
+  readonly damagedPacks: Record<string, string>;
+  /** blobs that did not open in an otherwise readable pack: blob ID (hex) → why */
+  readonly damagedBlobs: Record<string, string>;
+  /** problems tied to no blob (a pack damaged outside its blobs) */
+  readonly problems: string[];
+  readonly bytesRead: number;
+}
+
+export interface DataCheckOptions {
+  /** where the previous call stopped; none on the first */
+  readonly cursor?: DataCheckCursor;
+  /** epoch ms: no pack is started after it (the packs under way finish) */
+  readonly deadline: number;
+  /** aborted: stop like at the deadline */
+  readonly signal?: AbortSignal;
+  onProgress?: (p: CheckProgress) => void;
+}
+
+/** A slice of a data check: where it stopped, or, once every pack is verified, the whole report. */
+export type DataCheckStep =
+  | { readonly done: false; readonly cursor: DataCheckCursor }
+  | { readonly done: true; readonly report: CheckReport };
+
 export interface CheckReport {
   readonly ok: boolean;
   readonly problems: CheckProblem[];
@@ -70,6 +101,11 @@ const PACK_CONCURRENCY = 4;
 /** Packs verified on the main thread before threads start: a small store's check starts none. */
 const MAIN_THREAD_BYTES = 32 * 1024 * 1024;
 const MAX_PATHS_PER_PROBLEM = 1000;
+/**
+ * Damaged packs and blobs a cursor carries at most (~100 bytes each, well inside a 400 KB
+ * DynamoDB item); a store damaged beyond that is reported from what was found by then.
+ */
+const MAX_CURSOR_DAMAGE = 2000;
 
 /** The index grouped by pack, and what the store lists. */
 interface PackPlan {
@@ -99,6 +135,9 @@ class CheckRun {
   private readonly advice = new Map<string, string>();
   /** blob ID (latin1) → why it is unreadable */
   private readonly badBlobs = new Map<string, string>();
+  /** what a data check's cursor carries (badBlobs derives from it and the index) */
+  private readonly damagedPacks = new Map<string, string>();
+  private readonly damagedBlobs = new Map<string, string>();
   private readonly trees: TreeReader;
   private readonly treeFindings = new Map<string, Promise<TreeFinding[]>>();
   private bytesRead = 0;
@@ -149,11 +188,87 @@ class CheckRun {
     for (const path of paths) if (p.paths.size < MAX_PATHS_PER_PROBLEM) p.paths.add(path);
   }
 
-  private markPackBlobs(blobs: Iterable<BlobLocation>, cause: string): void {
+  private markPack(name: string, blobs: Iterable<BlobLocation>, cause: string): void {
+    this.damagedPacks.set(name, cause);
     for (const b of blobs) this.badBlobs.set(b.id.toString('latin1'), cause);
   }
 
+  private markBlob(id: Buffer, cause: string): void {
+    this.damagedBlobs.set(id.toString('hex'), cause);
+    this.badBlobs.set(id.toString('latin1'), cause);
+  }
+
   async run(): Promise<CheckReport> {
+    await this.reportDamagedMetadata();
+    const plan = await this.planPacks();
+    return this.conclude(plan, () => this.verifyPacks(plan, plan.names));
+  }
+
+  /**
+   * One slice of a data check: verifies packs in name order after the cursor until the deadline;
+   * once none is left, and time remains, runs the rest of the check with the damage found.
+   */
+  async runSlice(opts: DataCheckOptions): Promise<DataCheckStep> {
+    const { cursor, deadline, signal } = opts;
+    if (cursor) this.resume(cursor);
+    const plan = await this.planPacks();
+    const names = [...plan.names].sort();
+    const pending = cursor ? names.filter((n) => n > cursor.after) : names;
+    let after = cursor?.after ?? '';
+    let stopped = false;
+    let verified = 0;
+    let done = names.length - pending.length;
+    await mapLimit(pending, PACK_CONCURRENCY, async (name, i) => {
+      // the first pack always starts, so that every call moves on however short its time
+      stopped ||= signal?.aborted === true || (i > 0 && (Date.now() >= deadline || this.cursorIsFull()));
+      if (stopped) return;
+      // mapLimit starts packs in order and none after a stop: the verified ones are a prefix
+      after = name;
+      await this.checkPack(name, plan.byPack.get(name)!, plan.stored.get(name));
+      verified++;
+      opts.onProgress?.({ phase: 'packs', done: ++done, total: names.length });
+    });
+    if (this.cursorIsFull())
+      this.problem(
+        `the data check stopped after finding ${MAX_CURSOR_DAMAGE} damaged packs or blobs: the store is damaged throughout (a wrong key, a storage fault); the problems below are the first found`,
+      );
+    // the rest of the check runs in a call of its own when this one spent its time on packs
+    else if (stopped || signal?.aborted || (verified > 0 && Date.now() >= deadline))
+      return { done: false, cursor: this.cursor(after) };
+    await this.reportDamagedMetadata();
+    return { done: true, report: await this.conclude(plan, async () => undefined) };
+  }
+
+  private cursorIsFull(): boolean {
+    return this.damagedPacks.size + this.damagedBlobs.size >= MAX_CURSOR_DAMAGE;
+  }
+
+  private cursor(after: string): DataCheckCursor {
+    return {
+      after,
+      damagedPacks: Object.fromEntries(this.damagedPacks),
+      damagedBlobs: Object.fromEntries(this.damagedBlobs),
+      problems: [...this.problems.keys()],
+      bytesRead: this.bytesRead,
+    };
+  }
+
+  /** The damage an earlier slice found, as if this run had found it. */
+  private resume(cursor: DataCheckCursor): void {
+    const byPack = new Map<string, BlobLocation[]>();
+    for (const b of this.repo.index.blobs())
+      if (cursor.damagedPacks[b.pack.name] !== undefined)
+        byPack.set(b.pack.name, [...(byPack.get(b.pack.name) ?? []), b]);
+    for (const [name, cause] of Object.entries(cursor.damagedPacks))
+      this.markPack(name, byPack.get(name) ?? [], cause);
+    for (const [id, cause] of Object.entries(cursor.damagedBlobs))
+      this.markBlob(Buffer.from(id, 'hex'), cause);
+    for (const message of cursor.problems) this.problem(message);
+    this.bytesRead = cursor.bytesRead;
+  }
+
+  /** Index deltas and key slots that do not open. */
+  private async reportDamagedMetadata(): Promise<void> {
     for (const why of this.repo.damagedDeltas.values())
       this.problem(
         `${why}: the snapshots and blobs it lists are hidden (the problems below say which); kloud repair rebuilds the index from the packs`,
@@ -162,19 +277,23 @@ class CheckRun {
       this.problem(reason);
       this.advice.set(reason, ACCESS_ADVICE['key slot']);
     }
-    const plan = await this.planPacks();
+  }
+
+  /** Walks the snapshots while `verify` runs, then names every problem by snapshot and path. */
+  private async conclude(plan: PackPlan, verify: () => Promise<void>): Promise<CheckReport> {
     // the trees are walked while the packs are verified (the main thread waits for the threads
     // most of that time); a walk that ran before a damaged blob was known is done again
+    const known = this.badBlobs.size;
     const loading = this.loadSnapshots();
     const walking = this.walkSnapshots(loading);
     try {
-      await this.verifyPacks(plan);
+      await verify();
     } finally {
       await walking;
     }
     const snapshots = await loading;
     let findings = await walking;
-    if (this.badBlobs.size > 0) {
+    if (this.badBlobs.size > known) {
       this.treeFindings.clear();
       this.files = 0;
       findings = await this.walkSnapshots(loading);
@@ -304,7 +423,7 @@ class CheckRun {
     return { names, byPack, stored, unindexed };
   }
 
-  private async verifyPacks({ names, byPack, stored }: PackPlan): Promise<void> {
+  private async verifyPacks({ byPack, stored }: PackPlan, names: readonly string[]): Promise<void> {
     let done = 0;
     await mapLimit(names, PACK_CONCURRENCY, async (name) => {
       await this.checkPack(name, byPack.get(name)!, stored.get(name));
@@ -335,9 +454,10 @@ class CheckRun {
     const short = `pack ${name.slice(0, 12)}`;
     const size = stored?.size;
     const expected = indexed[0]!.pack.size;
-    if (size === undefined) return this.markPackBlobs(indexed, `${short} is missing`);
+    if (size === undefined) return this.markPack(name, indexed, `${short} is missing`);
     if (size !== expected)
-      return this.markPackBlobs(
+      return this.markPack(
+        name,
         indexed,
         `${short} has ${size} bytes, expected ${expected} (truncated or damaged)`,
       );
@@ -352,7 +472,7 @@ class CheckRun {
           (await readPackIndex(this.repo.backend, this.repo.cipher, name, size)).blobs,
         );
     } catch (err) {
-      this.markPackBlobs(indexed, `${short}: ${errorText(err)}`);
+      this.markPack(name, indexed, `${short}: ${errorText(err)}`);
     }
   }
 
@@ -365,8 +485,8 @@ class CheckRun {
     for (const b of indexed) {
       const o = at.get(b.id.toString('latin1'));
       if (!o || o.offset !== b.offset || o.length !== b.length) {
-        this.badBlobs.set(
-          b.id.toString('latin1'),
+        this.markBlob(
+          b.id,
           `${short} does not hold blob ${b.id.toString('hex').slice(0, 12)} where the index says`,
         );
       }
@@ -401,10 +521,7 @@ class CheckRun {
       if (why === undefined) continue;
       damaged++;
       const b = indexed[i]!;
-      this.badBlobs.set(
-        b.id.toString('latin1'),
-        `${short}: ${BLOB_TYPE_NAMES[b.type]} blob ${why.replace(/^.*? is /, 'is ')}`,
-      );
+      this.markBlob(b.id, `${short}: ${BLOB_TYPE_NAMES[b.type]} blob ${why.replace(/^.*? is /, 'is ')}`);
     }
     if (!verdict.intact && damaged === 0)
       this.problem(`${short} is damaged outside its blobs (checksum mismatch)`);
@@ -461,6 +578,20 @@ export async function check(repo: Repository, opts: CheckOptions = {}): Promise<
   const run = new CheckRun(repo, opts);
   try {
     return await run.run();
+  } finally {
+    await run.verifiers.close();
+  }
+}
+
+/**
+ * `check({ readData: true })` in slices, for callers with a time limit per call (a Lambda
+ * invocation): each call verifies packs until `deadline` and answers a cursor to pass to the next;
+ * the call that verifies the last one answers the report `check` would have given.
+ */
+export async function checkData(repo: Repository, opts: DataCheckOptions): Promise<DataCheckStep> {
+  const run = new CheckRun(repo, { readData: true, ...(opts.onProgress && { onProgress: opts.onProgress }) });
+  try {
+    return await run.runSlice(opts);
   } finally {
     await run.verifiers.close();
   }

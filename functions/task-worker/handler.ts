@@ -1,0 +1,14 @@
+/**
+ * The task state machine's worker: runs one step of a task (start, a slice of its work, the
+ * record of a failure) per invocation, with the time the invocation has left.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger } from '../../layers/control/runtime/observability.js';
+import { taskWorker } from '../../layers/control/runtime/tasks-service.js';
+import type { WorkerAnswer, WorkerEvent } from '../../layers/control/tasks/task-runner.js';
+
+export const handler = middy((event: WorkerEvent, context: Context): Promise<WorkerAnswer> =>
+  taskWorker().handle(event, context.getRemainingTimeInMillis()),
+).use(injectLambdaContext(logger, { resetKeys: true }));

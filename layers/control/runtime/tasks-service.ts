@@ -1,0 +1,100 @@
+/**
+ * The task domain objects: `tasks()` for the tasks API function (no engine: the store is opened
+ * only by the worker), `taskWorker()` for the task-worker function (engine inside). Local mode's
+ * stand-ins replace the Step Functions runner and EventBridge (stand-ins.ts).
+ */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { KlosetAdapter } from '../engine/kloset-adapter.js';
+import { EventBridgePublisher } from '../events/event-bridge-publisher.js';
+import { AppStores } from '../store-apps/app-store.js';
+import { readyApp } from '../store-apps/ready-app.js';
+import { StepFunctionsTaskRunner } from '../tasks/step-functions-runner.js';
+import { TaskClaims } from '../tasks/task-claims.js';
+import type { TaskEventPublisher } from '../tasks/task-events.js';
+import { TASK_KINDS } from '../tasks/task-kinds.js';
+import { TaskLifecycle } from '../tasks/task-lifecycle.js';
+import { TaskRepository } from '../tasks/task-repository.js';
+import type { TaskRunner } from '../tasks/task-runner.js';
+import { TaskWorker } from '../tasks/task-worker.js';
+import { Tasks } from '../tasks/tasks.js';
+import { tracer } from './observability.js';
+import { services } from './services.js';
+import { standIns } from './stand-ins.js';
+
+interface TaskParts {
+  readonly repository: TaskRepository;
+  readonly claims: TaskClaims;
+  readonly lifecycle: TaskLifecycle;
+}
+
+let parts: TaskParts | undefined;
+let builtTasks: Tasks | undefined;
+let builtWorker: TaskWorker | undefined;
+
+function taskParts(): TaskParts {
+  if (!parts) {
+    const { settings, table } = services();
+    const repository = new TaskRepository(table);
+    const claims = new TaskClaims(table, repository);
+    const events: TaskEventPublisher =
+      standIns().taskEvents ??
+      new EventBridgePublisher(
+        tracer.captureAWSv3Client(new EventBridgeClient({})),
+        settings.eventBus ?? 'default',
+      );
+    parts = { repository, claims, lifecycle: new TaskLifecycle(repository, claims, events) };
+  }
+  return parts;
+}
+
+function taskRunner(): TaskRunner {
+  const { settings } = services();
+  const standIn = standIns().taskRunner;
+  if (standIn) return standIn;
+  if (!settings.taskStateMachineArn)
+    throw new Error('the environment variable KLOUD_TASK_STATE_MACHINE_ARN is not set');
+  return new StepFunctionsTaskRunner(
+    tracer.captureAWSv3Client(new SFNClient({})),
+    settings.taskStateMachineArn,
+  );
+}
+
+export function tasks(): Tasks {
+  if (!builtTasks) {
+    const { repository, claims, lifecycle } = taskParts();
+    const apps = services().repository;
+    builtTasks = new Tasks(
+      repository,
+      claims,
+      lifecycle,
+      TASK_KINDS,
+      (appId) => readyApp(apps, appId),
+      taskRunner(),
+    );
+  }
+  return builtTasks;
+}
+
+export function taskWorker(): TaskWorker {
+  if (!builtWorker) {
+    const { settings, repository: appRepository, secrets } = services();
+    const { repository, lifecycle } = taskParts();
+    const apps = new AppStores(
+      settings,
+      appRepository,
+      secrets,
+      new KlosetAdapter(settings.cacheDir, settings.indexMemoryBudget),
+    );
+    builtWorker = new TaskWorker(
+      repository,
+      lifecycle,
+      TASK_KINDS,
+      { apps },
+      {
+        ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),
+      },
+    );
+  }
+  return builtWorker;
+}

@@ -1,0 +1,57 @@
+/**
+ * The task types a deployment runs, each one entry: how its parameters are validated, whether it
+ * must not overlap with another task on some key (a lease, task-claims.ts), its work in slices,
+ * and what a finished result means. Adding a type is an entry here and a route (api/).
+ * The work gets what it needs from the worker's TaskContext, so this registry imports no engine:
+ * the tasks API function reads it too.
+ */
+import type { z } from 'zod';
+import type { AppStores } from '../store-apps/app-store.js';
+import { checkTask } from './check-work.js';
+import type { TaskFailure, TaskType } from './task.js';
+import type { SliceInput, SliceOutcome, TaskWork } from './task-work.js';
+
+/** What task work may use: the task-worker function's services. */
+export interface TaskContext {
+  readonly apps: AppStores;
+}
+
+export interface TaskDefinition<Params, Checkpoint, Result extends Record<string, unknown>> {
+  /** the body of the route that creates it; the stored parameters are checked with it again */
+  readonly parameters: z.ZodType<Params>;
+  /** the lease it holds from creation until it ends, when it must not overlap (e.g. the store it writes) */
+  exclusiveOn?(appId: string, parameters: Params): { key: string; what: string } | undefined;
+  work(context: TaskContext): TaskWork<Params, Checkpoint, Result>;
+  /** why a task that finished has failed nonetheless (a check that found problems) */
+  failureOf?(result: Result): TaskFailure | undefined;
+}
+
+/** A definition with its types erased, as the runtime calls it. */
+export interface TaskKind {
+  exclusiveOn(appId: string, parameters: unknown): { key: string; what: string } | undefined;
+  slice(
+    context: TaskContext,
+    input: SliceInput<unknown, unknown>,
+  ): Promise<SliceOutcome<unknown, Record<string, unknown>>>;
+  failureOf(result: Record<string, unknown>): TaskFailure | undefined;
+}
+
+export function taskKind<P, C, R extends Record<string, unknown>>(
+  definition: TaskDefinition<P, C, R>,
+): TaskKind {
+  return {
+    exclusiveOn: (appId, parameters) =>
+      definition.exclusiveOn?.(appId, definition.parameters.parse(parameters)),
+    slice: (context, input) =>
+      definition.work(context).slice({
+        ...input,
+        parameters: definition.parameters.parse(input.parameters),
+        checkpoint: input.checkpoint as C | undefined,
+      }),
+    failureOf: (result) => definition.failureOf?.(result as R),
+  };
+}
+
+export const TASK_KINDS: { readonly [type in TaskType]?: TaskKind } = {
+  check: taskKind(checkTask),
+};

@@ -1,0 +1,54 @@
+/**
+ * A task's state changes, each in one place: the conditional write, the event, and at the end the
+ * release of its lease. A failed publish is logged and never fails the task.
+ */
+import { logger } from '../runtime/observability.js';
+import { isFinal, type TaskRecord, type TaskState } from './task.js';
+import type { TaskClaims } from './task-claims.js';
+import type { TaskEventPublisher } from './task-events.js';
+import type { TaskChange, TaskRepository, Transition } from './task-repository.js';
+
+export class TaskLifecycle {
+  constructor(
+    private readonly repository: TaskRepository,
+    private readonly claims: TaskClaims,
+    private readonly events: TaskEventPublisher,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Publishes the task's state (a new task's `queued`, or a change from `previousState`). */
+  async announce(task: TaskRecord, previousState?: TaskState): Promise<void> {
+    try {
+      await this.events.publish({
+        taskId: task.id,
+        type: task.type,
+        appId: task.appId,
+        state: task.state,
+        ...(previousState && { previousState }),
+        ...(task.failure && { failure: task.failure }),
+        at: new Date(this.now()).toISOString(),
+      });
+    } catch (err) {
+      logger.warn('task event not published', { taskId: task.id, state: task.state, error: err as Error });
+    }
+  }
+
+  /**
+   * Moves the task to `to` where its state allows (`moved` says whether it did), stamping the
+   * start or the end; a final state drops the checkpoint and frees the lease.
+   */
+  async move(id: string, to: TaskState, change: TaskChange = {}): Promise<Transition> {
+    const at = new Date(this.now()).toISOString();
+    const stamped: TaskChange = {
+      ...change,
+      ...(to === 'running' && { startedAt: at }),
+      ...(isFinal(to) && { endedAt: at, checkpoint: undefined }),
+    };
+    const transition = await this.repository.transition(id, to, stamped);
+    if (!transition.moved) return transition;
+    const { task } = transition;
+    if (isFinal(to) && task.exclusiveKey) await this.claims.release(task.exclusiveKey, task.id);
+    await this.announce(task, transition.previousState);
+    return transition;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * What the task state machine calls (the task-worker function): `start` moves a queued task to
+ * running, each `slice` runs one slice of its work and saves the checkpoint or the result, `fail`
+ * records why a state failed. The answer's `done` ends the state machine's loop: when the task
+ * ended, whoever ended it (a cancel, a failure, the work's last slice).
+ */
+import { ApiError } from '../errors.js';
+import { engineAnswer, isKlosetError } from '../engine/engine-answers.js';
+import { logger } from '../runtime/observability.js';
+import { isFinal, type TaskFailure, type TaskRecord } from './task.js';
+import type { TaskContext, TaskKind } from './task-kinds.js';
+import type { TaskLifecycle } from './task-lifecycle.js';
+import { ProgressWriter } from './task-progress.js';
+import type { TaskRepository } from './task-repository.js';
+import type { WorkerAnswer, WorkerEvent } from './task-runner.js';
+
+/** Kept free at the end of an invocation: the unit under way (a pack) and the checkpoint's write. */
+export const SAFETY_MARGIN_MS = 30_000;
+
+export interface WorkerOptions {
+  /** caps each slice's budget (KLOUD_TASK_SLICE_MS) */
+  readonly sliceMs?: number;
+  readonly now?: () => number;
+}
+
+const DONE: WorkerAnswer = { done: true };
+const MORE: WorkerAnswer = { done: false };
+
+/** Why a slice failed, as the user may read it: the typed errors' words, nothing else. */
+function failureOf(err: unknown): TaskFailure | undefined {
+  if (isKlosetError(err)) err = engineAnswer(err);
+  return err instanceof ApiError ? { code: err.code, message: err.message } : undefined;
+}
+
+export class TaskWorker {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly repository: TaskRepository,
+    private readonly lifecycle: TaskLifecycle,
+    private readonly kinds: { readonly [type: string]: TaskKind | undefined },
+    private readonly context: TaskContext,
+    private readonly options: WorkerOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** `remainingMs`: what the invocation has left (Lambda's getRemainingTimeInMillis). */
+  async handle(event: WorkerEvent, remainingMs: number): Promise<WorkerAnswer> {
+    logger.appendKeys({ taskId: event.taskId, action: event.action });
+    if (event.action === 'start') return this.start(event.taskId);
+    if (event.action === 'fail') return this.fail(event.taskId, event.error);
+    return this.slice(event.taskId, remainingMs);
+  }
+
+  /** Queued → running; a task cancelled before it started is done. */
+  private async start(taskId: string): Promise<WorkerAnswer> {
+    const { task } = await this.lifecycle.move(taskId, 'running');
+    return task.state === 'running' ? MORE : DONE;
+  }
+
+  private async slice(taskId: string, remainingMs: number): Promise<WorkerAnswer> {
+    let task = await this.repository.get(taskId);
+    if (isFinal(task.state)) return DONE;
+    if (task.state === 'queued' && (await this.start(taskId)).done) return DONE;
+    task = await this.repository.get(taskId);
+    const kind = this.kinds[task.type];
+    if (!kind)
+      return this.end(task, 'failed', {
+        failure: { code: 'UNSUPPORTED_TASK', message: `this deployment does not run ${task.type} tasks` },
+      });
+    const started = this.now();
+    const budget = Math.min(remainingMs - SAFETY_MARGIN_MS, this.options.sliceMs ?? Infinity);
+    const progress = new ProgressWriter(this.repository, task, this.now);
+    let outcome;
+    try {
+      outcome = await kind.slice(this.context, {
+        task,
+        parameters: task.parameters,
+        checkpoint: task.checkpoint,
+        deadline: started + Math.max(budget, 0),
+        signal: progress.signal,
+        report: (p) => progress.report(p),
+      });
+    } catch (err) {
+      const failure = failureOf(err);
+      if (!failure) {
+        // the execution's Catch calls `fail`, which records where to look: here
+        logger.error('slice failed', { type: task.type, error: err as Error });
+        throw err;
+      }
+      await progress.settle();
+      return this.end(task, 'failed', { failure });
+    }
+    const latest = await progress.settle();
+    logger.info('slice', { type: task.type, done: outcome.done, ms: this.now() - started });
+    if (outcome.done) {
+      const failure = kind.failureOf(outcome.result);
+      return this.end(task, failure ? 'failed' : 'succeeded', {
+        result: outcome.result,
+        ...(failure && { failure }),
+        ...(latest && { progress: latest }),
+      });
+    }
+    // the checkpoint is kept only while the task runs: a cancel meanwhile ends it here
+    const saved = await this.repository.update(taskId, (t) =>
+      t.state === 'running'
+        ? { checkpoint: outcome.checkpoint, ...(latest && { progress: latest }) }
+        : undefined,
+    );
+    return saved.written ? MORE : DONE;
+  }
+
+  private async end(
+    task: TaskRecord,
+    state: 'succeeded' | 'failed',
+    change: Partial<TaskRecord>,
+  ): Promise<WorkerAnswer> {
+    await this.lifecycle.move(task.id, state, change);
+    return DONE;
+  }
+
+  /**
+   * A state of the execution failed (the Catch of the state machine): the error's text is
+   * internal, so the task says where to look, not what it was.
+   */
+  private async fail(taskId: string, error: { Error?: string; Cause?: string }): Promise<WorkerAnswer> {
+    logger.error('task failed', { error: error.Error, cause: error.Cause });
+    const timedOut = error.Error === 'States.Timeout' || error.Error === 'Sandbox.Timedout';
+    await this.lifecycle.move(taskId, 'failed', {
+      failure: timedOut
+        ? {
+            code: 'TIMED_OUT',
+            message: `a slice of the task ran past its time limit; the logs have it under task ID ${taskId}`,
+          }
+        : {
+            code: 'INTERNAL',
+            message: `the task failed unexpectedly; the logs have it under task ID ${taskId}`,
+          },
+    });
+    return DONE;
+  }
+}

@@ -1,0 +1,421 @@
+/**
+ * The tasks API and the task worker as Lambda runs them (dynalite, a real fs store), with a task
+ * runner stand-in that drives the worker's handler in-process, step by step, as the task state
+ * machine would (start, slices until done, fail on an error), and an event bus stand-in.
+ */
+import { jest } from '@jest/globals';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createStore, openStore, type CheckReport } from '../../layers/kloset/index.js';
+import { installStandIns } from '../../layers/control/runtime/stand-ins.js';
+import type { TaskStateChange } from '../../layers/control/tasks/task-events.js';
+import type { TaskRecord } from '../../layers/control/tasks/task.js';
+import type { TaskRunner, WorkerAnswer, WorkerEvent } from '../../layers/control/tasks/task-runner.js';
+import { dynaliteForTests, TABLE_NAME } from '../layers/control/dynalite-table.js';
+
+type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type WorkerHandler = (event: WorkerEvent, context: Context) => Promise<WorkerAnswer>;
+
+const dynamo = dynaliteForTests();
+const PASSPHRASE = 'task passphrase never shown';
+const FAST_KDF = { algorithm: 'scrypt', N: 1024, r: 8, p: 1 } as const;
+const MAX_STEPS = 500;
+let dir: string;
+let api: Record<'tasks' | 'storeApps' | 'storeActions', ApiHandler>;
+let worker: WorkerHandler;
+const printed: string[] = [];
+const answers: string[] = [];
+const events: TaskStateChange[] = [];
+
+const context = {
+  awsRequestId: 'req-tasks',
+  functionName: 'kloud-test',
+  getRemainingTimeInMillis: () => 60_000,
+} as Context;
+
+/** The state machine's loop, in-process: start, then slices until an answer says done. */
+class InProcessRunner implements TaskRunner {
+  readonly started: string[] = [];
+  readonly stopped: string[] = [];
+
+  async start(task: TaskRecord): Promise<string> {
+    this.started.push(task.id);
+    return `arn:aws:states:us-east-1:000000000000:execution:kloud-tasks:${task.id}`;
+  }
+
+  async stop(executionArn: string): Promise<void> {
+    this.stopped.push(executionArn);
+  }
+
+  /** One step as the state machine takes it: an error of the worker goes to its `fail`. */
+  async step(event: WorkerEvent): Promise<WorkerAnswer> {
+    try {
+      return await worker(event, context);
+    } catch (err) {
+      const error = {
+        Error: (err as Error).name,
+        Cause: JSON.stringify({ errorMessage: (err as Error).message }),
+      };
+      return worker({ action: 'fail', taskId: event.taskId, error }, context);
+    }
+  }
+
+  /** Runs the task to its end; answers the number of slices. */
+  async run(taskId: string): Promise<number> {
+    let answer = await this.step({ action: 'start', taskId });
+    let slices = 0;
+    while (!answer.done) {
+      if (++slices > MAX_STEPS) throw new Error('the task never ended');
+      answer = await this.step({ action: 'slice', taskId });
+    }
+    return slices;
+  }
+}
+const runner = new InProcessRunner();
+
+function event(
+  method: string,
+  resource: string,
+  parts: Partial<APIGatewayProxyEvent> = {},
+): APIGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    resource,
+    path: resource,
+    headers: {},
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: {} as APIGatewayProxyEvent['requestContext'],
+    ...parts,
+  };
+}
+
+async function call(fn: ApiHandler, e: APIGatewayProxyEvent) {
+  const out = await fn(e, context);
+  answers.push(out.body);
+  return { status: out.statusCode, body: out.body ? JSON.parse(out.body) : undefined };
+}
+
+function startCheck(appId: string, body: unknown = {}, headers: Record<string, string> = {}) {
+  return call(
+    api.tasks,
+    event('POST', '/store-apps/{appId}/checks', {
+      pathParameters: { appId },
+      body: JSON.stringify(body),
+      headers,
+    }),
+  );
+}
+
+const getTask = (taskId: string) =>
+  call(api.tasks, event('GET', '/tasks/{taskId}', { pathParameters: { taskId } }));
+const listTasks = (query: Record<string, string>) =>
+  call(api.tasks, event('GET', '/tasks', { queryStringParameters: query }));
+
+/** A ready fs store app over a store of small packs (one per file) holding one snapshot. */
+async function readyApp(name: string): Promise<{ appId: string; location: string; src: string }> {
+  const created = await call(
+    api.storeApps,
+    event('POST', '/store-apps', {
+      body: JSON.stringify({
+        resourceId: 'directory:backups',
+        name,
+        storageType: 'standard',
+        configuration: { path: name },
+        passphrase: PASSPHRASE,
+      }),
+    }),
+  );
+  const { id: appId, location } = created.body as { id: string; location: string };
+  await createStore(location, {
+    passphrase: PASSPHRASE,
+    kdf: FAST_KDF,
+    packSize: 64 * 1024,
+    compression: 'none',
+  });
+  const src = join(dir, `src-${name}`);
+  await mkdir(join(src, 'sub'), { recursive: true });
+  for (const file of ['a.bin', 'b.bin', 'c.bin', 'd.bin', 'sub/e.bin'])
+    await writeFile(join(src, file), randomBytes(90_000));
+  const store = await openStore(location, { passphrase: PASSPHRASE });
+  await store.backup([src]);
+  await store.close();
+  const tested = await call(
+    api.storeActions,
+    event('POST', '/store-apps/{appId}/test', { pathParameters: { appId } }),
+  );
+  expect(tested.body).toMatchObject({ outcome: 'store', app: { state: 'ready' } });
+  return { appId, location, src };
+}
+
+async function wholeCheck(location: string): Promise<CheckReport> {
+  const store = await openStore(location, { passphrase: PASSPHRASE });
+  try {
+    return await store.check({ readData: true });
+  } finally {
+    await store.close();
+  }
+}
+
+const changesOf = (taskId: string) => events.filter((e) => e.taskId === taskId).map((e) => e.state);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kloud-tasks-'));
+  await mkdir(join(dir, 'root', 'backups'), { recursive: true });
+  Object.assign(process.env, {
+    KLOUD_TABLE_NAME: TABLE_NAME,
+    KLOUD_SECRETS_FILE: join(dir, 'secrets.json'),
+    KLOUD_LOCAL_ROOT: join(dir, 'root'),
+    KLOUD_CACHE_DIR: join(dir, 'cache'),
+    // every slice gets 1 ms: each verifies one pack and continues
+    KLOUD_TASK_SLICE_MS: '1',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    POWERTOOLS_SERVICE_NAME: 'kloud',
+    POWERTOOLS_METRICS_NAMESPACE: 'kloud',
+  });
+  for (const stream of [process.stdout, process.stderr])
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed.push(chunk.toString());
+      return true;
+    });
+  installStandIns({
+    taskRunner: runner,
+    taskEvents: { publish: async (change) => void events.push(change) },
+  });
+  api = {
+    tasks: (await import('../../functions/tasks/handler.js')).handler,
+    storeApps: (await import('../../functions/store-apps/handler.js')).handler,
+    storeActions: (await import('../../functions/store-actions/handler.js')).handler,
+  };
+  worker = (await import('../../functions/task-worker/handler.js')).handler as unknown as WorkerHandler;
+});
+
+afterAll(async () => {
+  jest.restoreAllMocks();
+  installStandIns({});
+  await rm(dir, { recursive: true, force: true });
+});
+
+afterAll(() => {
+  // no answer and no log line ever holds the passphrase
+  expect(answers.join('\n')).not.toContain(PASSPHRASE);
+  expect(printed.join('')).not.toContain(PASSPHRASE);
+});
+
+test('a check of a sound store succeeds with its report; each state change is an event', async () => {
+  const { appId } = await readyApp('sound');
+  const created = await startCheck(appId);
+  expect(created).toMatchObject({
+    status: 202,
+    body: { type: 'check', appId, state: 'queued', principal: 'local', parameters: { readData: false } },
+  });
+  expect(created.body.executionArn).toContain(created.body.id);
+  expect(created.body).not.toHaveProperty('checkpoint');
+  expect(await runner.run(created.body.id)).toBe(1);
+  const { body: task } = await getTask(created.body.id);
+  expect(task).toMatchObject({
+    state: 'succeeded',
+    result: { ok: true, problems: [], stats: { snapshots: 1 } },
+  });
+  expect(task.startedAt <= task.endedAt).toBe(true);
+  expect(changesOf(task.id)).toEqual(['queued', 'running', 'succeeded']);
+  expect(events.find((e) => e.taskId === task.id && e.state === 'succeeded')).toMatchObject({
+    type: 'check',
+    appId,
+    previousState: 'running',
+  });
+});
+
+test('check --read-data continues over many slices to the report of one whole check', async () => {
+  const { appId, location } = await readyApp('sliced');
+  const created = await startCheck(appId, { readData: true });
+  const slices = await runner.run(created.body.id);
+  const { body: task } = await getTask(created.body.id);
+  const whole = await wholeCheck(location);
+  expect(slices).toBeGreaterThan(whole.stats.packs);
+  expect(task).toMatchObject({ state: 'succeeded', progress: { unit: 'snapshots' } });
+  expect(task.result).toEqual(JSON.parse(JSON.stringify(whole)));
+});
+
+test('a flipped byte in a pack fails the check, naming the damaged file', async () => {
+  const { appId, location, src } = await readyApp('damaged');
+  const packs = join(location, 'packs');
+  const [prefix] = await readdir(packs);
+  const [pack] = await readdir(join(packs, prefix!));
+  const fh = await open(join(packs, prefix!, pack!), 'r+');
+  const byte = Buffer.alloc(1);
+  await fh.read(byte, 0, 1, 3000);
+  byte[0]! ^= 0xff;
+  await fh.write(byte, 0, 1, 3000);
+  await fh.close();
+  const created = await startCheck(appId, { readData: true });
+  await runner.run(created.body.id);
+  const { body: task } = await getTask(created.body.id);
+  const damaged = (await wholeCheck(location)).problems.flatMap((p) => p.paths);
+  expect(damaged).toHaveLength(1);
+  expect(damaged[0]).toMatch(new RegExp(`^${src}/`));
+  expect(task).toMatchObject({
+    state: 'failed',
+    failure: { code: 'CHECK_FOUND_PROBLEMS', message: expect.stringContaining(damaged[0]!) },
+    result: { ok: false, problems: [expect.objectContaining({ paths: damaged })] },
+  });
+  expect(changesOf(task.id)).toEqual(['queued', 'running', 'failed']);
+  expect(events.find((e) => e.taskId === task.id && e.state === 'failed')!.failure!.code).toBe(
+    'CHECK_FOUND_PROBLEMS',
+  );
+});
+
+test('a cancel stops a running check at its next slice and leaves the store valid', async () => {
+  const { appId, location } = await readyApp('cancelled');
+  const { body: created } = await startCheck(appId, { readData: true });
+  expect(await runner.step({ action: 'start', taskId: created.id })).toEqual({ done: false });
+  expect(await runner.step({ action: 'slice', taskId: created.id })).toEqual({ done: false });
+  const cancelled = await call(
+    api.tasks,
+    event('POST', '/tasks/{taskId}/cancel', { pathParameters: { taskId: created.id } }),
+  );
+  expect(cancelled).toMatchObject({ status: 200, body: { state: 'cancelled' } });
+  expect(runner.stopped).toContain(created.executionArn);
+  expect(await runner.step({ action: 'slice', taskId: created.id })).toEqual({ done: true });
+  const { body: task } = await getTask(created.id);
+  expect(task).toMatchObject({ state: 'cancelled' });
+  expect(task).not.toHaveProperty('result');
+  expect(changesOf(created.id)).toEqual(['queued', 'running', 'cancelled']);
+  const again = await call(
+    api.tasks,
+    event('POST', '/tasks/{taskId}/cancel', { pathParameters: { taskId: created.id } }),
+  );
+  expect(again).toMatchObject({ status: 409, body: { error: { code: 'TASK_ENDED' } } });
+  expect((await wholeCheck(location)).ok).toBe(true);
+  // a task cancelled before it started is done at its start
+  const { body: queued } = await startCheck(appId);
+  await call(api.tasks, event('POST', '/tasks/{taskId}/cancel', { pathParameters: { taskId: queued.id } }));
+  expect(await runner.step({ action: 'start', taskId: queued.id })).toEqual({ done: true });
+  expect(changesOf(queued.id)).toEqual(['queued', 'cancelled']);
+});
+
+test('an Idempotency-Key repeat answers the same task; the key with another body is refused', async () => {
+  const { appId } = await readyApp('idempotent');
+  const headers = { 'Idempotency-Key': 'ci-run-42' };
+  const first = await startCheck(appId, { readData: false }, headers);
+  const repeat = await startCheck(appId, { readData: false }, { 'idempotency-key': 'ci-run-42' });
+  expect(first.status).toBe(202);
+  expect(repeat).toEqual({ status: 200, body: first.body });
+  const other = await startCheck(appId, { readData: true }, headers);
+  expect(other).toMatchObject({ status: 422, body: { error: { code: 'IDEMPOTENCY_KEY_REUSED' } } });
+  expect(runner.started.filter((id) => id === first.body.id)).toHaveLength(1);
+});
+
+test('tasks list newest first, filtered by app, state and type, page by page', async () => {
+  const { appId } = await readyApp('listed');
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) ids.push((await startCheck(appId)).body.id);
+  await runner.run(ids[1]!);
+  const seen: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await listTasks({ appId, limit: '2', ...(nextToken && { nextToken }) });
+    expect(page.status).toBe(200);
+    seen.push(...page.body.items.map((t: { id: string }) => t.id));
+    nextToken = page.body.nextToken;
+  } while (nextToken && seen.length < 10);
+  expect(seen).toEqual([...ids].reverse());
+  const queued = await listTasks({ appId, state: 'queued', type: 'check' });
+  expect(queued.body.items.map((t: { id: string }) => t.id)).toEqual([ids[2], ids[0]]);
+  const everyApp = await listTasks({ state: 'succeeded', limit: '100' });
+  expect(everyApp.body.items.map((t: { id: string }) => t.id)).toContain(ids[1]);
+  expect(everyApp.body.items.every((t: { state: string }) => t.state === 'succeeded')).toBe(true);
+});
+
+test('bad input on every task route is a 4xx that says what is wrong', async () => {
+  const { appId } = await readyApp('refusals');
+  const unknownApp = '00000000-0000-4000-8000-000000000000';
+  const unknownTask = '00000000-0000-7000-8000-000000000000';
+  const cases: [
+    Promise<{ status: number; body: { error: { code: string; message: string } } }>,
+    number,
+    RegExp,
+  ][] = [
+    [startCheck('not-an-id'), 400, /path\.appId: expected a store app ID/],
+    [startCheck(appId, { readData: true, deep: 1 }), 400, /body: unknown field "deep"/],
+    [startCheck(appId, { readData: 'yes' }), 400, /body\.readData/],
+    [startCheck(appId, {}, { 'Idempotency-Key': 'has space' }), 400, /header Idempotency-Key/],
+    [startCheck(appId, {}, { 'Idempotency-Key': 'k'.repeat(129) }), 400, /header Idempotency-Key/],
+    [startCheck(unknownApp), 404, /no store app/],
+    [listTasks({ state: 'finished' }), 400, /query\.state/],
+    [listTasks({ type: 'backup' }), 400, /query\.type/],
+    [listTasks({ appId: 'x' }), 400, /query\.appId/],
+    [listTasks({ limit: '0' }), 400, /limit must be at least 1/],
+    [listTasks({ nextToken: 'not-a-token' }), 400, /nextToken/],
+    [listTasks({ sort: 'asc' }), 400, /unknown field "sort"/],
+    [getTask('42'), 400, /expected a task ID/],
+    [getTask(unknownTask), 404, /no task/],
+    [
+      call(api.tasks, event('POST', '/tasks/{taskId}/cancel', { pathParameters: { taskId: unknownTask } })),
+      404,
+      /no task/,
+    ],
+    [
+      call(api.tasks, event('POST', '/tasks/{taskId}/cancel', { pathParameters: { taskId: 'x' } })),
+      400,
+      /expected a task ID/,
+    ],
+  ];
+  for (const [answer, status, message] of cases) {
+    const { status: got, body } = await answer;
+    expect({ got, message: body.error.message }).toEqual({
+      got: status,
+      message: expect.stringMatching(message),
+    });
+  }
+  // an app that is not ready yet
+  const created = await call(
+    api.storeApps,
+    event('POST', '/store-apps', {
+      body: JSON.stringify({
+        resourceId: 'directory:backups',
+        name: 'new',
+        storageType: 'standard',
+        passphrase: PASSPHRASE,
+      }),
+    }),
+  );
+  expect(await startCheck(created.body.id)).toMatchObject({
+    status: 409,
+    body: { error: { code: 'APP_NOT_READY' } },
+  });
+});
+
+test("a failing slice records the engine's answer; an unexpected error points to the logs, not its text", async () => {
+  const { appId, location } = await readyApp('broken');
+  const { body: created } = await startCheck(appId);
+  // the store's config removed: opening it fails with an engine error the user can act on
+  await rm(join(location, 'config'));
+  await runner.run(created.id);
+  const { body: task } = await getTask(created.id);
+  expect(task).toMatchObject({
+    state: 'failed',
+    failure: { code: 'NOT_A_STORE', message: expect.stringContaining('not a Kloset store') },
+  });
+  const lost = {
+    action: 'fail',
+    taskId: (await startCheck(appId)).body.id,
+    error: { Error: 'TypeError', Cause: 'x is undefined at /var/task/index.mjs' },
+  } as const;
+  await runner.step(lost);
+  expect((await getTask(lost.taskId)).body.failure).toEqual({
+    code: 'INTERNAL',
+    message: `the task failed unexpectedly; the logs have it under task ID ${lost.taskId}`,
+  });
+});
