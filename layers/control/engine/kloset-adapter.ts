@@ -16,12 +16,14 @@ import {
   type RestoreResult,
   type Store,
   type StoreConnection,
+  syncSnapshots,
+  type SyncResult,
   TarDestination,
 } from '../../kloset/index.js';
 import type { ConnectorTarget } from './connector-target.js';
 
-export type { LocationState, RestoreDestination, RestoreResult, Store };
-export { KlosetError, TarDestination };
+export type { LocationState, RestoreDestination, RestoreResult, Store, SyncResult };
+export { KlosetError, syncSnapshots, TarDestination };
 
 export class KlosetAdapter {
   /**

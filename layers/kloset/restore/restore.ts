@@ -194,7 +194,12 @@ class RestoreRun {
   }
 
   /** An entry whose path must stay below the destination, whatever names a (crafted) tree holds. */
-  private async named(entry: TreeEntry, dir: string, fresh: boolean, inside?: RestoreCursor): Promise<Dispatched> {
+  private async named(
+    entry: TreeEntry,
+    dir: string,
+    fresh: boolean,
+    inside?: RestoreCursor,
+  ): Promise<Dispatched> {
     if (isSafeName(entry.name)) return this.entry(entry, childPath(dir, entry.name), fresh, inside);
     this.fail(
       childPath(dir, '?'),

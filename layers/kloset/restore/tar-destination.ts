@@ -21,11 +21,23 @@ export class TarDestination implements RestoreDestination {
   readonly archive = Readable.from(this.pack);
   /** the entry being written: the next waits for it */
   private queue: Promise<void> = Promise.resolve();
+  /** rejected by abort(): a write waiting for the reader gives up */
+  private readonly aborted: Promise<never>;
+  private abortWith!: (err: Error) => void;
 
   constructor(
     /** the archive's name, for messages */
     readonly location: string,
-  ) {}
+  ) {
+    this.aborted = new Promise<never>((_, reject) => (this.abortWith = reject));
+    this.aborted.catch(() => undefined);
+  }
+
+  /** Stops the archive (its reader failed, or it must not be completed): every write fails with `err`. */
+  abort(err: Error): void {
+    this.abortWith(err);
+    this.pack.destroy(err);
+  }
 
   async prepare(): Promise<{ empty: boolean }> {
     return { empty: true };
@@ -89,13 +101,14 @@ export class TarDestination implements RestoreDestination {
     const sink = this.pack.entry(header, (err) => (err ? settle.reject(err) : settle.resolve()));
     try {
       if (content) {
-        for await (const chunk of content.chunks()) if (!sink.write(chunk)) await once(sink, 'drain');
+        for await (const chunk of content.chunks())
+          if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), this.aborted]);
       }
     } catch (err) {
-      this.pack.destroy(err as Error);
+      this.abort(err as Error);
       throw err;
     }
     sink.end(null);
-    await done;
+    await Promise.race([done, this.aborted]);
   }
 }
