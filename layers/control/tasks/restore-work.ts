@@ -47,13 +47,10 @@ export const RestoreParameters = z
         archive: z.literal('tar').meta({ description: 'a tar in the staging bucket, to download' }),
       }),
     ]),
-    overwrite: z
-      .enum(['never', 'if-newer', 'always'])
-      .default('never')
-      .meta({
-        description:
-          'existing files: never replaced (and reported when they differ), replaced when older, or always',
-      }),
+    overwrite: z.enum(['never', 'if-newer', 'always']).default('never').meta({
+      description:
+        'existing files: never replaced (and reported when they differ), replaced when older, or always',
+    }),
   })
   .meta({ id: 'RestoreParameters' });
 export type RestoreParameters = z.infer<typeof RestoreParameters>;

@@ -30,15 +30,10 @@ export const SyncParameters = z
       .enum(['to', 'from'])
       .default('to')
       .meta({ description: "to: from this app's store to the peer's; from: the other way" }),
-    snapshots: z
-      .array(SnapshotRef)
-      .min(1)
-      .max(100)
-      .optional()
-      .meta({
-        description:
-          'snapshots of the source to copy (default: every one); those the destination has are skipped',
-      }),
+    snapshots: z.array(SnapshotRef).min(1).max(100).optional().meta({
+      description:
+        'snapshots of the source to copy (default: every one); those the destination has are skipped',
+    }),
   })
   .meta({ id: 'SyncParameters' });
 export type SyncParameters = z.infer<typeof SyncParameters>;

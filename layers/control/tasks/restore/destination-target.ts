@@ -6,6 +6,7 @@
  */
 import { ApiError, Unprocessable } from '../../errors.js';
 import type { ConnectorTarget } from '../../engine/connector-target.js';
+// the location grammar alone, imported directly (as the protocols do)
 import { parseLocation } from '../../../kloset/core/location.js';
 import type { Settings } from '../../runtime/settings.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
