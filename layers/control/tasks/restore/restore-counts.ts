@@ -1,11 +1,12 @@
 /**
  * A restore's counts summed over its slices (and paths), as the task's checkpoint carries them
- * and its result shows them. Errors are listed up to MAX_LISTED_ERRORS (a task's item is bounded)
- * and all counted.
+ * and its result shows them. Errors are all counted, and listed up to MAX_LISTED_ERRORS and
+ * MAX_LISTED_CHARS of paths and messages: the task's item (DynamoDB, 400 KB) holds them.
  */
 import type { RestoreResult } from '../../engine/kloset-adapter.js';
 
 export const MAX_LISTED_ERRORS = 100;
+export const MAX_LISTED_CHARS = 64 * 1024;
 
 export interface RestoreCountsData {
   readonly files: number;
@@ -33,10 +34,12 @@ export class RestoreCounts {
     this.directories += run.dirs;
     this.bytes += run.bytes;
     this.errorCount += run.errors.length;
-    const room = MAX_LISTED_ERRORS - this.errors.length;
-    this.errors.push(
-      ...run.errors.slice(0, Math.max(0, room)).map(({ path, message }) => ({ path, message })),
-    );
+    let chars = this.errors.reduce((n, e) => n + e.path.length + e.message.length, 0);
+    for (const { path, message } of run.errors) {
+      chars += path.length + message.length;
+      if (this.errors.length >= MAX_LISTED_ERRORS || chars > MAX_LISTED_CHARS) break;
+      this.errors.push({ path, message });
+    }
   }
 
   data(): RestoreCountsData {
