@@ -33,7 +33,14 @@ export type { CreateOptions, OpenOptions } from './repository/repository.js';
 export type { StoreConfig } from './repository/store-config.js';
 export type { KeySlotInfo } from './repository/key-slots.js';
 export type { BackupOptions, BackupProgress, BackupResult } from './backup/backup.js';
-export type { RestoreOptions, RestoreProgress, RestoreResult, OverwritePolicy } from './restore/restore.js';
+export type {
+  RestoreCursor,
+  RestoreOptions,
+  RestoreProgress,
+  RestoreResult,
+  OverwritePolicy,
+} from './restore/restore.js';
+export { TarDestination } from './restore/tar-destination.js';
 export type {
   CheckOptions,
   CheckProblem,

@@ -8,15 +8,22 @@ import { join } from 'node:path';
 import {
   connectStore,
   KlosetError,
+  type Location,
   type LocationState,
+  openDestination,
   parseLocation,
+  type RestoreDestination,
+  type RestoreResult,
   type Store,
   type StoreConnection,
+  syncSnapshots,
+  type SyncResult,
+  TarDestination,
 } from '../../kloset/index.js';
 import type { ConnectorTarget } from './connector-target.js';
 
-export type { LocationState, Store };
-export { KlosetError };
+export type { LocationState, RestoreDestination, RestoreResult, Store, SyncResult };
+export { KlosetError, syncSnapshots, TarDestination };
 
 export class KlosetAdapter {
   /**
@@ -80,11 +87,35 @@ export class KlosetAdapter {
     });
   }
 
+  /** Opens the target as a restore destination (not a store) for the duration of `call`. */
+  withDestination<T>(target: ConnectorTarget, call: (dest: RestoreDestination) => Promise<T>): Promise<T> {
+    return this.located(target, async (location) => {
+      const dest = await openDestination(location);
+      try {
+        return await call(dest);
+      } finally {
+        await dest.close();
+      }
+    });
+  }
+
+  /** Connects to the target for one call. */
+  private connected<T>(target: ConnectorTarget, call: (c: StoreConnection) => Promise<T>): Promise<T> {
+    return this.located(target, async (location) => {
+      const connection = await connectStore(location);
+      try {
+        return await call(connection);
+      } finally {
+        await connection.close();
+      }
+    });
+  }
+
   /**
-   * Connects to the target for one call, its files (a key, known_hosts) written in a private
+   * The target's location for one call, its files (a key, known_hosts) written in a private
    * folder for the call's duration only.
    */
-  private async connected<T>(target: ConnectorTarget, call: (c: StoreConnection) => Promise<T>): Promise<T> {
+  private async located<T>(target: ConnectorTarget, call: (location: Location) => Promise<T>): Promise<T> {
     const names = Object.keys(target.files);
     const dir = join(this.cacheDir, 'connector', randomUUID());
     const options = { ...target.options };
@@ -95,12 +126,7 @@ export class KlosetAdapter {
         options[name] = join(dir, name);
         await writeFile(options[name], target.files[name]!, { mode: 0o600 });
       }
-      const connection = await connectStore(parseLocation(target.location, options));
-      try {
-        return await call(connection);
-      } finally {
-        await connection.close();
-      }
+      return await call(parseLocation(target.location, options));
     } finally {
       if (names.length > 0) await rm(dir, { recursive: true, force: true });
     }

@@ -9,6 +9,8 @@ import type { DirEntry, FileEntry, SymlinkEntry } from './tree-node.js';
 export interface ExistingEntry {
   readonly type: 'file' | 'dir' | 'symlink' | 'other';
   readonly mtimeMs: number;
+  /** bytes of a file (its content; of a symbolic link, its target as stored) */
+  readonly size: number;
 }
 
 /** A file's content, in order; `size` is known before the first byte (from the tree entry). */

@@ -1,6 +1,11 @@
 import { Semaphore } from '../core/concurrency.js';
 import { FsDestination } from '../connectors/fs/fs-destination.js';
-import { type FileContent, type RestoreDestination, childPath } from '../core/restore-destination.js';
+import {
+  type ExistingEntry,
+  type FileContent,
+  type RestoreDestination,
+  childPath,
+} from '../core/restore-destination.js';
 import { KlosetError, errorText } from '../core/errors.js';
 import type { Repository } from '../repository/repository.js';
 import { fileContent } from '../snapshot/file-content.js';
@@ -11,6 +16,13 @@ import { requireTargetOutsideStore } from './target-outside-store.js';
 import { FileBatches, MAX_BATCHED_FILE } from './file-batches.js';
 
 export type OverwritePolicy = 'never' | 'if-newer' | 'always';
+
+/**
+ * A place in the restore's walk, in tree order: the index of an entry in its directory's list,
+ * preceded by the index of each directory above it in theirs. Trees never change, so a cursor
+ * stays true between two runs over the same snapshot and path.
+ */
+export type RestoreCursor = readonly number[];
 
 export interface RestoreProgress {
   readonly files: number;
@@ -26,6 +38,20 @@ export interface RestoreOptions {
   /** what to do with files that already exist there (default `never`) */
   overwrite?: OverwritePolicy;
   onProgress?: (p: RestoreProgress) => void;
+  /**
+   * Asked before each entry is started (never before the first of a run, so every run moves on):
+   * true stops the walk there; what was started is finished, and the result's `resumeAt` says
+   * where a later run continues.
+   */
+  stopBefore?: () => boolean;
+  /** continues a run that stopped: its `resumeAt` (the same snapshot, path and destination) */
+  resumeAt?: RestoreCursor;
+  /**
+   * Existing entries the policy keeps that differ from the snapshot's (another type, size or
+   * modification time to the second) are also reported in `errors`, for callers to whom a file
+   * not restored is a failure. Identical ones, such as a resumed restore's own work, are not.
+   */
+  reportDiffering?: boolean;
 }
 
 export interface RestoreResult {
@@ -36,12 +62,24 @@ export interface RestoreResult {
   /** existing files left alone by the overwrite policy */
   skipped: number;
   errors: SnapshotError[];
+  /** where to continue (`resumeAt`) when `stopBefore` stopped the walk; absent once all is restored */
+  resumeAt?: RestoreCursor;
 }
 
 const FILE_CONCURRENCY = 4;
 const PROGRESS_INTERVAL_MS = 100;
 
 const mtimeMs = (ns: string): number => Number(BigInt(ns) / 1_000_000n);
+const second = (ms: number): number => Math.floor(ms / 1000);
+
+/** Whether what is at a path is the entry as a restore writes it (SFTP keeps whole seconds). */
+function sameAsEntry(existing: ExistingEntry, entry: TreeEntry): boolean {
+  return (
+    existing.type === entry.type &&
+    second(existing.mtimeMs) === second(mtimeMs(entry.mtime)) &&
+    (entry.type !== 'file' || existing.size === entry.size)
+  );
+}
 
 /** A file entry's content from the store, its length checked against the entry. */
 function contentOf(repo: Repository, entry: FileEntry): FileContent {
@@ -80,6 +118,10 @@ class RestoreRun {
   /** first path of each hard-linked inode, and whether its content was written there */
   private readonly hardLinks = new Map<string, { path: string; written: Promise<boolean> }>();
   private lastProgress = 0;
+  /** the index of the entry being walked at each depth */
+  private readonly position: number[] = [];
+  /** entries started by this run: the first is started whatever stopBefore says */
+  private started = 0;
 
   constructor(
     private readonly repo: Repository,
@@ -121,34 +163,57 @@ class RestoreRun {
   }
 
   /**
-   * Dispatches the children of a directory node into `dir` (which exists and is a real
-   * directory). `fresh`: this run created `dir`, so nothing can be in the way and no existence
-   * checks are made (a restore into a new directory costs one create per file, not three).
+   * Dispatches entries (a directory's, in order) into `dir` (which exists and is a real
+   * directory), from `resume` on when continuing a run: its first index is the entry to start
+   * from, or, with more indexes, the directory to continue inside. `fresh`: this run created
+   * `dir`, so nothing can be in the way and no existence checks are made (a restore into a new
+   * directory costs one create per file, not three). Stops at once when stopBefore says so.
    */
-  async children(treeId: string, dir: string, fresh: boolean): Promise<Dispatched> {
+  async walk(
+    entries: readonly TreeEntry[],
+    dir: string,
+    fresh: boolean,
+    resume?: RestoreCursor,
+  ): Promise<Dispatched> {
     const pending: Promise<unknown>[] = [];
-    for (const entry of await this.trees.entries(treeId)) {
-      // every path must stay below the destination, whatever names a (crafted) tree holds
-      if (!isSafeName(entry.name)) {
-        this.fail(
-          childPath(dir, '?'),
-          new KlosetError(
-            'CORRUPT',
-            `snapshot entry ${JSON.stringify(entry.name)} would escape the destination`,
-          ),
-        );
-        continue;
+    for (let i = resume?.[0] ?? 0; i < entries.length && !this.result.resumeAt; i++) {
+      const inside = i === resume?.[0] && resume.length > 1 ? resume.slice(1) : undefined;
+      if (!inside && this.started > 0 && this.opts.stopBefore?.()) {
+        this.result.resumeAt = [...this.position, i];
+        break;
       }
-      pending.push((await this.entry(entry, childPath(dir, entry.name), fresh)).done);
+      if (!inside) this.started++;
+      this.position.push(i);
+      try {
+        pending.push((await this.named(entries[i]!, dir, fresh, inside)).done);
+      } finally {
+        this.position.pop();
+      }
     }
     return { done: Promise.all(pending) };
   }
 
-  async entry(entry: TreeEntry, path: string, fresh: boolean): Promise<Dispatched> {
+  /** An entry whose path must stay below the destination, whatever names a (crafted) tree holds. */
+  private async named(
+    entry: TreeEntry,
+    dir: string,
+    fresh: boolean,
+    inside?: RestoreCursor,
+  ): Promise<Dispatched> {
+    if (isSafeName(entry.name)) return this.entry(entry, childPath(dir, entry.name), fresh, inside);
+    this.fail(
+      childPath(dir, '?'),
+      new KlosetError('CORRUPT', `snapshot entry ${JSON.stringify(entry.name)} would escape the destination`),
+    );
+    return settled;
+  }
+
+  /** `inside`: a directory a previous run started, continued from that cursor. */
+  async entry(entry: TreeEntry, path: string, fresh: boolean, inside?: RestoreCursor): Promise<Dispatched> {
     try {
       switch (entry.type) {
         case 'dir':
-          return await this.dir(entry, path, fresh);
+          return await this.dir(entry, path, fresh, inside);
         case 'symlink':
           return { done: this.settle(path, this.symlink(entry, path, fresh)) };
         case 'file':
@@ -162,11 +227,18 @@ class RestoreRun {
     }
   }
 
-  private async dir(entry: DirEntry, path: string, fresh: boolean): Promise<Dispatched> {
+  private async dir(
+    entry: DirEntry,
+    path: string,
+    fresh: boolean,
+    inside: RestoreCursor | undefined,
+  ): Promise<Dispatched> {
     const existing = fresh ? undefined : await this.dest.stat(path);
     if (existing && existing.type !== 'dir') throw new Error('exists and is not a directory; not replaced');
     if (!existing) await this.dest.mkdir(path);
-    const below = await this.children(entry.subtree, path, !existing);
+    const below = await this.walk(await this.trees.entries(entry.subtree), path, !existing, inside);
+    // stopped inside: the run that continues finishes the directory
+    if (this.result.resumeAt) return below;
     const finished = below.done.then(async () => {
       await this.dest.finishDir(path, entry);
       this.result.dirs++;
@@ -185,7 +257,10 @@ class RestoreRun {
     if (existing.type === 'dir') throw new Error('exists and is a directory; not replaced');
     const policy = this.opts.overwrite ?? 'never';
     const write = policy === 'always' || (policy === 'if-newer' && mtimeMs(entry.mtime) > existing.mtimeMs);
-    if (!write) this.result.skipped++;
+    if (write) return { write, replace: true };
+    this.result.skipped++;
+    if (this.opts.reportDiffering && !sameAsEntry(existing, entry))
+      throw new Error(`exists and differs from the snapshot's; not replaced (overwrite: ${policy})`);
     return { write, replace: true };
   }
 
@@ -262,11 +337,10 @@ export async function restore(
   const batches = dest.localFile ? new FileBatches(repo) : undefined;
   const run = new RestoreRun(repo, dest, opts, batches);
   try {
-    const { entry, path: at } = await new TreeReader(repo).resolve(snapshot.root, path ?? '/');
-    const dispatched =
-      at === '/' && entry.type === 'dir'
-        ? await run.children(entry.subtree, '', empty)
-        : await run.entry(entry, entry.name, empty);
+    const trees = new TreeReader(repo);
+    const { entry, path: at } = await trees.resolve(snapshot.root, path ?? '/');
+    const top = at === '/' && entry.type === 'dir' ? await trees.entries(entry.subtree) : [entry];
+    const dispatched = await run.walk(top, '', empty, opts.resumeAt);
     // files queued from now on (a hard link whose first name failed) are sent at once
     await batches?.drain();
     await dispatched.done;

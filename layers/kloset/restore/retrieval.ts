@@ -17,12 +17,14 @@ export interface RetrievalOptions {
   tier?: RetrievalTier;
   /** how long retrieved copies stay readable; default 7 */
   days?: number;
+  /** look only: ask for no retrieval; the estimate is then what asking would cost */
+  dryRun?: boolean;
 }
 
 export interface RetrievalEstimate {
   /** typical time until the pending retrievals are done, counted from their request */
   readonly hours: readonly [min: number, max: number];
-  /** what the retrievals asked for by this call cost (list prices; an estimate only) */
+  /** what the retrievals asked for by this call cost, or would cost in a dry run (list prices; an estimate only) */
   readonly costUsd: number;
 }
 
@@ -84,7 +86,7 @@ function hoursOf(archive: ArchiveTerms, tier: RetrievalTier): readonly [number, 
  */
 export class Retrieval {
   private readonly states = new Map<string, ThawState>();
-  /** what this run asked for, per archive class (for the cost) */
+  /** what this run asked for (or, dry, would ask for), per archive class (for the cost) */
   private readonly asked = new Map<ArchiveTerms, { packs: number; bytes: number }>();
   private requested = 0;
 
@@ -123,12 +125,14 @@ export class Retrieval {
     // refused before anything is asked for: half a retrieval helps nobody
     for (const [archive, packs] of perArchive) offeredTerms(archive, this.opts.tier, packs);
     await mapLimit(frozen, HEAD_CONCURRENCY, async (p) => {
-      await this.backend.thaw!('packs', p.name, this.opts);
       const archive = this.states.get(p.name)!.archive!;
-      this.states.set(p.name, { state: 'pending', archive });
+      if (!this.opts.dryRun) {
+        await this.backend.thaw!('packs', p.name, this.opts);
+        this.states.set(p.name, { state: 'pending', archive });
+        this.requested++;
+      }
       const asked = this.asked.get(archive) ?? { packs: 0, bytes: 0 };
       this.asked.set(archive, { packs: asked.packs + 1, bytes: asked.bytes + p.size });
-      this.requested++;
     });
   }
 
@@ -181,7 +185,7 @@ export async function startRetrieval(
   const run = new Retrieval(
     repo.backend,
     needed.filter((p) => archived.has(p.name)),
-    { tier: opts.tier ?? DEFAULT_TIER, days },
+    { tier: opts.tier ?? DEFAULT_TIER, days, dryRun: opts.dryRun ?? false },
   );
   await run.poll();
   return run;

@@ -24,6 +24,11 @@ export interface SyncOptions {
   /** snapshots of the source (`latest`, IDs, unique prefixes); default: every visible one */
   snapshots?: string[];
   onProgress?: (p: SyncProgress) => void;
+  /**
+   * Asked before each snapshot but the first: true stops the sync there (a snapshot is copied
+   * whole or not started); the result's `remaining` lists what a later sync continues with.
+   */
+  stopBefore?: () => boolean;
 }
 
 export interface SyncResult {
@@ -37,6 +42,8 @@ export interface SyncResult {
   readonly storedBytes: number;
   /** what the source could not list, one line each (damaged index deltas, unreadable records): not copied */
   readonly warnings: readonly string[];
+  /** when `stopBefore` stopped it: the selected snapshots not reached (source IDs, oldest first) */
+  readonly remaining?: readonly string[];
 }
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -107,12 +114,18 @@ class SnapshotSync {
 
   async run(snapshots: readonly SnapshotRecord[]): Promise<Omit<SyncResult, 'warnings'>> {
     this.total = snapshots.length;
-    for (const snapshot of snapshots) {
+    for (const [i, snapshot] of snapshots.entries()) {
+      if (i > 0 && this.opts.stopBefore?.())
+        return { ...this.counts(), remaining: snapshots.slice(i).map((s) => s.id) };
       const identity = this.identity(snapshot);
       if (this.known.visible.has(identity) || this.known.removed.has(identity)) this.skipped++;
       else await this.copy(snapshot, identity);
       this.progress(true);
     }
+    return this.counts();
+  }
+
+  private counts(): Omit<SyncResult, 'warnings' | 'remaining'> {
     const { copied, skipped, bytesRead, newBytes, storedBytes } = this;
     return { copied, skipped, bytesRead, newBytes, storedBytes };
   }

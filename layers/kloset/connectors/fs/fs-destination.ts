@@ -93,7 +93,7 @@ export class FsDestination implements RestoreDestination {
    */
   async stat(path: string): Promise<ExistingEntry | undefined> {
     const st = lstatSync(fsPath(this.display(path)), { throwIfNoEntry: false });
-    return st && { type: entryType(st, 'other'), mtimeMs: st.mtimeMs };
+    return st && { type: entryType(st, 'other'), mtimeMs: st.mtimeMs, size: st.size };
   }
 
   async mkdir(path: string): Promise<void> {

@@ -78,12 +78,13 @@ export class S3Destination implements RestoreDestination {
       return {
         type: head.Metadata?.[META.type] === 'symlink' ? 'symlink' : 'file',
         mtimeMs: mtime ? Number(BigInt(mtime) / 1_000_000n) : (head.LastModified?.getTime() ?? 0),
+        size: head.ContentLength ?? 0,
       };
     } catch (err) {
       if (!(err instanceof KlosetError && isNotFound(err.cause))) throw err;
     }
     return (await anyKeyUnder(this.client, this.settings, `${this.key(path)}/`))
-      ? { type: 'dir', mtimeMs: 0 }
+      ? { type: 'dir', mtimeMs: 0, size: 0 }
       : undefined;
   }
 

@@ -46,7 +46,7 @@ export class SftpDestination extends SftpConnector implements RestoreDestination
   async stat(path: string): Promise<ExistingEntry | undefined> {
     try {
       const st = await this.session.lstat(this.remote(path));
-      return { type: entryType(st, 'other'), mtimeMs: st.mtime * 1000 };
+      return { type: entryType(st, 'other'), mtimeMs: st.mtime * 1000, size: st.size };
     } catch (err) {
       if (isNoSuchFile(err)) return undefined;
       throw err;

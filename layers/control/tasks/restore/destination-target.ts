@@ -1,0 +1,87 @@
+/**
+ * Where a restore writes when it names a store app: that app's resource (its S3 bucket, SFTP
+ * server or directory) with its credentials, at `path` instead of the app's store location,
+ * checked as the app's own location is (an `s3` prefix stays within the deployment's store
+ * buckets), and never overlapping a store: the restored files would mix with its objects.
+ */
+import { ApiError, Unprocessable } from '../../errors.js';
+import type { ConnectorTarget } from '../../engine/connector-target.js';
+// the location grammar alone, imported directly (as the protocols do)
+import { parseLocation } from '../../../kloset/core/location.js';
+import type { Settings } from '../../runtime/settings.js';
+import type { SecretStore } from '../../secrets/secret-store.js';
+import { checkConfiguration, connectorTarget } from '../../store-apps/app-placement.js';
+import { readSecret } from '../../store-apps/app-secret.js';
+import type { StoreAppRecord } from '../../store-apps/store-app.js';
+import type { StoreAppRepository } from '../../store-apps/store-app-repository.js';
+
+export interface AppDestination {
+  readonly appId: string;
+  readonly path: string;
+}
+
+/** The configuration field that places a store inside its app's resource. */
+const PLACE_FIELD = { fs: 'path', s3: 'prefix', 's3-compatible': 'prefix', sftp: 'path' } as const;
+
+export class DestinationTargets {
+  constructor(
+    private readonly settings: Settings,
+    private readonly repository: StoreAppRepository,
+    private readonly secrets: SecretStore,
+  ) {}
+
+  /** The destination's target (with the app's credentials), refused inside either app's store. */
+  async target(source: StoreAppRecord, destination: AppDestination): Promise<ConnectorTarget> {
+    const app = await this.repository.get(destination.appId);
+    const secret = await readSecret(this.secrets, app.secretName);
+    const target = connectorTarget(placedAt(app, destination.path), secret, this.settings);
+    for (const store of new Map([source, app].map((a) => [a.id, a])).values()) {
+      const storeTarget = connectorTarget(store, undefined, this.settings);
+      if (overlaps(target, storeTarget))
+        throw new Unprocessable(
+          `cannot restore into ${target.printable}: it overlaps the store of app ${store.name} (${storeTarget.printable}); choose a path outside it`,
+          'DESTINATION_IN_STORE',
+        );
+    }
+    return target;
+  }
+
+  /** What the destination is, without secrets: the restore's exclusive key and its result's `destination`. */
+  async printable(destination: AppDestination): Promise<string> {
+    const app = await this.repository.get(destination.appId);
+    return connectorTarget(placedAt(app, destination.path), undefined, this.settings).printable;
+  }
+}
+
+/** The app with `path` in place of its store location, checked as the app's own configuration is. */
+function placedAt(app: StoreAppRecord, path: string): StoreAppRecord {
+  const configuration = { ...app.configuration, [PLACE_FIELD[app.protocol]]: path };
+  try {
+    checkConfiguration(app.protocol, configuration);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    throw new Unprocessable(
+      `destination.path does not fit the ${app.protocol} app ${app.name}: ${err.message}`,
+      'INVALID_DESTINATION',
+    );
+  }
+  return { ...app, configuration };
+}
+
+/** Whether two targets are one place or one is inside the other (same service, nested paths). */
+function overlaps(a: ConnectorTarget, b: ConnectorTarget): boolean {
+  const [la, lb] = [parseLocation(a.location), parseLocation(b.location)];
+  const place = (l: typeof la, t: ConnectorTarget): string => {
+    switch (l.scheme) {
+      case 's3':
+        return `s3 ${t.options.endpoint ?? ''} ${l.bucket}`;
+      case 'sftp':
+        return `sftp ${l.user ?? ''}@${l.host}:${l.port ?? 22}`;
+      case 'fs':
+        return 'fs';
+    }
+  };
+  if (place(la, a) !== place(lb, b)) return false;
+  const [pa, pb] = [la.path, lb.path].map((p) => `${p.replace(/\/+$/, '')}/`);
+  return pa!.startsWith(pb!) || pb!.startsWith(pa!);
+}
