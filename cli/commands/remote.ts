@@ -118,7 +118,6 @@ Examples:
 
   group
     .command('list')
-    .alias('ls')
     .description('list the named control planes (tokens masked)')
     .option('--secrets', 'show tokens in clear')
     .addHelpText('after', '\nExamples:\n  kloud remote list\n  kloud remote list --json --secrets')

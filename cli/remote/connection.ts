@@ -63,7 +63,6 @@ export function resolveConnection(
   remote: Remote | undefined,
   env: NodeJS.ProcessEnv,
 ): Connection {
-  checkFlags(flags);
   const urlText = flags.url ?? remote?.url ?? env.KLOUD_URL;
   if (!urlText) {
     throw usageError(

@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
 import { ApiClient } from './api-client.js';
-import { type ConnectionFlags, resolveConnection } from './connection.js';
+import { checkFlags, type ConnectionFlags, resolveConnection } from './connection.js';
 import { RemoteBook } from './remotes.js';
 
 export async function remoteApi(ctx: CommandContext, command: Command): Promise<ApiClient> {
   const flags = command.optsWithGlobals<ConnectionFlags>();
+  checkFlags(flags);
   const remote = flags.remote === undefined ? undefined : (await remoteBook(ctx)).get(flags.remote);
   return new ApiClient(resolveConnection(flags, remote, ctx.runtime.env));
 }
