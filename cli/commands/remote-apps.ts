@@ -44,7 +44,13 @@ Examples:
     .action(async (_opts, command: Command) => {
       const api = await remoteApi(ctx, command);
       const out = ctx.output(command);
-      for await (const app of api.list<StoreApp>('/store-apps')) out.print(app, appLine);
+      let count = 0;
+      for await (const app of api.list<StoreApp>('/store-apps')) {
+        out.print(app, appLine);
+        count++;
+      }
+      if (count === 0 && !out.json)
+        out.note('no store apps (add one with: kloud remote apps create NAME --resource ID)');
     });
 
   apps

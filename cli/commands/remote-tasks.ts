@@ -128,7 +128,7 @@ export function registerRemoteTasks(group: Command, ctx: CommandContext): void {
       command: Command,
     ) => {
       if (
-        opts.archive === (opts.toApp !== undefined) ||
+        (opts.archive === true) === (opts.toApp !== undefined) ||
         (opts.toApp === undefined) !== (opts.path === undefined)
       ) {
         throw usageError(

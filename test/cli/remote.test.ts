@@ -74,7 +74,11 @@ test('remote add, list and rm keep named control planes in the config file, toke
   const apps = await sandbox.run(['remote', '--remote', 'local', 'apps', 'list'], {
     env: { KLOUD_TOKEN: 'not-it' },
   });
-  expect(apps).toMatchObject({ code: 0, stderr: '' });
+  expect(apps).toMatchObject({
+    code: 0,
+    stdout: '',
+    stderr: 'no store apps (add one with: kloud remote apps create NAME --resource ID)\n',
+  });
 
   const again = await sandbox.run(['remote', 'add', 'local', local.url, '--token', 'x']);
   expect(again.code).toBe(1);
@@ -119,7 +123,9 @@ test('apps create, test, initialize, list and show through the CLI, by name and 
 
   const tested = await remote(['apps', 'test', 'main']);
   expect(tested).toMatchObject({ code: 0, stderr: '' });
-  expect(tested.stdout).toMatch(/^empty: .*main does not exist yet: initializing creates it\napp main is tested\n$/);
+  expect(tested.stdout).toMatch(
+    /^empty: .*main does not exist yet: initializing creates it\napp main is tested\n$/,
+  );
   const initialized = await remote(['apps', 'initialize', app.id, '--json']);
   expect(initialized.code).toBe(0);
   expect(JSON.parse(initialized.stdout)).toMatchObject({
