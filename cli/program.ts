@@ -7,6 +7,7 @@ import { registerDiffCommand } from './commands/diff.js';
 import { registerFindCommand } from './commands/find.js';
 import { registerForgetCommand } from './commands/forget.js';
 import { registerPruneCommand } from './commands/prune.js';
+import { registerRemoteCommands } from './commands/remote.js';
 import { registerRepairCommand } from './commands/repair.js';
 import { registerRestoreCommand } from './commands/restore.js';
 import { registerRmCommand } from './commands/rm.js';
@@ -44,6 +45,7 @@ Exit codes:
   3  partial: done, but some files or snapshots could not be read (backup, ls, find, info, sync)
   4  integrity problem found by check (or left after repair)
   5  pending: restore asked for data in archive storage (S3 Glacier); run it again later
+  6, 7, 8  kloud remote: a task failed / was cancelled; the control plane could not be reached
 
 Examples:
   kloud at /var/backups create
@@ -53,7 +55,8 @@ Examples:
   kloud at /var/backups diff 1a2b3c latest
   kloud at /var/backups rm --older-than 90d --dry-run
   kloud at /var/backups sync to @offsite
-  kloud store add home /var/backups && kloud store default home && kloud ls`;
+  kloud store add home /var/backups && kloud store default home && kloud ls
+  kloud remote check main --wait     (a control plane's store app: kloud remote --help)`;
 
 /** Thrown instead of exiting when commander stops: a usage error, or help/version shown. */
 export class CommanderStop extends Error {
@@ -91,6 +94,7 @@ export function buildProgram(ctx: CommandContext, version: string): Command {
   registerRepairCommand(program, ctx);
   registerSyncCommand(program, ctx);
   registerAliasCommands(program, ctx);
+  registerRemoteCommands(program, ctx);
   stopInsteadOfExit(program, 'kloud');
   return program;
 }

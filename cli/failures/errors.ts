@@ -14,6 +14,14 @@ export const EXIT = {
   integrity: 4,
   /** The data is in archive storage (S3 Glacier): its retrieval was requested and is not done yet. */
   pending: 5,
+  /** `kloud remote ... --wait`: the task ended failed (its failure says why). */
+  taskFailed: 6,
+  /** `kloud remote ... --wait`: the task was cancelled. */
+  taskCancelled: 7,
+  /** `kloud remote`: the control plane could not be reached (refused, unknown host, no answer in time). */
+  unreachable: 8,
+  /** `kloud remote ... --wait` stopped by Ctrl-C: the task goes on. */
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -34,6 +34,23 @@ const aliasMap = z.record(
   aliasSchema,
 );
 
+/**
+ * A control plane `kloud remote` calls (`kloud remote add`): its URL and how requests are
+ * authorized, with a bearer token (local mode) or SigV4 from the AWS credential chain.
+ */
+const remoteSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+    token: z.string().min(1).optional(),
+    aws: z.boolean().optional(),
+    region: z.string().min(1).optional(),
+    profile: z.string().min(1).optional(),
+  })
+  .refine(
+    (remote) => !(remote.token !== undefined && remote.aws),
+    'a remote has a token or aws: true, not both',
+  );
+
 const configSchema = z.strictObject({
   version: z.literal(1).optional(),
   defaults: z
@@ -43,10 +60,14 @@ const configSchema = z.strictObject({
   stores: aliasMap.optional(),
   sources: aliasMap.optional(),
   destinations: aliasMap.optional(),
+  remotes: z
+    .record(z.string().regex(ALIAS_NAME, 'remote names use letters, digits, ".", "_" and "-"'), remoteSchema)
+    .optional(),
 });
 
 type Config = z.infer<typeof configSchema>;
 export type AliasEntry = z.infer<typeof aliasSchema>;
+export type RemoteEntry = z.infer<typeof remoteSchema>;
 
 export function configPath(env: NodeJS.ProcessEnv): string {
   const xdg = env.XDG_CONFIG_HOME;
