@@ -143,7 +143,12 @@ function decide(
   const describe = (name: string): PrunedPack => {
     const info = stored.get(name)!;
     const charge = earlyDeletion(info, now);
-    return { name, size: info.size, archived: info.archived === true, ...(charge && { earlyDeletion: charge }) };
+    return {
+      name,
+      size: info.size,
+      archived: info.archived === true,
+      ...(charge && { earlyDeletion: charge }),
+    };
   };
   const deletable = new Set(plans.ripe.filter(unused));
   const isPlanned = (name: string) => deletable.has(name) || waiting.has(name) || plans.ripe.includes(name);
@@ -172,7 +177,10 @@ function decide(
     report: {
       deleted,
       planned: planned.map(describe),
-      repacked: [...rewrite].map((i) => ({ ...describe(index.packs[i]!.name), liveBytes: usage.liveBytes[i]! })),
+      repacked: [...rewrite].map((i) => ({
+        ...describe(index.packs[i]!.name),
+        liveBytes: usage.liveBytes[i]!,
+      })),
       packsWritten: 0,
       waiting: waiting.size,
       freedBytes: deleted.reduce((n, p) => n + p.size, 0),

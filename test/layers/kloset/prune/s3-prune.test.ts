@@ -28,10 +28,10 @@ test('forget + prune on S3: the forgotten pack goes, the kept snapshot restores,
   await store.forget({ policy: { last: 1 } });
   const packsBefore = await names(store, 'packs');
 
-  const first = await store.prune({ graceMs: 0 });
+  const first = await store.prune({ graceMs: 0, repackThreshold: 1 });
   expect(first.planned.length).toBeGreaterThan(0);
   expect(await names(store, 'plans')).toHaveLength(1);
-  const second = await store.prune({ graceMs: 0 });
+  const second = await store.prune({ graceMs: 0, repackThreshold: 1 });
   expect(second.deleted.map((p) => p.name).sort()).toEqual(first.planned.map((p) => p.name).sort());
   expect((await names(store, 'packs')).sort()).toEqual(
     packsBefore.filter((n) => !first.planned.some((p) => p.name === n)).sort(),
