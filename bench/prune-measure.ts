@@ -1,7 +1,8 @@
 /**
  * prune's figures for docs/PERFORMANCE.md, on a local store in a temp dir:
  *   node --import tsx bench/prune-measure.ts open BACKUPS   open time after BACKUPS small backups, before and after prune
- *   node --import tsx bench/prune-measure.ts rss FILES      peak RSS of prune (its own process) on a store of FILES files
+ *   node --import tsx bench/prune-measure.ts rss FILES [BUDGET_MIB]  peak RSS of prune (its own process) on a store of
+ *     FILES files, the store opened within an index memory budget of BUDGET_MIB when given
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -47,7 +48,7 @@ async function measureOpen(root: string, backups: number): Promise<void> {
   );
 }
 
-async function measureRss(root: string, files: number): Promise<void> {
+async function measureRss(root: string, files: number, budgetMiB: string | undefined): Promise<void> {
   const location = join(root, 'store');
   const src = join(root, 'src');
   for (let d = 0; d < files / 1000; d++) {
@@ -66,7 +67,7 @@ async function measureRss(root: string, files: number): Promise<void> {
   await store.repo.close();
   const child = spawnSync(
     process.execPath,
-    ['--import', 'tsx', new URL(import.meta.url).pathname, 'prune-child', location],
+    ['--import', 'tsx', new URL(import.meta.url).pathname, 'prune-child', location, budgetMiB ?? ''],
     { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
   );
   console.log(
@@ -74,26 +75,29 @@ async function measureRss(root: string, files: number): Promise<void> {
   );
 }
 
-async function pruneChild(location: string): Promise<void> {
-  const store = await openStore(location, { passphrase: PASSPHRASE });
+async function pruneChild(location: string, budgetMiB: string): Promise<void> {
+  const budget = budgetMiB
+    ? { cacheDir: `${location}-cache`, indexMemoryBudget: Number(budgetMiB) * 2 ** 20 }
+    : {};
+  const store = await openStore(location, { passphrase: PASSPHRASE, ...budget });
   const t0 = performance.now();
-  await store.prune({ graceMs: 0 });
+  const first = await store.prune({ graceMs: 0 });
   const second = await store.prune({ graceMs: 0 });
   const ms = performance.now() - t0;
   const peak = process.resourceUsage().maxRSS / 1024;
   console.log(
-    `two prune runs ${ms.toFixed(0)} ms, ${second.deleted.length} packs deleted (${(second.freedBytes / 2 ** 20).toFixed(0)} MiB), peak RSS ${peak.toFixed(0)} MiB`,
+    `two prune runs ${ms.toFixed(0)} ms, ${second.deleted.length} packs deleted (${first.repacked.length} rewritten) (${(second.freedBytes / 2 ** 20).toFixed(0)} MiB), peak RSS ${peak.toFixed(0)} MiB`,
   );
 }
 
-const [mode, arg] = process.argv.slice(2);
-if (mode === 'prune-child') await pruneChild(arg!);
+const [mode, arg, budgetMiB] = process.argv.slice(2);
+if (mode === 'prune-child') await pruneChild(arg!, budgetMiB ?? '');
 else {
   const root = await mkdtemp(join(tmpdir(), 'kloud-prune-bench-'));
   try {
     if (mode === 'open') await measureOpen(root, Number(arg ?? 300));
-    else if (mode === 'rss') await measureRss(root, Number(arg ?? 50_000));
-    else throw new Error('usage: prune-measure.ts open BACKUPS | rss FILES');
+    else if (mode === 'rss') await measureRss(root, Number(arg ?? 50_000), budgetMiB);
+    else throw new Error('usage: prune-measure.ts open BACKUPS | rss FILES [BUDGET_MIB]');
   } finally {
     await rm(root, { recursive: true, force: true });
   }
