@@ -52,7 +52,12 @@ async function writeSnapshot(writer: RepositoryWriter, from: number, to: number)
         await saveTree(
           level
             .slice(d, d + DIRS_PER_DIR)
-            .map((subtree, k) => ({ name: `d${String(d + k).padStart(10, '0')}`, type: 'dir', subtree, ...meta })),
+            .map((subtree, k) => ({
+              name: `d${String(d + k).padStart(10, '0')}`,
+              type: 'dir',
+              subtree,
+              ...meta,
+            })),
         ),
       );
     level = up;
