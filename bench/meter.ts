@@ -187,3 +187,26 @@ export class Meter {
     };
   }
 }
+
+/**
+ * Commands run one after the other as one step: times add up, the peak RSS is the largest, and
+ * a figure one command lacks is lacking for the step.
+ */
+export function inSequence(results: readonly CommandResult[]): CommandResult {
+  const sum = (pick: (m: Measurement) => number | null) =>
+    results.some((r) => pick(r.measurement) === null)
+      ? null
+      : results.reduce((n, r) => n + pick(r.measurement)!, 0);
+  const peaks = results.map((r) => r.measurement.peakRssBytes);
+  return {
+    measurement: {
+      ...results.at(-1)!.measurement,
+      wallSeconds: sum((m) => m.wallSeconds)!,
+      userSeconds: sum((m) => m.userSeconds),
+      systemSeconds: sum((m) => m.systemSeconds),
+      peakRssBytes: peaks.includes(null) ? null : Math.max(...(peaks as number[])),
+    },
+    stdout: results.map((r) => r.stdout).join(''),
+    stderr: results.map((r) => r.stderr).join(''),
+  };
+}

@@ -1,7 +1,10 @@
 /**
  * prune's figures for docs/PERFORMANCE.md, on a local store in a temp dir:
  *   node --import tsx bench/prune-measure.ts open BACKUPS   open time after BACKUPS small backups, before and after prune
- *   node --import tsx bench/prune-measure.ts rss FILES      peak RSS of prune (its own process) on a store of FILES files
+ *   node --import tsx bench/prune-measure.ts rss FILES [BUDGET_MIB]  peak RSS of prune (its own process) on a store of
+ *     FILES files, the store opened within an index memory budget of BUDGET_MIB when given
+ *   node --import tsx bench/prune-measure.ts synthetic BLOBS [BUDGET_MIB]  the same on a synthetic store of BLOBS
+ *     data blobs (bench/synthetic-prune-store.ts), half of them in a removed snapshot
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -9,6 +12,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStore, openStore } from '../layers/kloset/index.js';
+import { writeSyntheticStore } from './synthetic-prune-store.js';
 
 const PASSPHRASE = 'bench';
 const KDF = { algorithm: 'scrypt', N: 1024, r: 8, p: 1 } as const;
@@ -47,7 +51,7 @@ async function measureOpen(root: string, backups: number): Promise<void> {
   );
 }
 
-async function measureRss(root: string, files: number): Promise<void> {
+async function measureRss(root: string, files: number, budgetMiB: string | undefined): Promise<void> {
   const location = join(root, 'store');
   const src = join(root, 'src');
   for (let d = 0; d < files / 1000; d++) {
@@ -64,36 +68,64 @@ async function measureRss(root: string, files: number): Promise<void> {
   await store.forget({ policy: { last: 1 } });
   const info = await store.info();
   await store.repo.close();
-  const child = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', new URL(import.meta.url).pathname, 'prune-child', location],
-    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
-  );
+  const child = runPruneChild(location, budgetMiB);
   console.log(
-    `${files} files, ${info.blobs.data} data blobs, ${(info.storedBytes / 2 ** 20).toFixed(0)} MiB stored: ${child.stdout.trim()}${child.stderr}`,
+    `${files} files, ${info.blobs.data} data blobs, ${(info.storedBytes / 2 ** 20).toFixed(0)} MiB stored: ${child}`,
   );
 }
 
-async function pruneChild(location: string): Promise<void> {
+async function measureSynthetic(root: string, blobs: number, budgetMiB: string | undefined): Promise<void> {
+  const location = join(root, 'store');
+  await createStore(location, { passphrase: PASSPHRASE, kdf: KDF });
   const store = await openStore(location, { passphrase: PASSPHRASE });
   const t0 = performance.now();
-  await store.prune({ graceMs: 0 });
-  const second = await store.prune({ graceMs: 0 });
+  await writeSyntheticStore(store.repo, blobs);
+  const writeS = (performance.now() - t0) / 1000;
+  await store.repo.close();
+  console.log(
+    `synthetic store of ${blobs} data blobs (written in ${writeS.toFixed(0)} s): ${runPruneChild(location, budgetMiB)}`,
+  );
+}
+
+/** Two prune runs in a process of their own, so that its peak RSS is prune's alone. */
+function runPruneChild(location: string, budgetMiB: string | undefined): string {
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', new URL(import.meta.url).pathname, 'prune-child', location, budgetMiB ?? '', mode!],
+    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, maxBuffer: 2 ** 24 },
+  );
+  return `${child.stdout.trim()}${child.stderr}`;
+}
+
+async function pruneChild(location: string, budgetMiB: string, synthetic: boolean): Promise<void> {
+  const budget = budgetMiB
+    ? { cacheDir: `${location}-cache`, indexMemoryBudget: Number(budgetMiB) * 2 ** 20 }
+    : {};
+  const store = await openStore(location, { passphrase: PASSPHRASE, ...budget });
+  const t0 = performance.now();
+  // a synthetic store's packs are empty: nothing there can be rewritten
+  const opts = { graceMs: 0, ...(synthetic && { repackThreshold: 1 }) };
+  const first = await store.prune(opts);
+  const second = await store.prune(opts);
   const ms = performance.now() - t0;
   const peak = process.resourceUsage().maxRSS / 1024;
   console.log(
-    `two prune runs ${ms.toFixed(0)} ms, ${second.deleted.length} packs deleted (${(second.freedBytes / 2 ** 20).toFixed(0)} MiB), peak RSS ${peak.toFixed(0)} MiB`,
+    `two prune runs ${ms.toFixed(0)} ms, ${second.deleted.length} packs deleted (${first.repacked.length} rewritten) (${(second.freedBytes / 2 ** 20).toFixed(0)} MiB), peak RSS ${peak.toFixed(0)} MiB`,
   );
 }
 
-const [mode, arg] = process.argv.slice(2);
-if (mode === 'prune-child') await pruneChild(arg!);
+const [mode, arg, budgetMiB, parentMode] = process.argv.slice(2);
+if (mode === 'prune-child') await pruneChild(arg!, budgetMiB ?? '', parentMode === 'synthetic');
 else {
   const root = await mkdtemp(join(tmpdir(), 'kloud-prune-bench-'));
   try {
     if (mode === 'open') await measureOpen(root, Number(arg ?? 300));
-    else if (mode === 'rss') await measureRss(root, Number(arg ?? 50_000));
-    else throw new Error('usage: prune-measure.ts open BACKUPS | rss FILES');
+    else if (mode === 'rss') await measureRss(root, Number(arg ?? 50_000), budgetMiB);
+    else if (mode === 'synthetic') await measureSynthetic(root, Number(arg ?? 1_000_000), budgetMiB);
+    else
+      throw new Error(
+        'usage: prune-measure.ts open BACKUPS | rss FILES [BUDGET_MIB] | synthetic BLOBS [BUDGET_MIB]',
+      );
   } finally {
     await rm(root, { recursive: true, force: true });
   }

@@ -22,6 +22,7 @@ export const STEPS = [
   'backup-modified',
   'restore',
   'check',
+  'forget-prune',
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
@@ -32,6 +33,7 @@ export const STEP_LABELS: Record<StepName, string> = {
   'backup-modified': 'backup after 5% change',
   restore: 'restore latest',
   check: 'check --read-data',
+  'forget-prune': 'forget all but the last, prune',
 };
 
 export interface StepSample extends Measurement {
@@ -171,6 +173,8 @@ export async function runToolOnce(name: ToolName, run: number, ctx: SuiteContext
       }
       if (!ctx.keep) await rm(target, { recursive: true, force: true });
       await measure('check', corpus.totalBytes, () => tool.check());
+      // the first two snapshots go: prune frees what only they held (the 5% replaced)
+      await measure('forget-prune', null, () => tool.forgetAndPrune(1));
     } finally {
       await mod.undo();
     }

@@ -18,6 +18,8 @@ export interface BackupTool {
   restore(target: string): Promise<CommandResult>;
   /** Full check that reads every data blob back. */
   check(): Promise<CommandResult>;
+  /** Removes all snapshots but the last `keep` and frees the space only they used, at once. */
+  forgetAndPrune(keep: number): Promise<CommandResult>;
   /** Tool-specific statistics after the last backup, kept raw in the results. */
   describe?(): Promise<unknown>;
 }

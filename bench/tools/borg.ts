@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { CommandResult } from '../meter.js';
+import { type CommandResult, inSequence } from '../meter.js';
 import { findOnPath, isolatedEnv, type BackupTool, type ToolWorkspace } from './backup-tool.js';
 
 /** Borg 1.2 with its defaults (repokey encryption, lz4 compression, buzhash chunker). */
@@ -51,5 +51,13 @@ export class Borg implements BackupTool {
 
   check(): Promise<CommandResult> {
     return this.run(['check', '--verify-data', this.store]);
+  }
+
+  /** Borg 1.2 frees the space in a command of its own. */
+  async forgetAndPrune(keep: number): Promise<CommandResult> {
+    return inSequence([
+      await this.run(['prune', '--keep-last', String(keep), this.store]),
+      await this.run(['compact', this.store]),
+    ]);
   }
 }

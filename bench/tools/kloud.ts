@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CommandResult } from '../meter.js';
+import { type CommandResult, inSequence } from '../meter.js';
 import { isolatedEnv, type BackupTool, type ToolWorkspace } from './backup-tool.js';
 
 /**
@@ -63,6 +63,18 @@ export class Kloud implements BackupTool {
 
   check(): Promise<CommandResult> {
     return this.run(['check', '--read-data']);
+  }
+
+  /**
+   * kloud deletes in two prune runs a grace period apart (safe with concurrent backups); with no
+   * other writer, a grace of 0 lets the second run, right after the first, delete.
+   */
+  async forgetAndPrune(keep: number): Promise<CommandResult> {
+    return inSequence([
+      await this.run(['forget', '--keep-last', String(keep)]),
+      await this.run(['prune', '--grace', '0s']),
+      await this.run(['prune', '--grace', '0s']),
+    ]);
   }
 
   async describe(): Promise<unknown> {

@@ -49,4 +49,8 @@ export class Restic implements BackupTool {
   check(): Promise<CommandResult> {
     return this.run(['check', '--read-data']);
   }
+
+  forgetAndPrune(keep: number): Promise<CommandResult> {
+    return this.run(['forget', '--keep-last', String(keep), '--prune']);
+  }
 }

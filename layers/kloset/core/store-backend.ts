@@ -12,6 +12,10 @@ export interface ObjectInfo {
   readonly size: number;
   /** in archive storage (S3 Glacier): reading it needs a retrieval first (see `thaw`) */
   readonly archived?: boolean;
+  /** the archive class of an archived object: what deleting it early costs */
+  readonly archive?: ArchiveTerms;
+  /** when it was written (ms since the epoch), where the store lists it */
+  readonly modifiedAt?: number;
 }
 
 export interface PutOptions {
@@ -36,6 +40,9 @@ export interface TierTerms {
 export interface ArchiveTerms {
   readonly name: string;
   readonly tiers: Partial<Record<RetrievalTier, TierTerms>>;
+  /** an object deleted younger than this is billed as if stored this long */
+  readonly minimumStorageDays: number;
+  readonly usdPerGiBMonth: number;
 }
 
 /**

@@ -12,8 +12,12 @@ export interface BlobIndex {
   /** Whether the blob is indexed: the dedup question, on the hot path of a backup. */
   has(id: Buffer): boolean;
   find(id: Buffer): BlobLocation | undefined;
+  /** The blob's rank in ID order (0 for the first blob), or -1: a key for a bitmap of blobs. */
+  position(id: Buffer): number;
   /** Every blob, in ID order. */
   blobs(): Iterable<BlobLocation>;
+  /** The records in ID order, as runs of `RECORD_SIZE`-byte records (one run, or one per page). */
+  recordPages(): Iterable<Buffer>;
   /** Releases what the index holds outside the heap (a file); the index is unusable after. */
   close(): void;
 }

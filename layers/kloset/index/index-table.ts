@@ -35,12 +35,12 @@ export interface BlobRecord {
  *   id (32) | type u8 | pack number u32 | offset u32 | length u32 | raw length u32   (LE)
  */
 export const RECORD_SIZE = ID_SIZE + 1 + 16;
-const TYPE_AT = ID_SIZE;
+export const TYPE_AT = ID_SIZE;
 /** where a record holds its pack number (u32 LE): merges renumber it */
 export const PACK_AT = ID_SIZE + 1;
-const OFFSET_AT = PACK_AT + 4;
-const LENGTH_AT = OFFSET_AT + 4;
-const RAW_AT = LENGTH_AT + 4;
+export const OFFSET_AT = PACK_AT + 4;
+export const LENGTH_AT = OFFSET_AT + 4;
+export const RAW_AT = LENGTH_AT + 4;
 
 /**
  * One index delta, or the merge of many: the packs it names, the blob records, the snapshots it
@@ -126,6 +126,11 @@ export class IndexTable implements BlobIndex {
     return this.search(id) >= 0;
   }
 
+  position(id: Buffer): number {
+    const at = this.search(id);
+    return at < 0 ? -1 : at / RECORD_SIZE;
+  }
+
   find(id: Buffer): BlobLocation | undefined {
     const at = this.search(id);
     return at < 0 ? undefined : this.locationAt(at, id);
@@ -147,6 +152,10 @@ export class IndexTable implements BlobIndex {
 
   *blobs(): Generator<BlobLocation> {
     for (let at = 0; at < this.records.length; at += RECORD_SIZE) yield this.locationAt(at);
+  }
+
+  *recordPages(): Generator<Buffer> {
+    yield this.records;
   }
 
   /** Nothing to release: the records are on the heap. */

@@ -193,13 +193,19 @@ export class SpilledIndex implements BlobIndex {
     return p < 0 ? undefined : this.cachedPage(p).find(id);
   }
 
+  position(id: Buffer): number {
+    if (this.filter && !this.filter.mayHave(id)) return -1;
+    const p = this.pageOf(id);
+    const at = p < 0 ? -1 : this.cachedPage(p).position(id);
+    return at < 0 ? -1 : p * PAGE_RECORDS + at;
+  }
+
   /** Every blob in ID order; reads each page once, past the cache (a scan would flush it). */
   *blobs(): Generator<BlobLocation> {
     for (let p = 0; p < this.file.pages; p++)
       yield* new IndexTable(this.packs, this.readPage(p), [], []).blobs();
   }
 
-  /** The decrypted pages in order: sorted runs of records, as a merge reads them. */
   *recordPages(): Generator<Buffer> {
     for (let p = 0; p < this.file.pages; p++) yield this.readPage(p);
   }

@@ -181,6 +181,13 @@ export class Repository {
     return this.indexTable;
   }
 
+  /** The index memory budget the store was opened with and where its index spills; none without. */
+  get indexSpill(): { readonly dir: string; readonly budget: number } | undefined {
+    return this.indexBudget === undefined
+      ? undefined
+      : { dir: join(this.cacheDir!, 'index'), budget: this.indexBudget };
+  }
+
   get indexDeltas(): readonly string[] {
     return [...this.deltas.keys()];
   }
@@ -247,7 +254,7 @@ export class Repository {
     const budget = this.indexBudget;
     if (budget !== undefined) {
       // within a budget, deltas are read one at a time: the merge spills what does not fit
-      const dir = join(this.cacheDir!, 'index');
+      const { dir } = this.indexSpill!;
       const merge = new BudgetedMerge(dir, budget);
       // the local disk's failures (full, read-only) say where; the store's own errors pass as they are
       const spill = <T>(step: () => T): T => {

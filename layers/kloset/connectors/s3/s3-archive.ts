@@ -7,11 +7,14 @@ import type { StorageClass } from './s3-options.js';
  *
  * AWS list prices, us-east-1, 2024 (S3 pricing page and "Understanding archive retrieval
  * options" in the S3 user guide); estimate only. Bulk retrievals from GLACIER are free; DEEP_ARCHIVE
- * offers no expedited tier, and AWS gives its times only as "within" (so min = max).
+ * offers no expedited tier, and AWS gives its times only as "within" (so min = max). Storage
+ * prices and minimum durations: the S3 pricing page, "Storage pricing".
  */
 const ARCHIVES: Partial<Record<StorageClass, ArchiveTerms>> = {
   GLACIER: {
     name: 'GLACIER',
+    minimumStorageDays: 90,
+    usdPerGiBMonth: 0.0036,
     tiers: {
       expedited: { hours: [1 / 60, 5 / 60], usdPerGiB: 0.03, usdPer1000Requests: 10 },
       standard: { hours: [3, 5], usdPerGiB: 0.01, usdPer1000Requests: 0.05 },
@@ -20,6 +23,8 @@ const ARCHIVES: Partial<Record<StorageClass, ArchiveTerms>> = {
   },
   DEEP_ARCHIVE: {
     name: 'DEEP_ARCHIVE',
+    minimumStorageDays: 180,
+    usdPerGiBMonth: 0.00099,
     tiers: {
       standard: { hours: [12, 12], usdPerGiB: 0.02, usdPer1000Requests: 0.1 },
       bulk: { hours: [48, 48], usdPerGiB: 0.0025, usdPer1000Requests: 0.025 },

@@ -255,7 +255,8 @@ export class S3Store implements StoreBackend {
         yield {
           name: rel.slice(rel.lastIndexOf('/') + 1),
           size: o.Size ?? 0,
-          ...(archiveTerms(o.StorageClass) && { archived: true }),
+          ...(o.LastModified && { modifiedAt: o.LastModified.getTime() }),
+          ...(archiveTerms(o.StorageClass) && { archived: true, archive: archiveTerms(o.StorageClass) }),
         };
       }
     }

@@ -16,6 +16,8 @@ import {
 afterAll(removeTempDirs);
 
 const PACK_SIZE = 64 * 1024;
+/** the two-phase deletion alone: no pack is rewritten */
+const NO_REPACK = { repackThreshold: 1 };
 
 async function packBytes(location: string): Promise<number> {
   let total = 0;
@@ -50,18 +52,18 @@ test('a first run plans, a run after the grace period deletes; kept snapshots re
   const { store, location, src, old, kept, digest } = await forgottenSnapshot();
   const before = await packBytes(location);
 
-  const dry = await store.prune({ dryRun: true, graceMs: 0 });
+  const dry = await store.prune({ dryRun: true, graceMs: 0, ...NO_REPACK });
   expect(dry.deleted).toEqual([]);
   expect(dry.planned.length).toBeGreaterThan(0);
   expect(await listFiles(join(location, 'plans'))).toEqual([]);
 
-  const first = await store.prune({ graceMs: 0 });
+  const first = await store.prune({ graceMs: 0, ...NO_REPACK });
   expect(first).toMatchObject({ deleted: [], waiting: 0 });
   expect(await packBytes(location)).toBe(before);
-  const notYet = await store.prune({ graceMs: 3600_000 });
+  const notYet = await store.prune({ graceMs: 3600_000, ...NO_REPACK });
   expect(notYet).toMatchObject({ deleted: [], planned: [], waiting: first.planned.length });
 
-  const second = await store.prune({ graceMs: 0 });
+  const second = await store.prune({ graceMs: 0, ...NO_REPACK });
   expect(second.deleted.map((p) => p.name).sort()).toEqual(first.planned.map((p) => p.name).sort());
   const after = await packBytes(location);
   expect(before - after).toBe(second.freedBytes);
@@ -76,7 +78,11 @@ test('a first run plans, a run after the grace period deletes; kept snapshots re
   expect(reopened.repo.index.has(Buffer.from(old, 'hex'))).toBe(true);
   await restoresWhole(reopened, kept, src, digest);
   expect((await reopened.check({ readData: true })).ok).toBe(true);
-  expect(await reopened.prune({ graceMs: 0 })).toMatchObject({ deleted: [], planned: [], deltasReplaced: 0 });
+  expect(await reopened.prune({ graceMs: 0, ...NO_REPACK })).toMatchObject({
+    deleted: [],
+    planned: [],
+    deltasReplaced: 0,
+  });
 });
 
 test('many deltas become one: the open merges a single delta with every snapshot', async () => {
@@ -117,7 +123,7 @@ test.each([1, 2, 3])(
 
 test('a damaged plan locks nobody out; prune removes it and plans afresh', async () => {
   const { store, location } = await forgottenSnapshot();
-  const first = await store.prune({ graceMs: 0 });
+  const first = await store.prune({ graceMs: 0, ...NO_REPACK });
   const [plan] = await listFiles(join(location, 'plans'));
   const data = await readFile(join(location, 'plans', plan!));
   data[data.length - 1] ^= 1;
@@ -126,7 +132,7 @@ test('a damaged plan locks nobody out; prune removes it and plans afresh', async
 
   const reopened = await openStore(location, { passphrase: PASSPHRASE });
   expect(await reopened.snapshots()).toHaveLength(1);
-  const again = await reopened.prune({ graceMs: 0 });
+  const again = await reopened.prune({ graceMs: 0, ...NO_REPACK });
   // the damaged plan counted for nothing: its packs are planned again, not deleted
   expect(again.deleted).toEqual([]);
   expect(again.planned.map((p) => p.name).sort()).toEqual(first.planned.map((p) => p.name).sort());
