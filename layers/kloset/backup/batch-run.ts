@@ -169,7 +169,6 @@ export class BatchRun {
       else if (item.kind === 'range') pending.push(raisedLater(this.range(item, ranges)));
       else if (item.entry.type === 'dir') {
         dirs.push({ path: item.path, meta: metadataOf(fromPlannedEntry(item.entry)) });
-        this.counts.dirs++;
       } else {
         const st = fromPlannedEntry(item.entry);
         const started = await this.start(item.path, st, await this.previous(item.path));
@@ -178,8 +177,8 @@ export class BatchRun {
     }
     await Promise.all(pending);
     await this.sealing.drain();
-    const { unchanged } = batch;
-    for (const k of ['files', 'dirs', 'symlinks', 'bytes'] as const) this.counts[k] += unchanged[k];
+    const { counted } = batch;
+    for (const k of ['files', 'dirs', 'symlinks', 'bytes'] as const) this.counts[k] += counted[k];
     return this.partialTree({ items, dirs, ranges, gone, base: batch.parentRoot });
   }
 

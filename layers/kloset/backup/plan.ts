@@ -118,6 +118,8 @@ function bytesRead(item: BatchItem): number {
 class PlanRun {
   private batch: WorkBatch;
   private bytes: number;
+  /** the directories above the sources (`/` has no entry of its own) */
+  private readonly above: Set<string>;
   /** the parent's directory found gone, whose subtree its walk skips */
   private goneDir: string | undefined;
 
@@ -130,6 +132,7 @@ class PlanRun {
   ) {
     this.batch = opts.cursor?.pending ?? emptyBatch(parent?.root);
     this.goneDir = opts.cursor?.goneDir;
+    this.above = new Set(sources.flatMap(ancestors).filter((p) => p !== '/'));
     this.bytes = this.batch.items.reduce((sum, item) => sum + bytesRead(item), 0);
   }
 
@@ -175,7 +178,7 @@ class PlanRun {
           return;
         }
       }
-      if (this.batch.items.length > 0 || Object.values(this.batch.unchanged).some((n) => n > 0))
+      if (this.batch.items.length > 0 || Object.values(this.batch.counted).some((n) => n > 0))
         yield { batch: this.batch };
     } finally {
       await src.return(undefined);
@@ -185,7 +188,7 @@ class PlanRun {
 
   /** The directories above the sources (`/` has no entry of its own) and the sources. */
   private async roots(): Promise<WalkRoot[]> {
-    const above = [...new Set(this.sources.flatMap(ancestors))].filter((p) => p !== '/');
+    const above = [...this.above];
     const stat = async (path: string, whole: boolean): Promise<WalkRoot> => {
       try {
         return { path, whole, entry: await this.source.stat(path) };
@@ -207,16 +210,23 @@ class PlanRun {
     if (step.error !== undefined || !st)
       return yield* this.add({ kind: 'error', path, message: step.error ?? 'unreadable' });
     const same = prev !== undefined && prev.type === st.type && sameMetadata(st, prev);
-    const counts = this.batch.unchanged;
-    if (st.type === 'dir' && same) counts.dirs++;
-    else if (st.type === 'symlink' && same && prev.type === 'symlink' && prev.target === st.target)
-      counts.symlinks++;
-    else if (st.type !== 'file') yield* this.add({ kind: 'entry', path, entry: toPlannedEntry(st) });
-    else if (!keepsContent(st, prev, (id) => this.repo.index.has(id))) yield* this.addFile(path, st);
-    else if (same) {
-      counts.files++;
-      counts.bytes += st.size;
-    } else yield* this.add({ kind: 'entry', path, entry: toPlannedEntry(st) }); // metadata only: not read
+    const counts = this.batch.counted;
+    const planned = () => this.add({ kind: 'entry', path, entry: toPlannedEntry(st) });
+    switch (st.type) {
+      case 'dir':
+        if (!this.above.has(path)) counts.dirs++;
+        if (!same) yield* planned();
+        return;
+      case 'symlink':
+        if (same && prev.type === 'symlink' && prev.target === st.target) counts.symlinks++;
+        else yield* planned();
+        return;
+      default:
+        if (!keepsContent(st, prev, (id) => this.repo.index.has(id))) return yield* this.addFile(path, st);
+        if (!same) return yield* planned(); // new metadata only: the worker keeps the parent's chunks
+        counts.files++;
+        counts.bytes += st.size;
+    }
   }
 
   /** A file to read: whole, or in ranges of at most a batch's bytes. */

@@ -48,16 +48,19 @@ export const batchItemSchema = z.discriminatedUnion('kind', [
 ]);
 export type BatchItem = z.infer<typeof batchItemSchema>;
 
-/** Entries the plan found unchanged since the parent: counted so the snapshot's summary is whole. */
-export const unchangedCountsSchema = z.object({ files: count, dirs: count, symlinks: count, bytes: count });
-export type UnchangedCounts = z.infer<typeof unchangedCountsSchema>;
+/**
+ * Entries the plan counts for the snapshot's summary, those no worker counts: unchanged files and
+ * links (their bytes too) and every directory of the sources.
+ */
+export const plannedCountsSchema = z.object({ files: count, dirs: count, symlinks: count, bytes: count });
+export type PlannedCounts = z.infer<typeof plannedCountsSchema>;
 
 export const workBatchSchema = z.object({
   /** tree ID of `/` in the parent snapshot the plan compared with; the commit builds on it */
   parentRoot: hexId.optional(),
   items: z.array(batchItemSchema),
-  /** unchanged entries walked since the previous batch */
-  unchanged: unchangedCountsSchema,
+  /** entries counted since the previous batch */
+  counted: plannedCountsSchema,
 });
 export type WorkBatch = z.infer<typeof workBatchSchema>;
 
@@ -83,6 +86,6 @@ export function emptyBatch(parentRoot: string | undefined): WorkBatch {
   return {
     ...(parentRoot && { parentRoot }),
     items: [],
-    unchanged: { files: 0, dirs: 0, symlinks: 0, bytes: 0 },
+    counted: { files: 0, dirs: 0, symlinks: 0, bytes: 0 },
   };
 }
