@@ -72,6 +72,10 @@ export { syncSnapshots } from './sync/sync-snapshots.js';
 export type { SyncOptions, SyncProgress, SyncResult } from './sync/sync-snapshots.js';
 export { backupBatch, commitSnapshot } from './backup/backup.js';
 export type { BatchResult, SnapshotMeta } from './backup/backup.js';
+export { parsePlanCursor, planBackup } from './backup/plan.js';
+export type { BackupPlan, PlanCursor, PlanOptions, PlanStep } from './backup/plan.js';
+export { parseWorkBatch } from './backup/work-batch.js';
+export type { BatchItem, WorkBatch } from './backup/work-batch.js';
 export type { BackupSource, SourceEntry } from './core/backup-source.js';
 // the S3 and SFTP connectors (the AWS SDK, ssh2) are loaded on first use: connectStore,
 // openSources and openDestination choose them by scheme

@@ -1,7 +1,6 @@
 import { hostname as osHostname } from 'node:os';
 import type { BackupSource } from '../core/backup-source.js';
 import { FsSource } from '../connectors/fs/fs-source.js';
-import { KlosetError, errnoCode } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import { who } from '../repository/key-slots.js';
 import { RepositoryWriter } from '../repository/repository-writer.js';
@@ -19,7 +18,9 @@ import { type BackupProgress, BatchRun } from './batch-run.js';
 import { adoptOrphanPacks } from './orphan-packs.js';
 import { removeStaleTemporaryFiles } from '../repository/temporary-files.js';
 import { type PartialTree, emptyCounts, loadPartialTree, savePartialTree } from './partial-tree.js';
-import { normalizeSources } from './source-set.js';
+import { checkSources, normalizeSources } from './source-set.js';
+import { type WorkBatch, parseWorkBatch } from './work-batch.js';
+import { KlosetError } from '../core/errors.js';
 
 export type { BackupProgress };
 
@@ -55,26 +56,6 @@ export interface SnapshotMeta {
   startedAt: number;
 }
 
-async function checkSources(sources: readonly string[], source: BackupSource): Promise<void> {
-  if (sources.length === 0)
-    throw new KlosetError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
-  for (const s of sources) {
-    try {
-      await source.stat(s);
-    } catch (err) {
-      // a connector's own failure (credentials, an unreachable host) keeps its code and advice
-      if (err instanceof KlosetError && err.code !== 'PATH_NOT_FOUND') throw err;
-      const why =
-        errnoCode(err) === 'ENOENT'
-          ? 'no such file or directory'
-          : err instanceof Error
-            ? err.message
-            : String(err);
-      throw new KlosetError('INVALID_ARGUMENT', `cannot back up ${s}: ${why}`);
-    }
-  }
-}
-
 /** The parent for incremental backups: the latest snapshot of the same sources from this host. */
 export async function findParent(
   repo: Repository,
@@ -89,18 +70,21 @@ export async function findParent(
 }
 
 /**
- * Assembles partial trees into a snapshot record and saves it through the writer; the writer's
- * commit makes it visible.
+ * Assembles partial trees (on the base tree, if any) into a snapshot record and saves it through
+ * the writer; the writer's commit makes it visible.
  */
 async function assembleSnapshot(
   writer: RepositoryWriter,
   partials: readonly PartialTree[],
   meta: SnapshotMeta,
+  base?: string,
 ) {
-  const root = await assembleTree(writer, partials);
+  const { root, joinedFiles, errors } = await assembleTree(writer, partials, base);
   const counts = emptyCounts();
   for (const p of partials)
     for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += p.counts[k];
+  counts.files += joinedFiles;
+  counts.filesRead += joinedFiles;
   const summary: SnapshotSummary = { ...counts, durationMs: Date.now() - meta.startedAt };
   const body: SnapshotBody = {
     v: 1,
@@ -112,7 +96,7 @@ async function assembleSnapshot(
     root,
     ...(meta.parent && { parent: meta.parent.id }),
     summary,
-    errors: partials.flatMap((p) => p.errors),
+    errors: [...partials.flatMap((p) => p.errors), ...errors],
   };
   const { id } = await writer.saveBlob(BlobType.Snapshot, encodeSnapshot(body));
   return { id: id.toString('hex'), ...body };
@@ -162,28 +146,38 @@ export interface BatchResult {
 }
 
 /**
- * One worker's share of a distributed backup: backs up `paths` (files or whole directories of
- * the source), writes its packs and its own index delta, and returns the partial tree's ID.
+ * One worker's share of a distributed backup: backs up a batch of a plan (planBackup), writes
+ * its packs and its own index delta, and returns the partial tree's ID. A batch read from JSON
+ * is validated (INVALID_ARGUMENT when it is not one).
  */
 export async function backupBatch(
   repo: Repository,
-  paths: readonly string[],
+  batch: WorkBatch,
   opts: {
     source?: BackupSource;
-    excludes?: string[];
-    parentRoot?: string;
     onProgress?: (p: BackupProgress) => void;
+    onWarning?: (w: SnapshotError) => void;
   } = {},
 ): Promise<BatchResult> {
+  const planned = parseWorkBatch(batch);
   const writer = new RepositoryWriter(repo);
-  const run = new BatchRun(writer, { ...opts, source: opts.source ?? new FsSource() });
-  const partial = await run.run(paths);
+  const run = new BatchRun(writer, {
+    ...opts,
+    source: opts.source ?? new FsSource(),
+    parentRoot: planned.parentRoot,
+  });
+  const partial = await run.runBatch(planned);
   const partialTree = await savePartialTree(writer, partial);
   await writer.commit();
   return { partialTree, errors: partial.errors, warnings: run.warnings };
 }
 
-/** The commit step of a distributed backup: one snapshot from the batches' partial trees. */
+/**
+ * The commit step of a distributed backup: one snapshot from the batches' partial trees and the
+ * unchanged part of `meta.parent` (the plan's parent: every partial tree must have been planned
+ * against it). The snapshot record is written last: a run that fails before leaves no snapshot,
+ * and its packs are adopted by the next plan.
+ */
 export async function commitSnapshot(
   repo: Repository,
   partialTrees: readonly string[],
@@ -191,8 +185,16 @@ export async function commitSnapshot(
 ): Promise<SnapshotRecord> {
   await repo.refreshIndex();
   const partials = await Promise.all(partialTrees.map((id) => loadPartialTree(repo, id)));
+  const base = meta.parent?.root;
+  if (partials.some((p) => p.base !== base))
+    throw new KlosetError(
+      'INVALID_ARGUMENT',
+      base
+        ? `the batches were not planned against the parent ${meta.parent!.id.slice(0, 8)}`
+        : 'the batches were planned against a parent: give it as the parent',
+    );
   const writer = new RepositoryWriter(repo);
-  const record = await assembleSnapshot(writer, partials, meta);
+  const record = await assembleSnapshot(writer, partials, meta, base);
   await writer.commit({ snapshots: [record.id] });
   return record;
 }

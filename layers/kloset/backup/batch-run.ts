@@ -1,19 +1,23 @@
-import { dirname } from 'node:path';
 import { chunkStream } from '../chunker/fastcdc.js';
-import type { BackupSource, SourceEntry } from '../core/backup-source.js';
+import type { BackupSource, ByteRange, SourceEntry } from '../core/backup-source.js';
 import { Semaphore } from '../core/concurrency.js';
 import { errnoCode, errorText } from '../core/errors.js';
 import { BlobType } from '../format/blob.js';
 import type { RepositoryWriter } from '../repository/repository-writer.js';
 import type { SnapshotError } from '../snapshot/snapshot-record.js';
-import { type EntryMetadata, type FileEntry, type TreeEntry, compareNames } from '../core/tree-node.js';
+import { type FileEntry, type TreeEntry, compareNames } from '../core/tree-node.js';
 import { TreeReader, joinSnapshotPath } from '../snapshot/tree-reader.js';
 import type { SealSettings } from '../sealing/batch-sealer.js';
 import { SealQueue, type SealingWorkers } from '../sealing/seal-queue.js';
 import { saveDirectory } from './directory-writer.js';
 import { excludeMatcher } from './exclude.js';
-import { type PartialTree, emptyCounts } from './partial-tree.js';
+import { type PartialTree, type RangeResult, emptyCounts } from './partial-tree.js';
+import { type BatchItem, type WorkBatch, fromPlannedEntry } from './work-batch.js';
+
+type RangeItem = Extract<BatchItem, { kind: 'range' }>;
 import { sameEntry } from '../core/entry-difference.js';
+import { ancestors } from './source-set.js';
+import { keepsContent, metadataOf } from './unchanged.js';
 
 export interface BackupProgress {
   readonly files: number;
@@ -62,13 +66,6 @@ function message(err: unknown): string {
   return errorText(err);
 }
 
-function metadataOf(st: SourceEntry): EntryMetadata {
-  const meta: EntryMetadata = { mode: st.mode, uid: st.uid, gid: st.gid, mtime: st.mtimeNs.toString() };
-  if (st.user !== undefined) meta.user = st.user;
-  if (st.group !== undefined) meta.group = st.group;
-  return meta;
-}
-
 /** Whether a directory's new entries are exactly those of its node in the parent snapshot. */
 function sameEntries(entries: readonly TreeEntry[], previous: ReadonlyMap<string, TreeEntry>): boolean {
   return entries.length === previous.size && entries.every((e) => sameEntry(e, previous.get(e.name)));
@@ -86,15 +83,6 @@ interface Started {
 function raisedLater<T>(task: T): T {
   if (task instanceof Promise) task.catch(() => undefined);
   return task;
-}
-
-/** Every directory above `path`, `/` included. */
-function ancestors(path: string): string[] {
-  const out: string[] = [];
-  for (let p = dirname(path); ; p = dirname(p)) {
-    out.push(p);
-    if (p === '/') return out;
-  }
 }
 
 /**
@@ -123,9 +111,19 @@ export class BatchRun {
     this.sealing = new SealQueue(writer, opts.startSealing);
   }
 
-  async run(paths: readonly string[]): Promise<PartialTree> {
+  /** Backs up paths, each a file or a directory with everything below it. */
+  run(paths: readonly string[]): Promise<PartialTree> {
+    return this.sealed(() => this.walk(paths));
+  }
+
+  /** Backs up a plan's batch: entries, ranges of files, and what passes on to the commit. */
+  runBatch(batch: WorkBatch): Promise<PartialTree> {
+    return this.sealed(() => this.batch(batch));
+  }
+
+  private async sealed(work: () => Promise<PartialTree>): Promise<PartialTree> {
     try {
-      return await this.walk(paths);
+      return await work();
     } finally {
       await this.sealing.close();
     }
@@ -143,27 +141,82 @@ export class BatchRun {
         continue;
       }
       const started = await this.start(path, st, await this.previous(path));
-      const added = Promise.resolve(started.entry).then((entry) => {
-        if (entry) items.push({ path, entry });
-      });
-      pending.push(raisedLater(added));
+      pending.push(raisedLater(this.collect(items, path, started)));
     }
     await Promise.all(pending);
     await this.sealing.drain();
+    // the directories above what was backed up, with their metadata
     const dirs: PartialTree['dirs'] = [];
-    for (const path of [...new Set(paths.flatMap(ancestors))].sort(compareNames)) {
+    for (const path of [...new Set(items.flatMap((i) => ancestors(i.path)))].sort(compareNames)) {
       try {
         dirs.push({ path, meta: metadataOf(await this.opts.source.stat(path)) });
       } catch (err) {
         this.fail(path, err);
       }
     }
+    return this.partialTree({ items, dirs });
+  }
+
+  private async batch(batch: WorkBatch): Promise<PartialTree> {
+    const items: PartialTree['items'] = [];
+    const dirs: PartialTree['dirs'] = [];
+    const ranges: RangeResult[] = [];
+    const gone: string[] = [];
+    const pending: Promise<unknown>[] = [];
+    for (const item of batch.items) {
+      if (item.kind === 'gone') gone.push(item.path);
+      else if (item.kind === 'error') this.errors.push({ path: item.path, message: item.message });
+      else if (item.kind === 'range') pending.push(raisedLater(this.range(item, ranges)));
+      else if (item.entry.type === 'dir') {
+        dirs.push({ path: item.path, meta: metadataOf(fromPlannedEntry(item.entry)) });
+      } else {
+        const st = fromPlannedEntry(item.entry);
+        const started = await this.start(item.path, st, await this.previous(item.path));
+        pending.push(raisedLater(this.collect(items, item.path, started)));
+      }
+    }
+    await Promise.all(pending);
+    await this.sealing.drain();
+    const { counted } = batch;
+    for (const k of ['files', 'dirs', 'symlinks', 'bytes'] as const) this.counts[k] += counted[k];
+    return this.partialTree({ items, dirs, ranges, gone, base: batch.parentRoot });
+  }
+
+  private async collect(items: PartialTree['items'], path: string, started: Started): Promise<void> {
+    const entry = await started.entry;
+    if (entry) items.push({ path, entry });
+  }
+
+  /** A range of a file, read and cut on its own: its chunks are the range's share of the file. */
+  private async range(item: RangeItem, out: RangeResult[]): Promise<void> {
+    const st = fromPlannedEntry(item.entry);
+    const { offset, length } = item;
+    await this.filesInFlight.acquire();
+    try {
+      const local = this.opts.source.localPath?.(item.path) !== undefined;
+      const content = await this.streams[local ? 'local' : 'remote'].run(() =>
+        this.readContent(item.path, st.size, { offset, length }),
+      );
+      if (!content) return;
+      if (content.size !== length) this.warn(item.path, 'file changed while it was read');
+      this.counts.bytes += content.size;
+      this.progress(item.path);
+      const entry = this.newFileEntry(st, st.size, content.chunks);
+      out.push({ path: item.path, offset, length, read: content.size, entry });
+    } finally {
+      this.filesInFlight.release();
+    }
+  }
+
+  private partialTree(parts: Pick<PartialTree, 'items' | 'dirs'> & Partial<PartialTree>): PartialTree {
     this.progress('', true);
     const { stats } = this.writer;
     return {
       v: 1,
-      items: items.sort((a, b) => compareNames(a.path, b.path)),
-      dirs,
+      ranges: [],
+      gone: [],
+      ...parts,
+      items: parts.items.sort((a, b) => compareNames(a.path, b.path)),
       counts: { ...this.counts, newBytes: stats.newRawBytes, storedBytes: stats.newSealedBytes },
       errors: this.errors,
     };
@@ -288,20 +341,13 @@ export class BatchRun {
     }
   }
 
-  private unchanged(st: SourceEntry, prev: TreeEntry | undefined): prev is FileEntry {
-    return (
-      prev?.type === 'file' &&
-      prev.size === st.size &&
-      prev.mtime === st.mtimeNs.toString() &&
-      prev.inode === st.inode &&
-      prev.device === st.device &&
-      prev.chunks.every((c) => this.writer.has(Buffer.from(c, 'hex')))
-    );
-  }
-
   private fileEntry(st: SourceEntry, size: number, chunks: string[]): FileEntry {
     this.counts.files++;
     this.counts.bytes += size;
+    return this.newFileEntry(st, size, chunks);
+  }
+
+  private newFileEntry(st: SourceEntry, size: number, chunks: string[]): FileEntry {
     const { device, inode, links } = st;
     return { ...metadataOf(st), name: st.name, type: 'file', device, inode, links, size, chunks };
   }
@@ -311,7 +357,8 @@ export class BatchRun {
    * is read once it has a slot among the files in flight.
    */
   private async file(path: string, st: SourceEntry, prev: TreeEntry | undefined): Promise<Started> {
-    if (this.unchanged(st, prev)) return { entry: this.fileEntry(st, st.size, prev.chunks) };
+    if (keepsContent(st, prev, (id) => this.writer.has(id)))
+      return { entry: this.fileEntry(st, st.size, prev.chunks) };
     await this.filesInFlight.acquire();
     const local = this.opts.source.localPath?.(path);
     const read =
@@ -347,11 +394,12 @@ export class BatchRun {
   private async readContent(
     path: string,
     expectedSize: number,
+    range?: ByteRange,
   ): Promise<{ size: number; chunks: string[] } | undefined> {
     const ids: string[] = [];
     let size = 0;
     const { repo } = this.writer;
-    const chunks = chunkStream(repo.chunker, this.opts.source.read(path, expectedSize));
+    const chunks = chunkStream(repo.chunker, this.opts.source.read(path, expectedSize, range));
     try {
       for (;;) {
         let next: IteratorResult<Buffer>;

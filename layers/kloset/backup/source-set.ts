@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import type { BackupSource } from '../core/backup-source.js';
+import { KlosetError, errnoCode } from '../core/errors.js';
 
 /**
  * The sources of one snapshot as a trie of absolute paths: the snapshot's root is `/`, each
@@ -31,4 +33,34 @@ export function sourceTrie(sources: readonly string[]): SourceNode {
     node.source = src;
   }
   return root;
+}
+
+/** Every directory above `path`, `/` included. */
+export function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let p = dirname(path); ; p = dirname(p)) {
+    out.push(p);
+    if (p === '/') return out;
+  }
+}
+
+/** Refuses a backup of nothing, or of a path the source does not have. */
+export async function checkSources(sources: readonly string[], source: BackupSource): Promise<void> {
+  if (sources.length === 0)
+    throw new KlosetError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
+  for (const s of sources) {
+    try {
+      await source.stat(s);
+    } catch (err) {
+      // a connector's own failure (credentials, an unreachable host) keeps its code and advice
+      if (err instanceof KlosetError && err.code !== 'PATH_NOT_FOUND') throw err;
+      const why =
+        errnoCode(err) === 'ENOENT'
+          ? 'no such file or directory'
+          : err instanceof Error
+            ? err.message
+            : String(err);
+      throw new KlosetError('INVALID_ARGUMENT', `cannot back up ${s}: ${why}`);
+    }
+  }
 }

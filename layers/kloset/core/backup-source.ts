@@ -25,11 +25,34 @@ export interface SourceEntry {
   readonly error?: string;
 }
 
+/** Part of a file's content: `length` bytes from `offset` (a distributed backup's range item). */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** An entry of a source's own walk, with its absolute path. */
+export interface WalkedSourceEntry {
+  readonly path: string;
+  readonly entry: SourceEntry;
+}
+
 export interface BackupSource {
   stat(path: string): Promise<SourceEntry>;
   list(dir: string): Promise<SourceEntry[]>;
-  /** The content; `size` (from stat) lets a connector size its reads. */
-  read(path: string, size: number): AsyncIterable<Buffer>;
+  /**
+   * The content, or only `range` of it; `size` (from stat) lets a connector size its reads. A
+   * range read stops at the range's end even when the file grew.
+   */
+  read(path: string, size: number, range?: ByteRange): AsyncIterable<Buffer>;
+  /**
+   * Everything below `dir` (not `dir` itself) as one stream in walk order (core/walk-order.ts),
+   * starting after the walk key `after`; undefined when this source cannot walk `dir` itself.
+   * For a source that lists a whole tree in order (S3 lists keys sorted, 1,000 a request), so
+   * that a backup plan holds no directory in memory and resumes without listing again what it
+   * has passed. A source without it is walked directory by directory with `list`.
+   */
+  walk?(dir: string, after?: string): AsyncIterable<WalkedSourceEntry> | undefined;
   /**
    * The file's path on this machine's disk, where a worker thread may read it itself (the
    * backup's fast path for small files); sources of other machines leave it out.

@@ -3,7 +3,7 @@ import type { BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fsPath, nameFromBytes } from '../../core/byte-names.js';
-import type { BackupSource, SourceEntry } from '../../core/backup-source.js';
+import type { BackupSource, ByteRange, SourceEntry } from '../../core/backup-source.js';
 import { entryType } from '../entry-type.js';
 import { Accounts } from './accounts.js';
 
@@ -20,6 +20,12 @@ const SYNC_READ_MAX = 256 * 1024;
 async function* readWhole(path: string, size: number): AsyncGenerator<Buffer> {
   const at = fsPath(path);
   yield size <= SYNC_READ_MAX ? readFileSync(at) : await readFile(at);
+}
+
+async function* readRange(path: string, { offset, length }: ByteRange): AsyncGenerator<Buffer> {
+  if (length === 0) return;
+  const end = offset + length - 1; // inclusive
+  yield* createReadStream(fsPath(path), { start: offset, end, highWaterMark: READ_SIZE });
 }
 
 /**
@@ -76,7 +82,8 @@ export class FsSource implements BackupSource {
     return path;
   }
 
-  read(path: string, size: number): AsyncIterable<Buffer> {
+  read(path: string, size: number, range?: ByteRange): AsyncIterable<Buffer> {
+    if (range) return readRange(path, range);
     // most files are small: one open, one read, one close, no stream machinery
     if (size < READ_SIZE) return readWhole(path, size);
     return createReadStream(fsPath(path), { highWaterMark: READ_SIZE });

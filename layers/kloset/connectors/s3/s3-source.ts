@@ -7,7 +7,7 @@ import {
   paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import { KlosetError } from '../../core/errors.js';
-import type { BackupSource, SourceEntry } from '../../core/backup-source.js';
+import type { BackupSource, ByteRange, SourceEntry, WalkedSourceEntry } from '../../core/backup-source.js';
 import { createS3Client } from './s3-client.js';
 import { isNotFound } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
@@ -30,6 +30,8 @@ const msToNs = (d: Date | undefined): bigint => BigInt(d?.getTime() ?? 0) * 1_00
 /** A path segment that a snapshot path can hold: S3 keys may have empty or dot segments, or NUL. */
 const usableName = (name: string): boolean =>
   name !== '' && name !== '.' && name !== '..' && !name.includes('\0');
+
+const UNNAMED = 'has a path segment no file name can be (empty, ".", ".." or holding NUL)';
 
 /**
  * A bucket prefix as a backup source: `/a/b` is the object `PREFIX/a/b`, key prefixes ending in
@@ -128,8 +130,7 @@ export class S3Source implements BackupSource {
     const files = new Map<string, SourceEntry>();
     const unusable: SourceEntry[] = [];
     const report = (entry: SourceEntry, key: string, why: string) =>
-      unusable.push({ ...entry, error: `the S3 key ${JSON.stringify(key)} ${why}; not backed up` });
-    const unnamed = `has a path segment no file name can be (empty, ".", ".." or holding NUL)`;
+      unusable.push(this.unusable(entry, key, why));
     const pages = paginateListObjectsV2(
       { client: this.client, pageSize: 1000 },
       { Bucket: this.settings.bucket, Prefix: prefix, Delimiter: '/' },
@@ -141,7 +142,7 @@ export class S3Source implements BackupSource {
       for (const p of page.value.CommonPrefixes ?? []) {
         const name = p.Prefix!.slice(prefix.length, -1);
         if (usableName(name)) dirs.set(name, this.dirEntry(name));
-        else report(this.dirEntry(name), p.Prefix!, unnamed);
+        else report(this.dirEntry(name), p.Prefix!, UNNAMED);
       }
       for (const o of page.value.Contents ?? []) {
         const name = o.Key!.slice(prefix.length);
@@ -149,7 +150,7 @@ export class S3Source implements BackupSource {
         if (name === '') continue;
         const entry = this.fileEntry(name, o.Size ?? 0, o.LastModified, o.ETag);
         if (usableName(name)) files.set(name, entry);
-        else report(entry, o.Key!, unnamed);
+        else report(entry, o.Key!, UNNAMED);
       }
     }
     for (const name of dirs.keys()) {
@@ -161,12 +162,76 @@ export class S3Source implements BackupSource {
     return [...dirs.values(), ...files.values(), ...unusable];
   }
 
-  async *read(path: string): AsyncIterable<Buffer> {
+  async *read(path: string, _size: number, range?: ByteRange): AsyncIterable<Buffer> {
+    if (range?.length === 0) return;
+    const bytes = range && `bytes=${range.offset}-${range.offset + range.length - 1}`;
     const res = await this.fail('GetObject', () =>
-      this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })),
+      this.client.send(
+        new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path), Range: bytes }),
+      ),
     );
     // in Node the body is an http.IncomingMessage: a stream of Buffers
     for await (const chunk of res.Body as Readable) yield chunk as Buffer;
+  }
+
+  /**
+   * Everything below `dir` as one listing without a delimiter, in key order (the walk order),
+   * from the key after `after`: a plan stopped at a deadline resumes with StartAfter, and only
+   * one page of 1,000 keys is held. Directories are the key prefixes, yielded when the first key
+   * below them goes by. Keys no file tree can hold are yielded marked with `error`, a directory
+   * so marked once, its keys skipped. An object whose name is also a prefix (`a` and `a/x`) is
+   * yielded as a file and the prefix as a directory: the commit keeps the directory.
+   */
+  async *walk(dir: string, after?: string): AsyncIterable<WalkedSourceEntry> {
+    const top = dir.replace(/\/+$/, '');
+    const prefix = top === '' ? this.base : `${this.key(top)}/`;
+    // the directories the previous key was in; on resuming, those of `after` were yielded already
+    let open =
+      after === undefined
+        ? []
+        : after
+            .slice(top.length + 1)
+            .split('/')
+            .slice(0, -1);
+    const pages = paginateListObjectsV2(
+      { client: this.client, pageSize: 1000 },
+      {
+        Bucket: this.settings.bucket,
+        Prefix: prefix,
+        ...(after !== undefined && { StartAfter: `${prefix}${after.slice(top.length + 1)}` }),
+      },
+    );
+    const iterator = pages[Symbol.asyncIterator]();
+    for (;;) {
+      const page = await this.fail('ListObjectsV2', () => iterator.next());
+      if (page.done) return;
+      for (const o of page.value.Contents ?? []) {
+        const parts = o.Key!.slice(prefix.length).split('/');
+        const name = parts.pop()!;
+        let shared = 0;
+        while (shared < Math.min(open.length, parts.length) && open[shared] === parts[shared]) shared++;
+        open = parts;
+        let usable = parts.slice(0, shared).every(usableName);
+        for (let depth = shared; depth < parts.length && usable; depth++) {
+          const path = `${top}/${parts.slice(0, depth + 1).join('/')}`;
+          usable = usableName(parts[depth]!);
+          const entry = this.dirEntry(parts[depth]!);
+          yield usable
+            ? { path, entry }
+            : { path, entry: this.unusable(entry, `${prefix}${parts.slice(0, depth + 1).join('/')}/`) };
+        }
+        // `dir/` itself is a console-made "folder" marker, not a file
+        if (!usable || name === '') continue;
+        const entry = this.fileEntry(name, o.Size ?? 0, o.LastModified, o.ETag);
+        const path = `${top}/${[...parts, name].join('/')}`;
+        yield usableName(name) ? { path, entry } : { path, entry: this.unusable(entry, o.Key!) };
+      }
+    }
+  }
+
+  /** The entry marked with why it is not backed up. */
+  private unusable(entry: SourceEntry, key: string, why = UNNAMED): SourceEntry {
+    return { ...entry, error: `the S3 key ${JSON.stringify(key)} ${why}; not backed up` };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { Stats } from 'ssh2';
 import { KlosetError } from '../../core/errors.js';
-import type { BackupSource, SourceEntry } from '../../core/backup-source.js';
+import type { BackupSource, ByteRange, SourceEntry } from '../../core/backup-source.js';
 import { entryType } from '../entry-type.js';
 import { isNoSuchFile } from './sftp-errors.js';
 import { SftpConnector } from './sftp-connector.js';
@@ -100,20 +100,25 @@ export class SftpSource extends SftpConnector implements BackupSource {
    * The content, at most READ_SIZE at a time, the next step requested before this one is handed
    * on. Steps are sized by `size` plus one byte, so the end of the file shows in the last
    * answer (a small file is one read) and a file that grew since its stat is read to its end.
+   * A range is read from its offset and stops at its end.
    */
-  async *read(path: string, size: number): AsyncIterable<Buffer> {
+  async *read(path: string, size: number, range?: ByteRange): AsyncIterable<Buffer> {
     const remote = this.remote(path);
     const handle = await this.session.open(remote, 'r');
-    const stepLength = (position: number) => Math.min(READ_SIZE, Math.max(size - position, 0) + 1);
-    let position = 0;
-    let asked = stepLength(0);
-    let next: Promise<Buffer> | undefined = this.session.readAt(handle, remote, 0, asked);
+    const start = range?.offset ?? 0;
+    const end = range ? start + range.length : Infinity;
+    const stepLength = (position: number) =>
+      Math.min(READ_SIZE, end - position, Math.max(size - position, 0) + 1);
+    let position = start;
+    let asked = stepLength(start);
+    let next: Promise<Buffer> | undefined =
+      asked > 0 ? this.session.readAt(handle, remote, start, asked) : undefined;
     try {
       while (next) {
         const data = await next;
         position += data.length;
         next = undefined;
-        if (data.length === asked) {
+        if (data.length === asked && position < end) {
           asked = stepLength(position);
           next = this.session.readAt(handle, remote, position, asked);
         }

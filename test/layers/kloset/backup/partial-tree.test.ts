@@ -20,7 +20,7 @@ describe('partial trees are decoded as every versioned document', () => {
   });
 
   test('a newer version asks for an upgrade; bad JSON, version 0 and escaped bytes in version 1 are damage', () => {
-    expect(failure(() => decodePartialTree(partial(3, '/a'), 'p')).code).toBe('UNSUPPORTED_VERSION');
+    expect(failure(() => decodePartialTree(partial(4, '/a'), 'p')).code).toBe('UNSUPPORTED_VERSION');
     expect(failure(() => decodePartialTree(Buffer.from('{"v":1,'), 'p')).code).toBe('CORRUPT');
     expect(failure(() => decodePartialTree(partial(0, '/a'), 'p')).code).toBe('CORRUPT');
     expect(failure(() => decodePartialTree(partial(1, '/caf\udce9'), 'p')).message).toMatch(/not UTF-8/);
