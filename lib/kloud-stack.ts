@@ -86,6 +86,10 @@ export class KloudStack extends Stack {
     // a quarter of the memory for the store's index; the rest spills to /tmp (docs/ARCHITECTURE.md, "Tasks")
     taskWorker.fn.addEnvironment('KLOUD_INDEX_MEMORY_BUDGET', String((workerMemory / 4) * 2 ** 20));
     const tasks = new TaskStateMachine(this, 'Tasks', { worker: taskWorker.fn });
+    const tasksApi = new KloudFunction(this, 'TasksApi', { name: 'tasks', ...sizing })
+      .bindTable(table, 'RW')
+      .bindTaskRunner(tasks.stateMachine)
+      .bindTaskEvents();
 
     const { api } = new ControlApi(this, 'Api', {
       routes: ROUTES,
@@ -93,6 +97,7 @@ export class KloudStack extends Stack {
         inventories: inventories.fn,
         'store-apps': storeApps.fn,
         'store-actions': storeActions.fn,
+        tasks: tasksApi.fn,
       },
       callers: props.apiCallers,
     });

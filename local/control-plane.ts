@@ -12,7 +12,11 @@ import { join, resolve } from 'node:path';
 import type { ApiFunction } from '../layers/control/api/routes.js';
 import { apiGatewayAdapter, type ProxyHandler } from './api-gateway-adapter.js';
 import { createControlTable, startDynalite } from './dynalite-server.js';
+import { installStandIns } from '../layers/control/runtime/stand-ins.js';
+import { LocalEventBus } from './local-event-bus.js';
+import { type LocalFunction, LocalTaskRunner } from './local-task-runner.js';
 import { localToken } from './local-token.js';
+import { localFunctionArn, taskStateMachineDefinition } from './state-machine-definitions.js';
 import { S3RVER_KEY, type S3rverHandle, startS3rver } from './s3rver.js';
 
 export interface LocalOptions {
@@ -38,11 +42,15 @@ export interface LocalControlPlane {
   readonly s3: S3rverHandle;
   readonly s3Buckets: readonly string[];
   readonly stagingBucket: string;
+  /** task state changes, as EventBridge would receive them */
+  readonly events: LocalEventBus;
   stop(): Promise<void>;
 }
 
 const TABLE = 'kloud-local';
 const STAGING_BUCKET = 'kloud-staging';
+/** the task worker's Lambda timeout, as in the stack */
+const WORKER_TIMEOUT_MS = 15 * 60_000;
 
 export async function startControlPlane(options: LocalOptions): Promise<LocalControlPlane> {
   const dataDir = resolve(options.dataDir);
@@ -84,11 +92,34 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
     delete process.env.AWS_PROFILE;
     process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
 
+    // Step Functions and EventBridge have no protocol emulator here: in-process stand-ins
+    const events = new LocalEventBus((line) => process.stdout.write(`${line}\n`));
+    const taskRunner = new LocalTaskRunner(
+      taskStateMachineDefinition(),
+      {
+        [localFunctionArn('task-worker')]: {
+          handler: (await import('../functions/task-worker/handler.js')).handler as LocalFunction,
+          timeoutMs: WORKER_TIMEOUT_MS,
+        },
+      },
+      (arn, err) =>
+        process.stderr.write(
+          `${JSON.stringify({ level: 'ERROR', message: 'execution failed', arn, error: String(err) })}\n`,
+        ),
+      {
+        log: (entry) =>
+          process.stdout.write(`${JSON.stringify({ level: 'DEBUG', message: 'state machine', ...entry })}\n`),
+      },
+    );
+    installStandIns({ taskRunner, taskEvents: events });
+    stops.push(() => taskRunner.stopAll());
+
     // imported once the environment is set: the handlers read it on first use
     const handlers: Record<ApiFunction, ProxyHandler> = {
       inventories: (await import('../functions/inventories/handler.js')).handler,
       'store-apps': (await import('../functions/store-apps/handler.js')).handler,
       'store-actions': (await import('../functions/store-actions/handler.js')).handler,
+      tasks: (await import('../functions/tasks/handler.js')).handler,
     };
     const server = createServer(apiGatewayAdapter(handlers, token));
     server.listen(options.port, '127.0.0.1');
@@ -108,6 +139,7 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
       s3,
       s3Buckets,
       stagingBucket: STAGING_BUCKET,
+      events,
       stop: stopAll,
     };
   } catch (err) {
