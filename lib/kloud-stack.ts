@@ -40,8 +40,7 @@ export class KloudStack extends Stack {
       ? Key.fromKeyArn(this, 'Key', props.kmsKeyArn)
       : new Key(this, 'Key', { description: 'kloud control plane', enableKeyRotation: true });
     const { table } = new MetadataTable(this, 'Metadata', { encryptionKey: this.key });
-    // no function is granted it until the tasks that stage files arrive
-    new StagingBucket(this, 'Staging', {
+    const staging = new StagingBucket(this, 'Staging', {
       encryptionKey: this.key,
       expireAfter: props.stagingExpiryDays === undefined ? undefined : Duration.days(props.stagingExpiryDays),
     });
@@ -67,6 +66,16 @@ export class KloudStack extends Stack {
       .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects');
+    // reads stores (metadata, a downloaded file's data), writes none; stages large downloads under files/
+    const storeBrowse = new KloudFunction(this, 'StoreBrowse', {
+      name: 'store-browse',
+      engine: true,
+      ...sizing,
+    })
+      .bindTable(table, 'R')
+      .bindSecrets(secretPrefix, this.key, 'read')
+      .bindStoreBuckets(storeBuckets, 'read')
+      .bindStagingBucket(staging.bucket, 'files/');
 
     const { api } = new ControlApi(this, 'Api', {
       routes: ROUTES,
@@ -74,6 +83,7 @@ export class KloudStack extends Stack {
         inventories: inventories.fn,
         'store-apps': storeApps.fn,
         'store-actions': storeActions.fn,
+        'store-browse': storeBrowse.fn,
       },
       callers: props.apiCallers,
     });

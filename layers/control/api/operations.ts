@@ -14,6 +14,20 @@ import {
   TestResult,
   UpdateStoreAppBody,
 } from '../store-apps/store-app.js';
+import {
+  ChangeItem,
+  DiffPath,
+  DiffQuery,
+  EntriesQuery,
+  EntryItem,
+  FileAnswer,
+  FileQuery,
+  FoundItem,
+  SearchQuery,
+  SnapshotItem,
+  SnapshotPath,
+  SnapshotsQuery,
+} from '../browse/browse-schemas.js';
 import { NoContent, pageOf, PageQuery } from './common-schemas.js';
 
 export interface OperationSpec {
@@ -79,6 +93,41 @@ export const OPERATIONS = {
     path: AppId,
     response: TestResult,
     status: 201,
+  },
+  'GET /store-apps/{appId}/snapshots': {
+    id: 'listSnapshots',
+    path: AppId,
+    query: SnapshotsQuery,
+    response: pageOf(SnapshotItem),
+    status: 200,
+  },
+  'GET /store-apps/{appId}/snapshots/{snapshotId}/entries': {
+    id: 'listSnapshotEntries',
+    path: SnapshotPath,
+    query: EntriesQuery,
+    response: pageOf(EntryItem),
+    status: 200,
+  },
+  'GET /store-apps/{appId}/snapshots/{snapshotId}/file': {
+    id: 'downloadSnapshotFile',
+    path: SnapshotPath,
+    query: FileQuery,
+    response: FileAnswer,
+    status: 200,
+  },
+  'GET /store-apps/{appId}/snapshots/{a}/diff/{b}': {
+    id: 'diffSnapshots',
+    path: DiffPath,
+    query: DiffQuery,
+    response: pageOf(ChangeItem),
+    status: 200,
+  },
+  'GET /store-apps/{appId}/search': {
+    id: 'searchSnapshots',
+    path: AppId,
+    query: SearchQuery,
+    response: pageOf(FoundItem),
+    status: 200,
   },
 } as const satisfies Record<string, OperationSpec>;
 

@@ -6,7 +6,7 @@
  */
 
 /** The Lambda functions behind the API; each is `functions/<name>/handler.ts`, exporting `handler`. */
-export const API_FUNCTIONS = ['inventories', 'store-apps', 'store-actions'] as const;
+export const API_FUNCTIONS = ['inventories', 'store-apps', 'store-actions', 'store-browse'] as const;
 export type ApiFunction = (typeof API_FUNCTIONS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -53,5 +53,35 @@ export const ROUTES: readonly Route[] = [
     path: '/store-apps/{appId}/initialize',
     fn: 'store-actions',
     summary: "Create the Kloset store at a store app's location",
+  },
+  {
+    method: 'GET',
+    path: '/store-apps/{appId}/snapshots',
+    fn: 'store-browse',
+    summary: "List a store app's snapshots",
+  },
+  {
+    method: 'GET',
+    path: '/store-apps/{appId}/snapshots/{snapshotId}/entries',
+    fn: 'store-browse',
+    summary: "List a directory's entries in a snapshot",
+  },
+  {
+    method: 'GET',
+    path: '/store-apps/{appId}/snapshots/{snapshotId}/file',
+    fn: 'store-browse',
+    summary: 'Download one file of a snapshot',
+  },
+  {
+    method: 'GET',
+    path: '/store-apps/{appId}/snapshots/{a}/diff/{b}',
+    fn: 'store-browse',
+    summary: 'List what changed between two snapshots',
+  },
+  {
+    method: 'GET',
+    path: '/store-apps/{appId}/search',
+    fn: 'store-browse',
+    summary: "Search a store app's snapshots",
   },
 ];

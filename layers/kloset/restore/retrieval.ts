@@ -17,6 +17,11 @@ export interface RetrievalOptions {
   tier?: RetrievalTier;
   /** how long retrieved copies stay readable; default 7 */
   days?: number;
+  /**
+   * only look: send no RestoreObject. `requested`, the hours and the cost are then those of the
+   * retrieval a run would ask for (a download refused until the data is retrieved says them).
+   */
+  dryRun?: boolean;
 }
 
 export interface RetrievalEstimate {
@@ -123,9 +128,11 @@ export class Retrieval {
     // refused before anything is asked for: half a retrieval helps nobody
     for (const [archive, packs] of perArchive) offeredTerms(archive, this.opts.tier, packs);
     await mapLimit(frozen, HEAD_CONCURRENCY, async (p) => {
-      await this.backend.thaw!('packs', p.name, this.opts);
       const archive = this.states.get(p.name)!.archive!;
-      this.states.set(p.name, { state: 'pending', archive });
+      if (!this.opts.dryRun) {
+        await this.backend.thaw!('packs', p.name, this.opts);
+        this.states.set(p.name, { state: 'pending', archive });
+      }
       const asked = this.asked.get(archive) ?? { packs: 0, bytes: 0 };
       this.asked.set(archive, { packs: asked.packs + 1, bytes: asked.bytes + p.size });
       this.requested++;
@@ -181,7 +188,7 @@ export async function startRetrieval(
   const run = new Retrieval(
     repo.backend,
     needed.filter((p) => archived.has(p.name)),
-    { tier: opts.tier ?? DEFAULT_TIER, days },
+    { tier: opts.tier ?? DEFAULT_TIER, days, dryRun: opts.dryRun ?? false },
   );
   await run.poll();
   return run;
