@@ -10,6 +10,7 @@ import { nameToBytes } from '../../kloset/core/byte-names.js';
 import type { EntryInfo } from '../../kloset/index.js';
 import type { Store } from '../engine/kloset-adapter.js';
 import { DOWNLOAD_URL_SECONDS, type StagingArea } from '../staging/staging-area.js';
+import { Unprocessable } from '../errors.js';
 import type { FileAnswer } from './browse-schemas.js';
 
 /**
@@ -17,6 +18,13 @@ import type { FileAnswer } from './browse-schemas.js';
  * Gateway's 10 MB; anything larger goes through the staging bucket.
  */
 export const INLINE_FILE_BYTES = 2 ** 20;
+
+/**
+ * The largest file copied to the staging bucket within one call: the copy must end inside the
+ * function's 29 s (API Gateway's timeout), and a timeout would be a 504 that says nothing. 100 MB
+ * was staged in 5.5-8.5 s here (docs/API.md); larger files are for a restore task.
+ */
+export const MAX_STAGED_FILE_BYTES = 2 ** 30;
 
 /** `files/<app>/<snapshot>/<SHA-256 of the path's bytes>`: no name in the key, any bytes in the path. */
 export function stagedKey(appId: string, snapshotId: string, path: string): string {
@@ -28,6 +36,7 @@ export class FileDownloads {
   constructor(
     private readonly staging: StagingArea,
     private readonly s3: S3Client,
+    private readonly maxStagedBytes = MAX_STAGED_FILE_BYTES,
   ) {}
 
   /** `entry` is a file of the snapshot `snapshotId` (a full ID) of the app's store. */
@@ -38,6 +47,11 @@ export class FileDownloads {
       for await (const chunk of store.cat(snapshotId, path)) chunks.push(chunk);
       return { path, size, content: Buffer.concat(chunks).toString('base64') };
     }
+    if (size > this.maxStagedBytes)
+      throw new Unprocessable(
+        `${path.toWellFormed()} has ${size} bytes, more than the ${this.maxStagedBytes} a download copies within one request: restore it instead (POST /store-apps/{appId}/restores with {"destination":{"archive":"tar"}})`,
+        'FILE_TOO_LARGE',
+      );
     const key = stagedKey(appId, snapshotId, path);
     if ((await this.stagedBytes(key)) !== size)
       await this.staging.upload(key, Readable.from(store.cat(snapshotId, path)));

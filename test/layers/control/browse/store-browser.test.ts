@@ -47,6 +47,8 @@ let apps: StoreApps;
 let actions: StoreAppActions;
 let staging: CountingStaging;
 let proxy: ArchiveProxy;
+let appStores: AppStores;
+let client: S3Client;
 let data = '';
 let appId = '';
 let first = '';
@@ -70,17 +72,15 @@ beforeAll(async () => {
   apps = new StoreApps(settings, repository, secrets, new SftpServers(table));
   const engine = new KlosetAdapter(settings.cacheDir);
   actions = new StoreAppActions(settings, repository, secrets, engine);
-  const client = new S3Client({
+  client = new S3Client({
     endpoint: s3.server.endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
   });
   staging = new CountingStaging(client, STAGING);
-  browser = new StoreBrowser(
-    new AppStores(settings, repository, secrets, engine),
-    new FileDownloads(staging, client),
-  );
+  appStores = new AppStores(settings, repository, secrets, engine);
+  browser = new StoreBrowser(appStores, new FileDownloads(staging, client));
   proxy = await startArchiveProxy(s3.server);
 
   data = join(root, 'data');
@@ -293,6 +293,14 @@ test('refusals: not ready, missing snapshot or path, a directory or a symlink as
   ];
   for (const [call, status, code, message] of refusals)
     await expect(call()).rejects.toMatchObject({ status, code, message: expect.stringMatching(message) });
+
+  // a file larger than a download may copy in one request: the answer says to restore it
+  const capped = new StoreBrowser(appStores, new FileDownloads(staging, client, 4 * MIB));
+  await expect(capped.file(appId, first, { path: `${data}/files/medium.bin` })).rejects.toMatchObject({
+    status: 422,
+    code: 'FILE_TOO_LARGE',
+    message: expect.stringMatching(/has 5242880 bytes, more than the 4194304 .* restore it instead/),
+  });
 });
 
 describe('a cold app (data packs in GLACIER)', () => {
