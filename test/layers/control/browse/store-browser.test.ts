@@ -54,7 +54,6 @@ let appId = '';
 let first = '';
 let second = '';
 const digests: Record<string, string> = {};
-const odd = `caf${String.fromCharCode(0xdce9)}.txt`; // the bytes "caf\xe9.txt": Latin-1, not UTF-8
 
 beforeAll(async () => {
   const root = await tempDir('kloud-browse-');
@@ -186,7 +185,6 @@ test('a name that is not UTF-8: listed with its bytes beside it, and downloadabl
   const got = await browser.file(appId, first, { pathBytes: entry!.pathBytes });
   expect(Buffer.from((got as { content: string }).content, 'base64').toString()).toBe('not UTF-8\n');
   expect(got.pathBytes).toBe(entry!.pathBytes);
-  expect(odd.isWellFormed()).toBe(false);
 });
 
 test('downloads: 1 KB inline, 5 MB and 100 MB through a presigned URL, byte for byte; a repeat reuses the copy', async () => {
@@ -207,8 +205,8 @@ test('downloads: 1 KB inline, 5 MB and 100 MB through a presigned URL, byte for 
   const again = await browser.file(appId, second, { path: `${data}/files/medium.bin` });
   const repeat = await browser.file(appId, second, { path: `${data}/files/medium.bin` });
   expect(staging.uploads).toBe(3); // the second snapshot's copy once; the repeat found it
-  expect((await fetchDigest((repeat as { url: string }).url)).digest).toBe(digests.medium);
-  expect((again as { url: string }).url).not.toBe('');
+  for (const answer of [again, repeat])
+    expect((await fetchDigest((answer as { url: string }).url)).digest).toBe(digests.medium);
 }, 120_000);
 
 test('diff: what changed between two snapshots, a page at a time', async () => {
