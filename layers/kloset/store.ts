@@ -255,16 +255,17 @@ export class Store {
   /**
    * For stores that keep data packs in archive storage (S3 Glacier): asks for the retrieval of the
    * packs a restore of `path` needs that nobody asked for yet. Idempotent; restore once `pending` is 0.
+   * `dryRun` asks for nothing and answers what a run would ask for (and what it would cost).
    */
   async retrieval(ref: string, path: string | undefined, opts?: RetrievalOptions): Promise<RetrievalStatus> {
     return (await this.startRetrieval(ref, path, opts)).status();
   }
 
-  /** As `retrieval`, then polls (with backoff, until a deadline) until every pack is readable. */
+  /** As `retrieval`, then polls (with backoff, until a deadline) until every pack is readable (no dry run: nothing to wait for). */
   async waitForRetrieval(
     ref: string,
     path: string | undefined,
-    opts: RetrievalOptions & WaitOptions = {},
+    opts: Omit<RetrievalOptions, 'dryRun'> & WaitOptions = {},
   ): Promise<RetrievalStatus> {
     return waitForRetrieval(await this.startRetrieval(ref, path, opts), opts);
   }
