@@ -27,7 +27,7 @@ export interface KloudStackProps extends StackProps {
 
 /**
  * The kloud control plane: the metadata table, the staging bucket and the store apps' secrets,
- * all under one KMS key; the three API functions, each granted exactly what it uses; the REST API
+ * all under one KMS key; the four API functions, each granted exactly what it uses; the REST API
  * built from the shared route table.
  */
 export class KloudStack extends Stack {
