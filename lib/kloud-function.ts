@@ -9,6 +9,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { functionBundling } from './function-bundling.js';
 import { nagResource } from './nag-resource.js';
@@ -196,18 +197,58 @@ export class KloudFunction extends Construct {
 
   /**
    * The buckets and prefixes allowed as store locations, in `KLOUD_STORE_BUCKETS`: `names` to
-   * check or list locations against them, `objects` also to read and write objects under them.
+   * check or list locations against them, `read` also to read objects under them, `objects` to
+   * read and write them.
    */
-  bindStoreBuckets(buckets: readonly StoreBucket[], access: 'names' | 'objects'): this {
+  bindStoreBuckets(buckets: readonly StoreBucket[], access: 'names' | 'read' | 'objects'): this {
     this.fn.addEnvironment('KLOUD_STORE_BUCKETS', JSON.stringify(buckets));
     if (access === 'names') return this;
-    for (const statement of storeBucketStatements(buckets)) this.role.addToPolicy(statement);
+    const statements = storeBucketStatements(buckets, access === 'read' ? 'read' : 'write');
+    for (const statement of statements) this.role.addToPolicy(statement);
     for (const { bucket, prefix } of buckets) {
       this.acknowledge(
         `AwsSolutions-IAM5[${nagResource(this, `arn:${Aws.PARTITION}:s3:::${bucket}/${prefix}*`)}]`,
         'a store is many objects under one prefix, the unit the deployer allows',
       );
     }
+    return this;
+  }
+
+  /**
+   * The control plane's staging bucket, under one key prefix: `KLOUD_STAGING_BUCKET`; writing
+   * objects there and reading them (a presigned URL the function signs reads with its role), and
+   * listing that prefix only, so that a HEAD of a missing object answers 404 rather than 403. The
+   * bucket key serves only calls made through S3.
+   */
+  bindStagingBucket(bucket: IBucket, prefix: string): this {
+    this.fn.addEnvironment('KLOUD_STAGING_BUCKET', bucket.bucketName);
+    const objects = bucket.arnForObjects(`${prefix}*`);
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [objects],
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': `${prefix}*` } },
+      }),
+    );
+    if (bucket.encryptionKey) {
+      this.role.addToPolicy(
+        new PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [bucket.encryptionKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
+        }),
+      );
+    }
+    this.acknowledge(
+      `AwsSolutions-IAM5[${nagResource(this, objects)}]`,
+      'files staged for download are named at run time, under the one prefix this function owns',
+    );
     return this;
   }
 

@@ -30,7 +30,7 @@ export interface KloudStackProps extends StackProps {
 
 /**
  * The kloud control plane: the metadata table, the staging bucket and the store apps' secrets,
- * all under one KMS key; the three API functions, each granted exactly what it uses; the REST API
+ * all under one KMS key; the four API functions, each granted exactly what it uses; the REST API
  * built from the shared route table.
  */
 export class KloudStack extends Stack {
@@ -43,8 +43,7 @@ export class KloudStack extends Stack {
       ? Key.fromKeyArn(this, 'Key', props.kmsKeyArn)
       : new Key(this, 'Key', { description: 'kloud control plane', enableKeyRotation: true });
     const { table } = new MetadataTable(this, 'Metadata', { encryptionKey: this.key });
-    // no function is granted it until the tasks that stage files arrive
-    new StagingBucket(this, 'Staging', {
+    const staging = new StagingBucket(this, 'Staging', {
       encryptionKey: this.key,
       expireAfter: props.stagingExpiryDays === undefined ? undefined : Duration.days(props.stagingExpiryDays),
     });
@@ -70,6 +69,16 @@ export class KloudStack extends Stack {
       .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects');
+    // reads stores (metadata, a downloaded file's data), writes none; stages large downloads under files/
+    const storeBrowse = new KloudFunction(this, 'StoreBrowse', {
+      name: 'store-browse',
+      engine: true,
+      ...sizing,
+    })
+      .bindTable(table, 'R')
+      .bindSecrets(secretPrefix, this.key, 'read')
+      .bindStoreBuckets(storeBuckets, 'read')
+      .bindStagingBucket(staging.bucket, 'files/');
 
     const workerMemory = props.workerMemory ?? 2048;
     const taskWorker = new KloudFunction(this, 'TaskWorker', {
@@ -98,6 +107,7 @@ export class KloudStack extends Stack {
         'store-apps': storeApps.fn,
         'store-actions': storeActions.fn,
         tasks: tasksApi.fn,
+        'store-browse': storeBrowse.fn,
       },
       callers: props.apiCallers,
     });

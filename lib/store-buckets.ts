@@ -12,12 +12,18 @@ export interface StoreBucket {
  * The least privilege over the store buckets: object read/write under each prefix
  * (`arn:aws:s3:::bucket/prefix*`) and listing with an `s3:prefix` condition, so a function can
  * neither read nor list beyond the prefixes it was given. No delete: stores are write-once, and
- * removing objects (garbage collection) is not an action of the control plane yet.
+ * removing objects (garbage collection) is not an action of the control plane yet. `read`: no
+ * writes either (browsing a store reads it).
  */
-export function storeBucketStatements(buckets: readonly StoreBucket[]): PolicyStatement[] {
+export function storeBucketStatements(
+  buckets: readonly StoreBucket[],
+  access: 'read' | 'write' = 'write',
+): PolicyStatement[] {
+  const objectActions =
+    access === 'read' ? ['s3:GetObject'] : ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'];
   return buckets.flatMap(({ bucket, prefix }) => [
     new PolicyStatement({
-      actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+      actions: objectActions,
       resources: [`arn:${Aws.PARTITION}:s3:::${bucket}/${prefix}*`],
     }),
     new PolicyStatement({

@@ -120,6 +120,7 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
       'store-apps': (await import('../functions/store-apps/handler.js')).handler,
       'store-actions': (await import('../functions/store-actions/handler.js')).handler,
       tasks: (await import('../functions/tasks/handler.js')).handler,
+      'store-browse': (await import('../functions/store-browse/handler.js')).handler,
     };
     const server = createServer(apiGatewayAdapter(handlers, token));
     server.listen(options.port, '127.0.0.1');

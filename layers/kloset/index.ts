@@ -25,9 +25,9 @@ export type {
   Scheme,
   SftpLocation,
 } from './core/location.js';
-export type { EntryInfo, StoreInfo } from './store.js';
+export type { EntryInfo, LsPage, StoreInfo } from './store.js';
 export { KlosetError } from './core/errors.js';
-export { nameFromBytes, nameToBytes } from './core/byte-names.js';
+export { losslessNames, nameFromBytes, nameToBytes } from './core/byte-names.js';
 export type { KlosetErrorCode } from './core/errors.js';
 export type { CreateOptions, OpenOptions } from './repository/repository.js';
 export type { StoreConfig } from './repository/store-config.js';

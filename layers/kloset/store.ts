@@ -29,7 +29,7 @@ import { type WaitOptions, waitForRetrieval } from './restore/retrieval-wait.js'
 import { fileContent } from './snapshot/file-content.js';
 import { listingProblems, readSnapshots, resolveRef } from './snapshot/snapshot-list.js';
 import type { SnapshotRecord } from './snapshot/snapshot-record.js';
-import type { TreeEntry } from './core/tree-node.js';
+import { type TreeEntry, compareNames } from './core/tree-node.js';
 import { TreeReader, joinSnapshotPath } from './snapshot/tree-reader.js';
 
 /** An entry of a snapshot as callers see it. */
@@ -99,6 +99,23 @@ function entryInfo(path: string, e: TreeEntry): EntryInfo {
   };
 }
 
+/** `Store.ls`'s page of a directory: the entries after the name `after`, at most `limit`. */
+export interface LsPage {
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/** The index of the first entry whose name sorts after `name` (entries are sorted by name bytes). */
+function firstAfter(entries: readonly TreeEntry[], name: string): number {
+  let [lo, hi] = [0, entries.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareNames(entries[mid]!.name, name) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function ratio(a: number, b: number): number {
   return b === 0 ? 1 : Math.round((a / b) * 100) / 100;
 }
@@ -163,12 +180,21 @@ export class Store {
     return resolveRef(this.repo, await readSnapshots(this.repo), ref);
   }
 
-  /** The entries of a directory, or the one entry of a file or symlink. */
-  async ls(ref: string, path = '/'): Promise<EntryInfo[]> {
+  /**
+   * The entries of a directory, or the one entry of a file or symlink. `page` gives only the
+   * directory's entries whose names sort after `after` (bytewise, the tree's order), at most
+   * `limit`: a caller paging through a directory of 100,000 entries gets only its page described.
+   */
+  async ls(ref: string, path = '/', page?: LsPage): Promise<EntryInfo[]> {
     const snap = await this.resolveSnapshot(ref);
     const { path: at, entry } = await this.trees.resolve(snap.root, path);
     if (entry.type !== 'dir') return [entryInfo(at, entry)];
-    return (await this.trees.entries(entry.subtree)).map((e) => entryInfo(joinSnapshotPath(at, e.name), e));
+    let entries = await this.trees.entries(entry.subtree);
+    if (page) {
+      const start = page.after === undefined ? 0 : firstAfter(entries, page.after);
+      entries = entries.slice(start, start + page.limit);
+    }
+    return entries.map((e) => entryInfo(joinSnapshotPath(at, e.name), e));
   }
 
   async *cat(ref: string, path: string): AsyncGenerator<Buffer> {
@@ -193,15 +219,19 @@ export class Store {
   }
 
   /**
-   * Which snapshots hold paths matching a glob (all snapshots, or those with `tag`). What could
-   * not be searched (damaged index deltas, unreadable records) goes to `onUnreadable` first, one
-   * line each, so that an incomplete answer says so.
+   * Which snapshots hold paths matching a glob (all snapshots, those with `tag`, or the one
+   * `snapshot` names, a ref as resolveSnapshot takes). What could not be searched (damaged index
+   * deltas, unreadable records) goes to `onUnreadable` first, one line each, so that an incomplete
+   * answer says so.
    */
   async *find(
     pattern: string,
-    opts: { tag?: string; onUnreadable?: (what: string) => void } = {},
+    opts: { tag?: string; snapshot?: string; onUnreadable?: (what: string) => void } = {},
   ): AsyncGenerator<{ snapshot: SnapshotRecord; entry: EntryInfo }> {
-    const { snapshots, unreadable } = await this.listSnapshots(opts);
+    const { snapshots, unreadable } =
+      opts.snapshot === undefined
+        ? await this.listSnapshots(opts)
+        : { snapshots: [await this.resolveSnapshot(opts.snapshot)], unreadable: [] };
     for (const what of unreadable) opts.onUnreadable?.(what);
     for await (const f of findInSnapshots(this.repo, snapshots, pattern)) {
       yield { snapshot: f.snapshot, entry: entryInfo(f.path, f.entry) };
@@ -232,16 +262,17 @@ export class Store {
   /**
    * For stores that keep data packs in archive storage (S3 Glacier): asks for the retrieval of the
    * packs a restore of `path` needs that nobody asked for yet. Idempotent; restore once `pending` is 0.
+   * `dryRun` asks for nothing and answers what a run would ask for (and what it would cost).
    */
   async retrieval(ref: string, path: string | undefined, opts?: RetrievalOptions): Promise<RetrievalStatus> {
     return (await this.startRetrieval(ref, path, opts)).status();
   }
 
-  /** As `retrieval`, then polls (with backoff, until a deadline) until every pack is readable. */
+  /** As `retrieval`, then polls (with backoff, until a deadline) until every pack is readable (no dry run: nothing to wait for). */
   async waitForRetrieval(
     ref: string,
     path: string | undefined,
-    opts: RetrievalOptions & WaitOptions = {},
+    opts: Omit<RetrievalOptions, 'dryRun'> & WaitOptions = {},
   ): Promise<RetrievalStatus> {
     return waitForRetrieval(await this.startRetrieval(ref, path, opts), opts);
   }

@@ -121,6 +121,8 @@ async function inBundle(fn: UnpackedFunction, script: string, nodeOptions: strin
       KLOUD_SECRETS_FILE: join(work, 'secrets.json'),
       KLOUD_LOCAL_ROOT: join(work, 'directories'),
       KLOUD_CACHE_DIR: join(work, 'cache'),
+      // a reference in the template; store-browse reaches it only for a large download
+      KLOUD_STAGING_BUCKET: 'kloud-staging',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     },
   });
@@ -163,7 +165,7 @@ const EXTERNAL_PACKAGES = ['zstd-napi', '@mongodb-js/zstd'];
 
 describe('each function bundle', () => {
   test('is one ES module with the worker entries it starts beside it', () => {
-    expect(Object.keys(unpacked).sort()).toEqual(['Inventories', 'StoreActions', 'StoreApps']);
+    expect(Object.keys(unpacked).sort()).toEqual(['Inventories', 'StoreActions', 'StoreApps', 'StoreBrowse']);
     for (const fn of Object.values(unpacked)) {
       const files = readdirSync(fn.dir);
       expect(files).toContain('index.mjs');
@@ -223,8 +225,8 @@ describe('the bundled handlers under plain node', () => {
     expect(JSON.stringify(response.body)).toContain('directory');
   });
 
-  test('store-apps adds an app; store-actions tests its location, creates the store, and finds it', async () => {
-    if (!onHost('StoreApps') || !onHost('StoreActions')) return;
+  test('store-apps adds an app; store-actions tests its location, creates the store, and finds it; store-browse lists its snapshots', async () => {
+    if (!onHost('StoreApps') || !onHost('StoreActions') || !onHost('StoreBrowse')) return;
     mkdirSync(join(work, 'directories', 'backups'), { recursive: true });
     const created = await inBundle(
       unpacked.StoreApps!,
@@ -248,6 +250,11 @@ describe('the bundled handlers under plain node', () => {
     const after = await action('test');
     expect(after).toMatchObject({ statusCode: 200, body: { outcome: 'store' } });
     expect(readdirSync(join(work, 'directories', 'backups', 'team'))).toContain('config');
+    const snapshots = await inBundle(
+      unpacked.StoreBrowse!,
+      request('GET', '/store-apps/{appId}/snapshots', { appId }),
+    );
+    expect(snapshots).toEqual({ statusCode: 200, body: { items: [] } });
   });
 
   test('a worker thread starts from the bundle and answers through its native code', async () => {

@@ -131,7 +131,7 @@ describe('the staging bucket', () => {
 });
 
 describe('the functions', () => {
-  const names = ['Inventories', 'StoreApps', 'StoreActions'];
+  const names = ['Inventories', 'StoreApps', 'StoreActions', 'StoreBrowse', 'TasksApi'];
 
   test('run Node 22 on x86_64 with active tracing and their own log group kept a month', () => {
     expect(logicalIdsOf('AWS::Lambda::Function')).toHaveLength(names.length + 1); // + the task worker
@@ -172,7 +172,13 @@ describe('the functions', () => {
     expect(Object.keys(env('StoreActions'))).toEqual(
       expect.arrayContaining(['KLOUD_TABLE_NAME', 'KLOUD_KMS_KEY_ARN']),
     );
-    // no function stages files yet: none is given the staging bucket
+    expect(env('StoreBrowse')).toMatchObject({
+      ...base,
+      KLOUD_STORE_BUCKETS: buckets,
+      KLOUD_SECRET_PREFIX: 'kloud/store-apps/',
+      KLOUD_STAGING_BUCKET: { Ref: expect.stringMatching(/^StagingBucket/) },
+    });
+    // only store-browse stages files: no other function is given the staging bucket
     for (const name of ['Inventories', 'StoreApps', 'StoreActions'])
       expect(Object.keys(env(name))).not.toContain('KLOUD_STAGING_BUCKET');
   });
@@ -187,7 +193,7 @@ describe('the functions', () => {
 describe('least privilege', () => {
   test('no service-wide wildcard action, and Resource "*" only where AWS allows nothing narrower', () => {
     const starOnly = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 's3:ListAllMyBuckets']);
-    for (const name of ['Inventories', 'StoreApps', 'StoreActions']) {
+    for (const name of ['Inventories', 'StoreApps', 'StoreActions', 'StoreBrowse']) {
       for (const s of functionNamed(name).statements) {
         for (const action of actionsOf(s)) expect(action).not.toMatch(/^(\*|[a-z0-9-]+:\*)$/);
         if (s.Resource === '*') for (const action of actionsOf(s)) expect(starOnly).toContain(action);
@@ -195,7 +201,7 @@ describe('least privilege', () => {
     }
   });
 
-  test('only store-actions touches store objects: under each allowed prefix, listing by prefix', () => {
+  test('store-actions reads and writes store objects under each allowed prefix, listing by prefix; inventories and store-apps touch none', () => {
     const s3Of = (name: string) =>
       functionNamed(name).statements.filter((s) =>
         actionsOf(s).some((a) => /^s3:(Get|Put|List)(Object|Bucket)$/.test(a)),
@@ -231,6 +237,38 @@ describe('least privilege', () => {
     ).toBe(false);
   });
 
+  test('store-browse reads store objects (no write), and writes and reads only files/ of the staging bucket', () => {
+    const rendered = functionNamed('StoreBrowse')
+      .statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')))
+      .map((s) => ({ actions: actionsOf(s), resource: render(s.Resource), when: s.Condition }));
+    expect(rendered).toEqual([
+      { actions: ['s3:GetObject'], resource: 'arn:aws:s3:::team-stores/kloud/*', when: undefined },
+      {
+        actions: ['s3:ListBucket'],
+        resource: 'arn:aws:s3:::team-stores',
+        when: { StringLike: { 's3:prefix': ['kloud/*'] } },
+      },
+      { actions: ['s3:GetObject'], resource: 'arn:aws:s3:::whole-bucket/*', when: undefined },
+      { actions: ['s3:ListBucket'], resource: 'arn:aws:s3:::whole-bucket', when: undefined },
+      {
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        resource: expect.stringMatching(/^<StagingBucket\w+>\/files\/\*$/),
+        when: undefined,
+      },
+      {
+        actions: ['s3:ListBucket'],
+        resource: expect.stringMatching(/^<StagingBucket\w+>$/),
+        when: { StringLike: { 's3:prefix': 'files/*' } },
+      },
+    ]);
+    expect(functionNamed('StoreBrowse').statements).toContainEqual(
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Condition: { StringEquals: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' } },
+      }),
+    );
+  });
+
   test('store-apps manages the secrets under the prefix; store-actions only reads them; KMS only through Secrets Manager', () => {
     const secretsOf = (name: string) =>
       functionNamed(name).statements.filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
@@ -243,8 +281,10 @@ describe('least privilege', () => {
     expect(render(manage!.Resource)).toContain(
       ':secretsmanager:eu-west-1:111122223333:secret:kloud/store-apps/*',
     );
-    const [read] = secretsOf('StoreActions');
-    expect(actionsOf(read!)).toEqual(['secretsmanager:GetSecretValue']);
+    for (const reader of ['StoreActions', 'StoreBrowse']) {
+      const [read] = secretsOf(reader);
+      expect(actionsOf(read!)).toEqual(['secretsmanager:GetSecretValue']);
+    }
     expect(secretsOf('Inventories')).toEqual([]);
     const viaSecretsManager = {
       StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' },
@@ -260,18 +300,16 @@ describe('least privilege', () => {
     );
   });
 
-  test('every function reads and writes the table items, and uses its key only through DynamoDB', () => {
-    for (const name of ['Inventories', 'StoreApps', 'StoreActions']) {
+  test('every function reads the table items, all but store-browse write them, and the key only through DynamoDB', () => {
+    for (const name of ['Inventories', 'StoreApps', 'StoreActions', 'StoreBrowse']) {
       const { statements } = functionNamed(name);
       const table = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
       expect(table).toHaveLength(1);
       // only the calls layers/control/data/table.ts makes
-      expect([...actionsOf(table[0]!)].sort()).toEqual([
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:Query',
-      ]);
+      const writes = name === 'StoreBrowse' ? [] : ['dynamodb:DeleteItem', 'dynamodb:PutItem'];
+      expect([...actionsOf(table[0]!)].sort()).toEqual(
+        ['dynamodb:GetItem', 'dynamodb:Query', ...writes].sort(),
+      );
       expect(statements).toContainEqual(
         expect.objectContaining({
           Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey']),
@@ -286,7 +324,7 @@ describe('least privilege', () => {
   });
 
   test('a function writes logs to its own log group only', () => {
-    for (const name of ['Inventories', 'StoreApps', 'StoreActions']) {
+    for (const name of ['Inventories', 'StoreApps', 'StoreActions', 'StoreBrowse']) {
       const logs = functionNamed(name).statements.filter((s) =>
         actionsOf(s).some((a) => a.startsWith('logs:')),
       );
@@ -304,7 +342,7 @@ describe('the API', () => {
     const methods = logicalIdsOf('AWS::ApiGateway::Method').map((id) => resources[id]!.Properties);
     expect(methods).toHaveLength(ROUTES.length);
     const functionIds = Object.fromEntries(
-      (['inventories', 'store-apps', 'store-actions'] as const).map((fn) => [
+      (['inventories', 'store-apps', 'store-actions', 'store-browse'] as const).map((fn) => [
         fn,
         logicalIdsOf('AWS::Lambda::Function').find((id) => id.toLowerCase().startsWith(fn.replace('-', '')))!,
       ]),

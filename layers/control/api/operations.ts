@@ -17,6 +17,20 @@ import {
 import { CheckParameters } from '../tasks/check-work.js';
 import type { Caller } from '../tasks/tasks.js';
 import { Task, TASK_STATES, TASK_TYPES, TaskId } from '../tasks/task.js';
+import {
+  ChangeItem,
+  DiffPath,
+  DiffQuery,
+  EntriesQuery,
+  EntryItem,
+  FileAnswer,
+  FileQuery,
+  FoundItem,
+  SearchQuery,
+  SnapshotItem,
+  SnapshotPath,
+  SnapshotsQuery,
+} from '../browse/browse-schemas.js';
 import { NoContent, pageOf, PageQuery } from './common-schemas.js';
 
 export interface OperationSpec {
@@ -105,6 +119,41 @@ export const OPERATIONS = {
   },
   'GET /tasks/{taskId}': { id: 'getTask', path: TaskId, response: Task, status: 200 },
   'POST /tasks/{taskId}/cancel': { id: 'cancelTask', path: TaskId, response: Task, status: 200 },
+  'GET /store-apps/{appId}/snapshots': {
+    id: 'listSnapshots',
+    path: AppId,
+    query: SnapshotsQuery,
+    response: pageOf(SnapshotItem),
+    status: 200,
+  },
+  'GET /store-apps/{appId}/snapshots/{snapshotId}/entries': {
+    id: 'listSnapshotEntries',
+    path: SnapshotPath,
+    query: EntriesQuery,
+    response: pageOf(EntryItem),
+    status: 200,
+  },
+  'GET /store-apps/{appId}/snapshots/{snapshotId}/file': {
+    id: 'downloadSnapshotFile',
+    path: SnapshotPath,
+    query: FileQuery,
+    response: FileAnswer,
+    status: 200,
+  },
+  'GET /store-apps/{appId}/snapshots/{a}/diff/{b}': {
+    id: 'diffSnapshots',
+    path: DiffPath,
+    query: DiffQuery,
+    response: pageOf(ChangeItem),
+    status: 200,
+  },
+  'GET /store-apps/{appId}/search': {
+    id: 'searchSnapshots',
+    path: AppId,
+    query: SearchQuery,
+    response: pageOf(FoundItem),
+    status: 200,
+  },
 } as const satisfies Record<string, OperationSpec>;
 
 export type Operations = typeof OPERATIONS;

@@ -6,7 +6,7 @@
  */
 
 /** The Lambda functions behind the API; each is `functions/<name>/handler.ts`, exporting `handler`. */
-export const API_FUNCTIONS = ['inventories', 'store-apps', 'store-actions', 'tasks'] as const;
+export const API_FUNCTIONS = ['inventories', 'store-apps', 'store-actions', 'store-browse', 'tasks'] as const;
 export type ApiFunction = (typeof API_FUNCTIONS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -63,4 +63,33 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/tasks', fn: 'tasks', summary: 'List the tasks, newest first' },
   { method: 'GET', path: '/tasks/{taskId}', fn: 'tasks', summary: 'Show a task' },
   { method: 'POST', path: '/tasks/{taskId}/cancel', fn: 'tasks', summary: 'Cancel a queued or running task' },
+    method: 'GET',
+    path: '/store-apps/{appId}/snapshots',
+    fn: 'store-browse',
+    summary: "List a store app's snapshots",
+  },
+  {
+    method: 'GET',
+    path: '/store-apps/{appId}/snapshots/{snapshotId}/entries',
+    fn: 'store-browse',
+    summary: "List a directory's entries in a snapshot",
+  },
+  {
+    method: 'GET',
+    path: '/store-apps/{appId}/snapshots/{snapshotId}/file',
+    fn: 'store-browse',
+    summary: 'Download one file of a snapshot',
+  },
+  {
+    method: 'GET',
+    path: '/store-apps/{appId}/snapshots/{a}/diff/{b}',
+    fn: 'store-browse',
+    summary: 'List what changed between two snapshots',
+  },
+  {
+    method: 'GET',
+    path: '/store-apps/{appId}/search',
+    fn: 'store-browse',
+    summary: "Search a store app's snapshots",
+  },
 ];

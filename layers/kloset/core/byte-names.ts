@@ -84,3 +84,32 @@ export function isUtf8Name(name: string): boolean {
 export function fsPath(path: string): string | Buffer {
   return path.isWellFormed() ? path : nameToBytes(path);
 }
+
+/**
+ * Names for JSON that is read by programs which expect UTF-8 (a JSON.stringify replacer, or one
+ * call on a flat object): in every object, a string holding bytes that are not UTF-8 is written as
+ * UTF-8 with U+FFFD for them, and beside it `<key>Bytes` holds all its bytes in base64
+ * (`"path": "/u8/caf\ufffd", "pathBytes": "L3U4L2NhZuk="`). An array of strings with any such
+ * string is written likewise, and `<key>Bytes` is an array of the same length: base64 for each
+ * such string, null for the others. (Objects inside arrays are objects.)
+ */
+export function losslessNames(_key: string, value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === 'string' && !v.isWellFormed()) {
+      out ??= { ...value };
+      out[key] = v.toWellFormed();
+      out[`${key}Bytes`] = nameToBytes(v).toString('base64');
+    } else if (isStrings(v) && !v.every((s) => s.isWellFormed())) {
+      out ??= { ...value };
+      out[key] = v.map((s) => s.toWellFormed());
+      out[`${key}Bytes`] = v.map((s) => (s.isWellFormed() ? null : nameToBytes(s).toString('base64')));
+    }
+  }
+  return out ?? value;
+}
+
+function isStrings(v: unknown): v is string[] {
+  return Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string');
+}

@@ -17,14 +17,17 @@ export interface RetrievalOptions {
   tier?: RetrievalTier;
   /** how long retrieved copies stay readable; default 7 */
   days?: number;
-  /** look only: ask for no retrieval; the estimate is then what asking would cost */
+  /**
+   * only look: send no RestoreObject. `requested`, the hours and the cost are then those of the
+   * retrieval a run would ask for (a download refused until the data is retrieved says them).
+   */
   dryRun?: boolean;
 }
 
 export interface RetrievalEstimate {
   /** typical time until the pending retrievals are done, counted from their request */
   readonly hours: readonly [min: number, max: number];
-  /** what the retrievals asked for by this call cost, or would cost in a dry run (list prices; an estimate only) */
+  /** what the retrievals asked for by this call cost (list prices; an estimate only) */
   readonly costUsd: number;
 }
 
@@ -86,7 +89,7 @@ function hoursOf(archive: ArchiveTerms, tier: RetrievalTier): readonly [number, 
  */
 export class Retrieval {
   private readonly states = new Map<string, ThawState>();
-  /** what this run asked for (or, dry, would ask for), per archive class (for the cost) */
+  /** what this run asked for, per archive class (for the cost) */
   private readonly asked = new Map<ArchiveTerms, { packs: number; bytes: number }>();
   private requested = 0;
 
@@ -129,10 +132,10 @@ export class Retrieval {
       if (!this.opts.dryRun) {
         await this.backend.thaw!('packs', p.name, this.opts);
         this.states.set(p.name, { state: 'pending', archive });
-        this.requested++;
       }
       const asked = this.asked.get(archive) ?? { packs: 0, bytes: 0 };
       this.asked.set(archive, { packs: asked.packs + 1, bytes: asked.bytes + p.size });
+      this.requested++;
     });
   }
 
