@@ -63,6 +63,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/tasks', fn: 'tasks', summary: 'List the tasks, newest first' },
   { method: 'GET', path: '/tasks/{taskId}', fn: 'tasks', summary: 'Show a task' },
   { method: 'POST', path: '/tasks/{taskId}/cancel', fn: 'tasks', summary: 'Cancel a queued or running task' },
+  {
     method: 'GET',
     path: '/store-apps/{appId}/snapshots',
     fn: 'store-browse',
