@@ -109,7 +109,6 @@ test('a check of a sound store, one pack per slice: many slices, succeeded, the 
     state: 'succeeded',
     executionArn: expect.stringContaining(started.body.id),
     result: { ok: true, problems: [] },
-    progress: { unit: 'packs' },
   });
   const packs = (await packFiles()).length;
   expect(packs).toBeGreaterThan(10);
