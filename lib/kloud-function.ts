@@ -8,7 +8,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { functionBundling } from './function-bundling.js';
@@ -275,14 +275,14 @@ export class KloudFunction extends Construct {
    * The task state machine: `KLOUD_TASK_STATE_MACHINE_ARN`, starting its executions and stopping
    * them (a cancelled task), nothing else.
    */
-  bindTaskRunner(stateMachine: IStateMachine): this {
+  bindTaskRunner(stateMachine: StateMachine): this {
     this.fn.addEnvironment('KLOUD_TASK_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     stateMachine.grantStartExecution(this.role);
     const executions = Arn.format(
       {
         service: 'states',
         resource: 'execution',
-        resourceName: `${Arn.split(stateMachine.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName}:*`,
+        resourceName: `${stateMachine.stateMachineName}:*`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       },
       Stack.of(this),
