@@ -3,6 +3,7 @@
  * budgets, checkpoints, progress writes that see a cancel, events that fail to publish.
  */
 import { jest } from '@jest/globals';
+import { logger } from '../../../../layers/control/runtime/observability.js';
 import { TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
 import type { TaskStateChange } from '../../../../layers/control/tasks/task-events.js';
 import { taskKind, type TaskContext } from '../../../../layers/control/tasks/task-kinds.js';
@@ -139,11 +140,7 @@ test('a result the type judges a failure ends the task failed; a failed publish 
   const task = await queuedTask(13);
   const worker = workerWith();
   failPublishing = true;
-  const logged: string[] = [];
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    logged.push(chunk.toString());
-    return true;
-  });
+  const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
   await worker.handle({ action: 'start', taskId: task.id }, 900_000);
   expect(await worker.handle({ action: 'slice', taskId: task.id }, 900_000)).toEqual({ done: true });
   expect(await repository.get(task.id)).toMatchObject({
@@ -152,7 +149,10 @@ test('a result the type judges a failure ends the task failed; a failed publish 
     result: { counted: 13 },
   });
   expect(published.filter((e) => e.taskId === task.id)).toEqual([]);
-  expect(logged.filter((l) => l.includes('task event not published') && l.includes(task.id))).toHaveLength(2);
+  expect(warn.mock.calls.filter(([message]) => message === 'task event not published')).toEqual([
+    ['task event not published', expect.objectContaining({ taskId: task.id, state: 'running' })],
+    ['task event not published', expect.objectContaining({ taskId: task.id, state: 'failed' })],
+  ]);
 });
 
 test('events tell each state change with the previous state', async () => {
