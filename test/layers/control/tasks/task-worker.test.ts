@@ -26,12 +26,12 @@ let betweenUnits: (unit: number) => Promise<void> = async () => undefined;
 const deadlines: number[] = [];
 
 /** Counts to `units`, one unit per ms of the clock; the checkpoint is the count. */
-const counting = taskKind({
+const counting = taskKind<{ units: number }, number, { counted: number }>({
   parameters: z.strictObject({ units: z.number().int() }),
   work: () => ({
     async slice({ parameters, checkpoint, deadline, signal, report }) {
       deadlines.push(deadline);
-      let count = (checkpoint as number | undefined) ?? 0;
+      let count = checkpoint ?? 0;
       while (count < parameters.units) {
         if (signal.aborted || (count > (checkpoint ?? 0) && clock >= deadline))
           return { done: false, checkpoint: count };
