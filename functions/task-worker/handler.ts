@@ -6,7 +6,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from '../../layers/control/runtime/observability.js';
-import { taskWorker } from '../../layers/control/runtime/tasks-service.js';
+import { taskWorker } from '../../layers/control/runtime/task-worker-service.js';
 import type { WorkerAnswer, WorkerEvent } from '../../layers/control/tasks/task-runner.js';
 
 export const handler = middy((event: WorkerEvent, context: Context): Promise<WorkerAnswer> =>

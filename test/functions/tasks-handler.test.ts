@@ -9,17 +9,20 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStore, openStore, type CheckReport } from '../../layers/kloset/index.js';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createStore, openStore, parseLocation, type CheckReport } from '../../layers/kloset/index.js';
 import { installStandIns } from '../../layers/control/runtime/stand-ins.js';
 import type { TaskStateChange } from '../../layers/control/tasks/task-events.js';
 import type { TaskRecord } from '../../layers/control/tasks/task.js';
 import type { TaskRunner, WorkerAnswer, WorkerEvent } from '../../layers/control/tasks/task-runner.js';
 import { dynaliteForTests, TABLE_NAME } from '../layers/control/dynalite-table.js';
+import { s3rverForTests } from '../layers/kloset/connectors/s3/s3rver.js';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type WorkerHandler = (event: WorkerEvent, context: Context) => Promise<WorkerAnswer>;
 
 const dynamo = dynaliteForTests();
+const s3 = s3rverForTests(['kloud-tasks']);
 const PASSPHRASE = 'task passphrase never shown';
 const FAST_KDF = { algorithm: 'scrypt', N: 1024, r: 8, p: 1 } as const;
 const MAX_STEPS = 500;
@@ -120,22 +123,33 @@ const getTask = (taskId: string) =>
 const listTasks = (query: Record<string, string>) =>
   call(api.tasks, event('GET', '/tasks', { queryStringParameters: query }));
 
-/** A ready fs store app over a store of small packs (one per file) holding one snapshot. */
-async function readyApp(name: string): Promise<{ appId: string; location: string; src: string }> {
+/** Where a test's store is: a directory of the local root, or a prefix of the s3rver bucket. */
+type Place = 'fs' | 's3';
+
+/** A ready store app over a store of small packs (one per file) holding one snapshot. */
+async function readyApp(
+  name: string,
+  place: Place = 'fs',
+): Promise<{ appId: string; location: string; src: string }> {
+  const app =
+    place === 'fs'
+      ? { resourceId: 'directory:backups', configuration: { path: name } }
+      : {
+          resourceId: 's3-bucket:kloud-tasks',
+          protocol: 's3-compatible',
+          configuration: { endpoint: s3.server.endpoint, forcePathStyle: true, prefix: name },
+          credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        };
   const created = await call(
     api.storeApps,
     event('POST', '/store-apps', {
-      body: JSON.stringify({
-        resourceId: 'directory:backups',
-        name,
-        storageType: 'standard',
-        configuration: { path: name },
-        passphrase: PASSPHRASE,
-      }),
+      body: JSON.stringify({ ...app, name, storageType: 'standard', passphrase: PASSPHRASE }),
     }),
   );
-  const { id: appId, location } = created.body as { id: string; location: string };
-  await createStore(location, {
+  const { id: appId } = created.body as { id: string };
+  const location =
+    place === 'fs' ? (created.body as { location: string }).location : `s3://kloud-tasks/${name}`;
+  await createStore(storeAt(location), {
     passphrase: PASSPHRASE,
     kdf: FAST_KDF,
     packSize: 64 * 1024,
@@ -145,7 +159,7 @@ async function readyApp(name: string): Promise<{ appId: string; location: string
   await mkdir(join(src, 'sub'), { recursive: true });
   for (const file of ['a.bin', 'b.bin', 'c.bin', 'd.bin', 'sub/e.bin'])
     await writeFile(join(src, file), randomBytes(90_000));
-  const store = await openStore(location, { passphrase: PASSPHRASE });
+  const store = await openStore(storeAt(location), { passphrase: PASSPHRASE });
   await store.backup([src]);
   await store.close();
   const tested = await call(
@@ -156,8 +170,12 @@ async function readyApp(name: string): Promise<{ appId: string; location: string
   return { appId, location, src };
 }
 
+function storeAt(location: string) {
+  return location.startsWith('s3://') ? parseLocation(location, s3.server.options) : location;
+}
+
 async function wholeCheck(location: string): Promise<CheckReport> {
-  const store = await openStore(location, { passphrase: PASSPHRASE });
+  const store = await openStore(storeAt(location), { passphrase: PASSPHRASE });
   try {
     return await store.check({ readData: true });
   } finally {
@@ -175,6 +193,7 @@ beforeAll(async () => {
     KLOUD_SECRETS_FILE: join(dir, 'secrets.json'),
     KLOUD_LOCAL_ROOT: join(dir, 'root'),
     KLOUD_CACHE_DIR: join(dir, 'cache'),
+    KLOUD_STORE_BUCKETS: '[{"bucket":"kloud-tasks","prefix":""}]',
     // every slice gets 1 ms: each verifies one pack and continues
     KLOUD_TASK_SLICE_MS: '1',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
@@ -417,5 +436,28 @@ test("a failing slice records the engine's answer; an unexpected error points to
   expect((await getTask(lost.taskId)).body.failure).toEqual({
     code: 'INTERNAL',
     message: `the task failed unexpectedly; the logs have it under task ID ${lost.taskId}`,
+  });
+});
+
+test('a read-data check of a store on S3 runs in slices; a flipped byte in a pack object names the file', async () => {
+  const { appId, location } = await readyApp('ons3', 's3');
+  const sound = (await startCheck(appId, { readData: true })).body;
+  expect(await runner.run(sound.id)).toBeGreaterThan(1);
+  expect((await getTask(sound.id)).body).toMatchObject({ state: 'succeeded', result: { ok: true } });
+  const listed = await s3.raw.send(
+    new ListObjectsV2Command({ Bucket: 'kloud-tasks', Prefix: 'ons3/packs/' }),
+  );
+  const key = listed.Contents![0]!.Key!;
+  const object = await s3.raw.send(new GetObjectCommand({ Bucket: 'kloud-tasks', Key: key }));
+  const bytes = Buffer.from(await object.Body!.transformToByteArray());
+  bytes[3000]! ^= 0xff;
+  await s3.raw.send(new PutObjectCommand({ Bucket: 'kloud-tasks', Key: key, Body: bytes }));
+  const damaged = (await wholeCheck(location)).problems.flatMap((p) => p.paths);
+  expect(damaged).toHaveLength(1);
+  const check = (await startCheck(appId, { readData: true })).body;
+  await runner.run(check.id);
+  expect((await getTask(check.id)).body).toMatchObject({
+    state: 'failed',
+    failure: { code: 'CHECK_FOUND_PROBLEMS', message: expect.stringContaining(damaged[0]!) },
   });
 });

@@ -1,13 +1,11 @@
 /**
- * The task domain objects: `tasks()` for the tasks API function (no engine: the store is opened
- * only by the worker), `taskWorker()` for the task-worker function (engine inside). Local mode's
- * stand-ins replace the Step Functions runner and EventBridge (stand-ins.ts).
+ * The task domain objects of the tasks API function: no engine here (the store is opened only by
+ * the task-worker function, task-worker-service.ts). Local mode's stand-ins replace the Step
+ * Functions runner and EventBridge (stand-ins.ts).
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { KlosetAdapter } from '../engine/kloset-adapter.js';
 import { EventBridgePublisher } from '../events/event-bridge-publisher.js';
-import { AppStores } from '../store-apps/app-store.js';
 import { readyApp } from '../store-apps/ready-app.js';
 import { StepFunctionsTaskRunner } from '../tasks/step-functions-runner.js';
 import { TaskClaims } from '../tasks/task-claims.js';
@@ -16,13 +14,12 @@ import { TASK_KINDS } from '../tasks/task-kinds.js';
 import { TaskLifecycle } from '../tasks/task-lifecycle.js';
 import { TaskRepository } from '../tasks/task-repository.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
-import { TaskWorker } from '../tasks/task-worker.js';
 import { Tasks } from '../tasks/tasks.js';
 import { tracer } from './observability.js';
 import { services } from './services.js';
 import { standIns } from './stand-ins.js';
 
-interface TaskParts {
+export interface TaskParts {
   readonly repository: TaskRepository;
   readonly claims: TaskClaims;
   readonly lifecycle: TaskLifecycle;
@@ -30,9 +27,9 @@ interface TaskParts {
 
 let parts: TaskParts | undefined;
 let builtTasks: Tasks | undefined;
-let builtWorker: TaskWorker | undefined;
 
-function taskParts(): TaskParts {
+/** What the API and the worker share: the table's tasks and claims, state changes with their events. */
+export function taskParts(): TaskParts {
   if (!parts) {
     const { settings, table } = services();
     const repository = new TaskRepository(table);
@@ -74,27 +71,4 @@ export function tasks(): Tasks {
     );
   }
   return builtTasks;
-}
-
-export function taskWorker(): TaskWorker {
-  if (!builtWorker) {
-    const { settings, repository: appRepository, secrets } = services();
-    const { repository, lifecycle } = taskParts();
-    const apps = new AppStores(
-      settings,
-      appRepository,
-      secrets,
-      new KlosetAdapter(settings.cacheDir, settings.indexMemoryBudget),
-    );
-    builtWorker = new TaskWorker(
-      repository,
-      lifecycle,
-      TASK_KINDS,
-      { apps },
-      {
-        ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),
-      },
-    );
-  }
-  return builtWorker;
 }

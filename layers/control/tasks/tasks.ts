@@ -3,8 +3,9 @@
  * and cancel. Creating writes the task `queued` and starts its execution; with an Idempotency-Key
  * a repeat answers the task the first request created (task-claims.ts).
  *
- * Order of writes, without transactions: the key claim, the lease, the task, the start. A failure
- * before the task exists frees what was claimed; a failure to start ends the task as failed.
+ * Order of writes, without transactions: the key claim, the app's readiness, the lease, the task,
+ * the start. A failure before the task exists frees what was claimed; a failure to start ends the
+ * task as failed. A repeat with its key answers the task even once the app is no longer ready.
  */
 import type { Page } from '../data/table.js';
 import { Conflict } from '../errors.js';
@@ -49,7 +50,6 @@ export class Tasks {
   ): Promise<Created> {
     const kind = this.kinds[type];
     if (!kind) throw new Conflict(`this deployment does not run ${type} tasks`, 'UNSUPPORTED_TASK');
-    const app = await this.readyApp(appId);
     const id = newTaskId(this.now());
     const key = caller.idempotencyKey;
     if (key !== undefined) {
@@ -57,11 +57,11 @@ export class Tasks {
       const claim = await this.claims.claimKey(caller.principal, key, fingerprint, id);
       if (!claim.claimed) return { created: false, task: publicTask(claim.task) };
     }
-    const exclusive = kind.exclusiveOn(app.id, parameters);
+    const exclusive = kind.exclusiveOn(appId, parameters);
     const task: TaskRecord = {
       id,
       type,
-      appId: app.id,
+      appId,
       parameters,
       state: 'queued',
       principal: caller.principal,
@@ -71,9 +71,11 @@ export class Tasks {
       ...(exclusive && { exclusiveKey: exclusive.key }),
     };
     try {
+      await this.readyApp(appId);
       if (exclusive) await this.claims.lease(exclusive.key, id, exclusive.what);
       await this.repository.insert(task);
     } catch (err) {
+      // each frees only what this request holds (a conditional delete on the task's ID)
       if (exclusive) await this.claims.release(exclusive.key, id);
       if (key !== undefined) await this.claims.releaseKey(caller.principal, key, id);
       throw err;

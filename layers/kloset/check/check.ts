@@ -201,7 +201,7 @@ class CheckRun {
   async run(): Promise<CheckReport> {
     await this.reportDamagedMetadata();
     const plan = await this.planPacks();
-    return this.conclude(plan, () => this.verifyPacks(plan, plan.names));
+    return this.conclude(plan, () => this.verifyPacks(plan));
   }
 
   /**
@@ -256,9 +256,12 @@ class CheckRun {
   /** The damage an earlier slice found, as if this run had found it. */
   private resume(cursor: DataCheckCursor): void {
     const byPack = new Map<string, BlobLocation[]>();
-    for (const b of this.repo.index.blobs())
-      if (cursor.damagedPacks[b.pack.name] !== undefined)
-        byPack.set(b.pack.name, [...(byPack.get(b.pack.name) ?? []), b]);
+    for (const b of this.repo.index.blobs()) {
+      if (cursor.damagedPacks[b.pack.name] === undefined) continue;
+      const list = byPack.get(b.pack.name);
+      if (list) list.push(b);
+      else byPack.set(b.pack.name, [b]);
+    }
     for (const [name, cause] of Object.entries(cursor.damagedPacks))
       this.markPack(name, byPack.get(name) ?? [], cause);
     for (const [id, cause] of Object.entries(cursor.damagedBlobs))
@@ -423,7 +426,7 @@ class CheckRun {
     return { names, byPack, stored, unindexed };
   }
 
-  private async verifyPacks({ byPack, stored }: PackPlan, names: readonly string[]): Promise<void> {
+  private async verifyPacks({ names, byPack, stored }: PackPlan): Promise<void> {
     let done = 0;
     await mapLimit(names, PACK_CONCURRENCY, async (name) => {
       await this.checkPack(name, byPack.get(name)!, stored.get(name));

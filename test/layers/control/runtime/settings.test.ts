@@ -43,3 +43,21 @@ test('a deployment mistake is said plainly', () => {
       'KLOUD_STORE_BUCKETS is not a JSON list of {"bucket","prefix"}',
     );
 });
+
+test('tasks: the state machine, the event bus and a cap on each slice', () => {
+  expect(
+    readSettings({
+      KLOUD_TABLE_NAME: 't',
+      KLOUD_TASK_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:1:stateMachine:kloud-tasks',
+      KLOUD_EVENT_BUS: 'alerts',
+      KLOUD_TASK_SLICE_MS: '250',
+    }),
+  ).toMatchObject({
+    taskStateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:kloud-tasks',
+    eventBus: 'alerts',
+    taskSliceMs: 250,
+  });
+  expect(() => readSettings({ KLOUD_TABLE_NAME: 't', KLOUD_TASK_SLICE_MS: '1.5' })).toThrow(
+    'KLOUD_TASK_SLICE_MS is not a positive whole number',
+  );
+});

@@ -1,0 +1,32 @@
+/** The task worker, with the engine: for the task-worker function only. */
+import { KlosetAdapter } from '../engine/kloset-adapter.js';
+import { AppStores } from '../store-apps/app-store.js';
+import { TASK_KINDS } from '../tasks/task-kinds.js';
+import { TaskWorker } from '../tasks/task-worker.js';
+import { services } from './services.js';
+import { taskParts } from './tasks-service.js';
+
+let built: TaskWorker | undefined;
+
+export function taskWorker(): TaskWorker {
+  if (!built) {
+    const { settings, repository: appRepository, secrets } = services();
+    const { repository, lifecycle } = taskParts();
+    const apps = new AppStores(
+      settings,
+      appRepository,
+      secrets,
+      new KlosetAdapter(settings.cacheDir, settings.indexMemoryBudget),
+    );
+    built = new TaskWorker(
+      repository,
+      lifecycle,
+      TASK_KINDS,
+      { apps },
+      {
+        ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),
+      },
+    );
+  }
+  return built;
+}

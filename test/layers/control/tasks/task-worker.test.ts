@@ -1,0 +1,178 @@
+/**
+ * The worker's slices with a task type of the test's own (a counter of units), on dynalite:
+ * budgets, checkpoints, progress writes that see a cancel, events that fail to publish.
+ */
+import { jest } from '@jest/globals';
+import { logger } from '../../../../layers/control/runtime/observability.js';
+import { TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
+import type { TaskStateChange } from '../../../../layers/control/tasks/task-events.js';
+import { taskKind, type TaskContext } from '../../../../layers/control/tasks/task-kinds.js';
+import { TaskLifecycle } from '../../../../layers/control/tasks/task-lifecycle.js';
+import { PROGRESS_INTERVAL_MS } from '../../../../layers/control/tasks/task-progress.js';
+import { TaskRepository } from '../../../../layers/control/tasks/task-repository.js';
+import { SAFETY_MARGIN_MS, TaskWorker } from '../../../../layers/control/tasks/task-worker.js';
+import { newTaskId, type TaskRecord } from '../../../../layers/control/tasks/task.js';
+import { z } from 'zod';
+import { dynaliteForTests } from '../dynalite-table.js';
+
+const dynamo = dynaliteForTests();
+let repository: TaskRepository;
+let clock = Date.parse('2026-12-02T00:00:00Z');
+const now = () => clock;
+const published: TaskStateChange[] = [];
+let failPublishing = false;
+/** what the test does between two units of the counting work */
+let betweenUnits: (unit: number) => Promise<void> = async () => undefined;
+const deadlines: number[] = [];
+
+/** Counts to `units`, one unit per ms of the clock; the checkpoint is the count. */
+const counting = taskKind<{ units: number }, number, { counted: number }>({
+  parameters: z.strictObject({ units: z.number().int() }),
+  work: () => ({
+    async slice({ parameters, checkpoint, deadline, signal, report }) {
+      deadlines.push(deadline);
+      let count = checkpoint ?? 0;
+      while (count < parameters.units) {
+        if (signal.aborted || (count > (checkpoint ?? 0) && clock >= deadline))
+          return { done: false, checkpoint: count };
+        count++;
+        clock += 1000;
+        report({ unit: 'units', done: count, total: parameters.units });
+        await betweenUnits(count);
+      }
+      return { done: true, result: { counted: count } };
+    },
+  }),
+  failureOf: (result: { counted: number }) =>
+    result.counted === 13 ? { code: 'UNLUCKY', message: 'counted to 13' } : undefined,
+});
+
+function workerWith(sliceMs?: number): TaskWorker {
+  const claims = new TaskClaims(dynamo.table(), repository, now);
+  const events = {
+    publish: async (change: TaskStateChange) => {
+      if (failPublishing) throw new Error('the bus is down');
+      published.push(change);
+    },
+  };
+  const lifecycle = new TaskLifecycle(repository, claims, events, now);
+  return new TaskWorker(repository, lifecycle, { check: counting }, {} as TaskContext, {
+    now,
+    ...(sliceMs !== undefined && { sliceMs }),
+  });
+}
+
+async function queuedTask(units: number): Promise<TaskRecord> {
+  const task: TaskRecord = {
+    id: newTaskId(clock),
+    type: 'check',
+    appId: '00000000-0000-4000-8000-000000000001',
+    parameters: { units },
+    state: 'queued',
+    principal: 'local',
+    createdAt: new Date(clock).toISOString(),
+    version: 1,
+  };
+  await repository.insert(task);
+  return task;
+}
+
+beforeAll(() => {
+  repository = new TaskRepository(dynamo.table());
+});
+
+afterEach(() => {
+  betweenUnits = async () => undefined;
+  failPublishing = false;
+  deadlines.length = 0;
+  jest.restoreAllMocks();
+});
+
+test('a slice gets the time left less the safety margin, capped by KLOUD_TASK_SLICE_MS; its checkpoint carries on', async () => {
+  const task = await queuedTask(10);
+  const worker = workerWith(3000);
+  expect(await worker.handle({ action: 'start', taskId: task.id }, 900_000)).toEqual({ done: false });
+  const started = clock;
+  expect(await worker.handle({ action: 'slice', taskId: task.id }, 900_000)).toEqual({ done: false });
+  expect(deadlines).toEqual([started + 3000]);
+  expect(await repository.get(task.id)).toMatchObject({ state: 'running', checkpoint: 3 });
+  // no cap: what the invocation has left, less the margin
+  const uncapped = workerWith();
+  const at = clock;
+  expect(await uncapped.handle({ action: 'slice', taskId: task.id }, SAFETY_MARGIN_MS + 5000)).toEqual({
+    done: false,
+  });
+  expect(deadlines[1]).toBe(at + 5000);
+  expect(await repository.get(task.id)).toMatchObject({ checkpoint: 8 });
+  expect(await uncapped.handle({ action: 'slice', taskId: task.id }, SAFETY_MARGIN_MS + 5000)).toEqual({
+    done: true,
+  });
+  const done = await repository.get(task.id);
+  expect(done).toMatchObject({
+    state: 'succeeded',
+    result: { counted: 10 },
+    progress: { done: 10, total: 10 },
+  });
+  expect(done).not.toHaveProperty('checkpoint');
+});
+
+test('a cancel seen by a progress write aborts the slice at its next unit', async () => {
+  const task = await queuedTask(50);
+  const worker = workerWith();
+  await worker.handle({ action: 'start', taskId: task.id }, 900_000);
+  let reached = 0;
+  betweenUnits = async (unit) => {
+    reached = unit;
+    if (unit === 2) await repository.transition(task.id, 'cancelled');
+    // a unit of real work waits for I/O: so does this one, letting the progress write finish
+    else await repository.get(task.id);
+  };
+  expect(await worker.handle({ action: 'slice', taskId: task.id }, 900_000)).toEqual({ done: true });
+  const cancelled = await repository.get(task.id);
+  expect(cancelled.state).toBe('cancelled');
+  expect(cancelled).not.toHaveProperty('result');
+  // it stopped soon after the first progress write after the cancel (one unit per second), not after 50 units
+  expect(reached).toBeGreaterThanOrEqual(PROGRESS_INTERVAL_MS / 1000);
+  expect(reached).toBeLessThan(10);
+});
+
+test('a result the type judges a failure ends the task failed; a failed publish fails nothing', async () => {
+  const task = await queuedTask(13);
+  const worker = workerWith();
+  failPublishing = true;
+  const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+  await worker.handle({ action: 'start', taskId: task.id }, 900_000);
+  expect(await worker.handle({ action: 'slice', taskId: task.id }, 900_000)).toEqual({ done: true });
+  expect(await repository.get(task.id)).toMatchObject({
+    state: 'failed',
+    failure: { code: 'UNLUCKY', message: 'counted to 13' },
+    result: { counted: 13 },
+  });
+  expect(published.filter((e) => e.taskId === task.id)).toEqual([]);
+  expect(warn.mock.calls.filter(([message]) => message === 'task event not published')).toEqual([
+    ['task event not published', expect.objectContaining({ taskId: task.id, state: 'running' })],
+    ['task event not published', expect.objectContaining({ taskId: task.id, state: 'failed' })],
+  ]);
+});
+
+test('events tell each state change with the previous state', async () => {
+  const task = await queuedTask(1);
+  const worker = workerWith();
+  await worker.handle({ action: 'start', taskId: task.id }, 900_000);
+  await worker.handle({ action: 'slice', taskId: task.id }, 900_000);
+  expect(published.filter((e) => e.taskId === task.id)).toEqual([
+    expect.objectContaining({ state: 'running', previousState: 'queued', type: 'check' }),
+    expect.objectContaining({ state: 'succeeded', previousState: 'running' }),
+  ]);
+});
+
+test('a task of a type the deployment does not run fails saying so', async () => {
+  const task = { ...(await queuedTask(1)) };
+  await repository.update(task.id, () => ({ type: 'restore' }));
+  const worker = workerWith();
+  expect(await worker.handle({ action: 'slice', taskId: task.id }, 900_000)).toEqual({ done: true });
+  expect(await repository.get(task.id)).toMatchObject({
+    state: 'failed',
+    failure: { code: 'UNSUPPORTED_TASK', message: 'this deployment does not run restore tasks' },
+  });
+});
