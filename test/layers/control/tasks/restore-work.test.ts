@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { StagingArea } from '../../../../layers/control/staging/staging-area.js';
 import type { StoreApp } from '../../../../layers/control/store-apps/store-app.js';
+import { restoreToArchive } from '../../../../layers/control/tasks/restore/archive-restore.js';
 import { DestinationTargets } from '../../../../layers/control/tasks/restore/destination-target.js';
 import {
   RestoreParameters,
@@ -217,6 +218,26 @@ test('into a tar archive: the download holds the subtree', async () => {
   await finished;
   const expected = Object.fromEntries(Object.entries(await contents(docs)).map(([p, c]) => [`docs/${p}`, c]));
   expect(entries).toEqual({ docs: 'dir', ...expected });
+});
+
+test('an archive past its bound is refused, and nothing is staged', async () => {
+  const record = await t.repository.get(source.id);
+  const staging = new StagingArea(s3.raw, STAGING);
+  const refused = t.stores.withStore(record, (store) =>
+    restoreToArchive(store, staging, {
+      taskId: 'bounded',
+      snapshot: 'latest',
+      paths: [docs],
+      signal: new AbortController().signal,
+      maxBytes: 100_000,
+      onProgress: () => undefined,
+    }),
+  );
+  await expect(refused).rejects.toMatchObject({ status: 422, code: 'ARCHIVE_TOO_LARGE' });
+  const staged = await s3.raw.send(
+    new ListObjectsV2Command({ Bucket: STAGING, Prefix: 'restores/bounded/' }),
+  );
+  expect(staged.KeyCount).toBe(0);
 });
 
 test('overwrite never: a different existing file is reported and kept; a resumed restore passes over its own files', async () => {
