@@ -187,6 +187,28 @@ test('with a tiny deadline each slice restores one entry, and the tree is the sa
   expect(await treeDigest(join(root, 'sliced', 'docs'))).toEqual(await treeDigest(docs));
 });
 
+test('a cancelled restore stops after the entry it started, its checkpoint true', async () => {
+  const { app, root } = await fsApp('dest-cancel');
+  const cancelled = new AbortController();
+  cancelled.abort();
+  const parameters = RestoreParameters.parse({
+    snapshot: 'latest',
+    paths: [docs],
+    destination: { appId: app.id, path: 'c' },
+  });
+  const outcome = await work.slice({
+    task: taskRecord('restore', source.id, parameters),
+    parameters,
+    checkpoint: undefined,
+    deadline: Date.now() + 60_000,
+    signal: cancelled.signal,
+    report: () => undefined,
+  });
+  expect(outcome).toMatchObject({ done: false, checkpoint: { pathIndex: 0, resumeAt: [0, 0] } });
+  // docs itself is started (and left for the next slice to finish), nothing below it
+  expect(await treeDigest(join(root, 'c'), false)).toEqual({ docs: { type: 'dir', mode: 0o700 } });
+});
+
 test('into a tar archive: the download holds the subtree', async () => {
   const { result } = await restore({ snapshot: 'latest', paths: [docs], destination: { archive: 'tar' } });
   expect(result).toMatchObject({
