@@ -13,47 +13,15 @@
  *
  * The archive is written in one slice, and bounded (restore/archive-restore.ts).
  */
-import { z } from 'zod';
 import type { KlosetAdapter, RestoreDestination, Store } from '../engine/kloset-adapter.js';
 import type { StagingArea } from '../staging/staging-area.js';
 import type { AppStores } from '../store-apps/app-store.js';
-import { AppId } from '../store-apps/store-app.js';
 import { restoreToArchive } from './restore/archive-restore.js';
 import type { DestinationTargets } from './restore/destination-target.js';
+import type { RestoreParameters } from './restore/restore-parameters.js';
 import { RestoreCounts, type RestoreCountsData } from './restore/restore-counts.js';
 import { refuseArchivedPacks } from './restore/retrieval-needed.js';
-import { SnapshotRef } from './snapshot-ref.js';
 import type { SliceInput, SliceOutcome, TaskWork } from './task-work.js';
-
-const SnapshotPath = z
-  .string()
-  .max(4096)
-  .regex(/^\/[^\p{Cc}]*$/u, 'expected an absolute path inside the snapshot, such as /home/me/docs')
-  .meta({ description: 'a path inside the snapshot; restored under its last name' });
-
-export const RestoreParameters = z
-  .strictObject({
-    snapshot: SnapshotRef,
-    paths: z.array(SnapshotPath).min(1).max(20).default(['/']),
-    destination: z.union([
-      z.strictObject({
-        appId: AppId.shape.appId.meta({ description: 'the store app whose resource receives the files' }),
-        path: z.string().max(1024).meta({
-          description:
-            "below the app's resource: a key prefix (S3), a path on the server (SFTP), a subdirectory (fs); never inside a store",
-        }),
-      }),
-      z.strictObject({
-        archive: z.literal('tar').meta({ description: 'a tar in the staging bucket, to download' }),
-      }),
-    ]),
-    overwrite: z.enum(['never', 'if-newer', 'always']).default('never').meta({
-      description:
-        'existing files: never replaced (and reported when they differ), replaced when older, or always',
-    }),
-  })
-  .meta({ id: 'RestoreParameters' });
-export type RestoreParameters = z.infer<typeof RestoreParameters>;
 
 export interface RestoreTaskResult extends Record<string, unknown>, RestoreCountsData {
   /** where the files went, without secrets */
@@ -72,20 +40,11 @@ export interface RestoreCheckpoint {
   readonly counts: RestoreCountsData;
 }
 
+// the API's side (validation, the exclusive key) carries no engine: it lives apart
+export { RestoreParameters, restoreExclusiveKey } from './restore/restore-parameters.js';
+
 type Input = SliceInput<RestoreParameters, RestoreCheckpoint>;
 type Outcome = SliceOutcome<RestoreCheckpoint, RestoreTaskResult>;
-
-/**
- * The key no two running restores may share: the destination's printable location. Archives
- * are each the task's own object and share nothing.
- */
-export async function restoreExclusiveKey(
-  destinations: DestinationTargets,
-  parameters: RestoreParameters,
-): Promise<string | undefined> {
-  if ('archive' in parameters.destination) return undefined;
-  return destinations.printable(parameters.destination);
-}
 
 export class RestoreWork implements TaskWork<RestoreParameters, RestoreCheckpoint, RestoreTaskResult> {
   constructor(

@@ -12,31 +12,17 @@
  * It is never larger than the result the task ends with (130 bytes per copied pair), which is
  * what bounds a task's item (DynamoDB: 400 KB): hence MAX_SNAPSHOTS per sync.
  */
-import { z } from 'zod';
 import type { AppStores } from '../store-apps/app-store.js';
 import { Unprocessable } from '../errors.js';
-import { AppId } from '../store-apps/store-app.js';
 import { type Store, syncSnapshots } from '../engine/kloset-adapter.js';
-import { SnapshotRef } from './snapshot-ref.js';
+import type { SyncParameters } from './sync-parameters.js';
 import type { SliceInput, SliceOutcome, TaskWork } from './task-work.js';
 
 /** Snapshots one sync may select: their result stays well inside a DynamoDB item. */
 export const MAX_SNAPSHOTS = 2000;
 
-export const SyncParameters = z
-  .strictObject({
-    peerAppId: AppId.shape.appId.meta({ description: 'the other store app' }),
-    direction: z
-      .enum(['to', 'from'])
-      .default('to')
-      .meta({ description: "to: from this app's store to the peer's; from: the other way" }),
-    snapshots: z.array(SnapshotRef).min(1).max(100).optional().meta({
-      description:
-        'snapshots of the source to copy (default: every one); those the destination has are skipped',
-    }),
-  })
-  .meta({ id: 'SyncParameters' });
-export type SyncParameters = z.infer<typeof SyncParameters>;
+// the API's side (validation) carries no engine: it lives apart
+export { SyncParameters } from './sync-parameters.js';
 
 export interface SyncTaskResult extends Record<string, unknown> {
   /** each copied snapshot: its ID in the source and in the destination, oldest first */

@@ -13,15 +13,17 @@ import { type Store, TarDestination } from '../../engine/kloset-adapter.js';
 import { DOWNLOAD_URL_SECONDS, type StagingArea } from '../../staging/staging-area.js';
 import { RestoreCounts } from './restore-counts.js';
 
-const GIB = 1024 ** 3;
+const MIB = 1024 ** 2;
 /** Content one archive may hold: written in one invocation at ~50 MB/s or more, well inside Lambda's 15 minutes. */
-export const MAX_ARCHIVE_BYTES = 4 * GIB;
+export const MAX_ARCHIVE_BYTES = 4096 * MIB;
 
 export interface ArchiveRequest {
   readonly taskId: string;
   readonly snapshot: string;
   readonly paths: readonly string[];
   readonly signal: AbortSignal;
+  /** content beyond which the archive is refused (default MAX_ARCHIVE_BYTES) */
+  readonly maxBytes?: number;
   /** files and bytes written so far */
   readonly onProgress: (files: number, bytes: number) => void;
 }
@@ -47,7 +49,8 @@ export async function restoreToArchive(
   uploading.catch((err: Error) => tar.abort(err));
   const counts = new RestoreCounts();
   let bytesNow = 0;
-  const tooLarge = () => bytesNow > MAX_ARCHIVE_BYTES;
+  const maxBytes = request.maxBytes ?? MAX_ARCHIVE_BYTES;
+  const tooLarge = () => bytesNow > maxBytes;
   try {
     for (const path of request.paths) {
       const result = await store.restore(request.snapshot, path, {
@@ -71,7 +74,7 @@ export async function restoreToArchive(
     await uploading.catch(() => undefined);
     if (request.signal.aborted) return undefined;
     throw new Unprocessable(
-      `the selection holds more than ${MAX_ARCHIVE_BYTES / GIB} GiB, more than one archive may: restore it into a store app's location (it continues across invocations), or select less`,
+      `the selection holds more than ${Math.round(maxBytes / MIB)} MiB, more than one archive may: restore it into a store app's location (it continues across invocations), or select less`,
       'ARCHIVE_TOO_LARGE',
     );
   }

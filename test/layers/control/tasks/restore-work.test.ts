@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { extract } from 'tar-stream';
 import { StagingArea } from '../../../../layers/control/staging/staging-area.js';
 import type { StoreApp } from '../../../../layers/control/store-apps/store-app.js';
+import { restoreToArchive } from '../../../../layers/control/tasks/restore/archive-restore.js';
 import { DestinationTargets } from '../../../../layers/control/tasks/restore/destination-target.js';
 import {
   RestoreParameters,
@@ -186,6 +187,28 @@ test('with a tiny deadline each slice restores one entry, and the tree is the sa
   expect(await treeDigest(join(root, 'sliced', 'docs'))).toEqual(await treeDigest(docs));
 });
 
+test('a cancelled restore stops after the entry it started, its checkpoint true', async () => {
+  const { app, root } = await fsApp('dest-cancel');
+  const cancelled = new AbortController();
+  cancelled.abort();
+  const parameters = RestoreParameters.parse({
+    snapshot: 'latest',
+    paths: [docs],
+    destination: { appId: app.id, path: 'c' },
+  });
+  const outcome = await work.slice({
+    task: taskRecord('restore', source.id, parameters),
+    parameters,
+    checkpoint: undefined,
+    deadline: Date.now() + 60_000,
+    signal: cancelled.signal,
+    report: () => undefined,
+  });
+  expect(outcome).toMatchObject({ done: false, checkpoint: { pathIndex: 0, resumeAt: [0, 0] } });
+  // docs itself is started (and left for the next slice to finish), nothing below it
+  expect(await treeDigest(join(root, 'c'), false)).toEqual({ docs: { type: 'dir', mode: 0o700 } });
+});
+
 test('into a tar archive: the download holds the subtree', async () => {
   const { result } = await restore({ snapshot: 'latest', paths: [docs], destination: { archive: 'tar' } });
   expect(result).toMatchObject({
@@ -217,6 +240,26 @@ test('into a tar archive: the download holds the subtree', async () => {
   await finished;
   const expected = Object.fromEntries(Object.entries(await contents(docs)).map(([p, c]) => [`docs/${p}`, c]));
   expect(entries).toEqual({ docs: 'dir', ...expected });
+});
+
+test('an archive past its bound is refused, and nothing is staged', async () => {
+  const record = await t.repository.get(source.id);
+  const staging = new StagingArea(s3.raw, STAGING);
+  const refused = t.stores.withStore(record, (store) =>
+    restoreToArchive(store, staging, {
+      taskId: 'bounded',
+      snapshot: 'latest',
+      paths: [docs],
+      signal: new AbortController().signal,
+      maxBytes: 100_000,
+      onProgress: () => undefined,
+    }),
+  );
+  await expect(refused).rejects.toMatchObject({ status: 422, code: 'ARCHIVE_TOO_LARGE' });
+  const staged = await s3.raw.send(
+    new ListObjectsV2Command({ Bucket: STAGING, Prefix: 'restores/bounded/' }),
+  );
+  expect(staged.KeyCount).toBe(0);
 });
 
 test('overwrite never: a different existing file is reported and kept; a resumed restore passes over its own files', async () => {

@@ -1,0 +1,50 @@
+/**
+ * A restore task's parameters and its exclusive key: what the API checks when the task is
+ * created, without the engine (the task's work, restore-work.ts, brings it).
+ */
+import { z } from 'zod';
+import { AppId } from '../../store-apps/store-app.js';
+import { SnapshotRef } from '../snapshot-ref.js';
+import type { DestinationTargets } from './destination-target.js';
+
+const SnapshotPath = z
+  .string()
+  .max(4096)
+  .regex(/^\/[^\p{Cc}]*$/u, 'expected an absolute path inside the snapshot, such as /home/me/docs')
+  .meta({ description: 'a path inside the snapshot; restored under its last name' });
+
+export const RestoreParameters = z
+  .strictObject({
+    snapshot: SnapshotRef,
+    paths: z.array(SnapshotPath).min(1).max(20).default(['/']),
+    destination: z.union([
+      z.strictObject({
+        appId: AppId.shape.appId.meta({ description: 'the store app whose resource receives the files' }),
+        path: z.string().max(1024).meta({
+          description:
+            "below the app's resource: a key prefix (S3), a path on the server (SFTP), a subdirectory (fs); never inside a store",
+        }),
+      }),
+      z.strictObject({
+        archive: z.literal('tar').meta({ description: 'a tar in the staging bucket, to download' }),
+      }),
+    ]),
+    overwrite: z.enum(['never', 'if-newer', 'always']).default('never').meta({
+      description:
+        'existing files: never replaced (and reported when they differ), replaced when older, or always',
+    }),
+  })
+  .meta({ id: 'RestoreParameters' });
+export type RestoreParameters = z.infer<typeof RestoreParameters>;
+
+/**
+ * The key no two running restores may share: the destination's printable location. Archives
+ * are each the task's own object and share nothing.
+ */
+export async function restoreExclusiveKey(
+  destinations: DestinationTargets,
+  parameters: RestoreParameters,
+): Promise<string | undefined> {
+  if ('archive' in parameters.destination) return undefined;
+  return destinations.printable(parameters.destination);
+}
