@@ -1,4 +1,4 @@
-/** Tasks: start a check (sync and restore come as one route each), list, show, cancel. */
+/** Tasks: start a check, a sync or a restore; list, show, cancel. */
 import { apiHandler } from '../../layers/control/api/api-handler.js';
 import { Answer } from '../../layers/control/api/responses.js';
 import { tasks } from '../../layers/control/runtime/tasks-service.js';
@@ -10,6 +10,10 @@ const answer = ({ created, task }: Created) => (created ? task : new Answer(200,
 export const handler = apiHandler({
   'POST /store-apps/{appId}/checks': async ({ path, body, caller }) =>
     answer(await tasks().create('check', path.appId, body, caller)),
+  'POST /store-apps/{appId}/syncs': async ({ path, body, caller }) =>
+    answer(await tasks().create('sync', path.appId, body, caller)),
+  'POST /store-apps/{appId}/restores': async ({ path, body, caller }) =>
+    answer(await tasks().create('restore', path.appId, body, caller)),
   'GET /tasks': async ({ query: { limit, nextToken, ...filter } }) => tasks().list(filter, limit, nextToken),
   'GET /tasks/{taskId}': async ({ path }) => tasks().get(path.taskId),
   'POST /tasks/{taskId}/cancel': async ({ path }) => tasks().cancel(path.taskId),

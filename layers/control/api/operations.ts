@@ -15,6 +15,8 @@ import {
   UpdateStoreAppBody,
 } from '../store-apps/store-app.js';
 import { CheckParameters } from '../tasks/check-work.js';
+import { RestoreParameters } from '../tasks/restore/restore-parameters.js';
+import { SyncParameters } from '../tasks/sync-parameters.js';
 import type { Caller } from '../tasks/tasks.js';
 import { Task, TASK_STATES, TASK_TYPES, TaskId } from '../tasks/task.js';
 import {
@@ -103,6 +105,22 @@ export const OPERATIONS = {
     id: 'createCheck',
     path: AppId,
     body: CheckParameters,
+    response: Task,
+    status: 202,
+    idempotent: true,
+  },
+  'POST /store-apps/{appId}/syncs': {
+    id: 'createSync',
+    path: AppId,
+    body: SyncParameters,
+    response: Task,
+    status: 202,
+    idempotent: true,
+  },
+  'POST /store-apps/{appId}/restores': {
+    id: 'createRestore',
+    path: AppId,
+    body: RestoreParameters,
     response: Task,
     status: 202,
     idempotent: true,

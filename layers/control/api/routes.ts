@@ -60,6 +60,18 @@ export const ROUTES: readonly Route[] = [
     fn: 'tasks',
     summary: "Start a check of a store app's store (a task)",
   },
+  {
+    method: 'POST',
+    path: '/store-apps/{appId}/syncs',
+    fn: 'tasks',
+    summary: "Start a sync of a store app's snapshots to or from another app (a task)",
+  },
+  {
+    method: 'POST',
+    path: '/store-apps/{appId}/restores',
+    fn: 'tasks',
+    summary: 'Start a restore from a snapshot to a destination or an archive (a task)',
+  },
   { method: 'GET', path: '/tasks', fn: 'tasks', summary: 'List the tasks, newest first' },
   { method: 'GET', path: '/tasks/{taskId}', fn: 'tasks', summary: 'Show a task' },
   { method: 'POST', path: '/tasks/{taskId}/cancel', fn: 'tasks', summary: 'Cancel a queued or running task' },

@@ -8,6 +8,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { EventBridgePublisher } from '../events/event-bridge-publisher.js';
 import { readyApp } from '../store-apps/ready-app.js';
 import { StepFunctionsTaskRunner } from '../tasks/step-functions-runner.js';
+import { DestinationTargets } from '../tasks/restore/destination-target.js';
 import { TaskClaims } from '../tasks/task-claims.js';
 import type { TaskEventPublisher } from '../tasks/task-events.js';
 import { TASK_KINDS } from '../tasks/task-kinds.js';
@@ -60,7 +61,7 @@ function taskRunner(): TaskRunner {
 export function tasks(): Tasks {
   if (!builtTasks) {
     const { repository, claims, lifecycle } = taskParts();
-    const apps = services().repository;
+    const { settings, repository: apps, secrets } = services();
     builtTasks = new Tasks(
       repository,
       claims,
@@ -68,6 +69,7 @@ export function tasks(): Tasks {
       TASK_KINDS,
       (appId) => readyApp(apps, appId),
       taskRunner(),
+      { destinations: new DestinationTargets(settings, apps, secrets) },
     );
   }
   return builtTasks;

@@ -8,19 +8,36 @@
 import type { z } from 'zod';
 import type { AppStores } from '../store-apps/app-store.js';
 import { checkTask } from './check-work.js';
+import type { DestinationTargets } from './restore/destination-target.js';
+import { RestoreParameters, restoreExclusiveKey } from './restore/restore-parameters.js';
+import type { RestoreCheckpoint, RestoreTaskResult } from './restore-work.js';
+import { SyncParameters } from './sync-parameters.js';
+import type { SyncCheckpoint, SyncTaskResult } from './sync-work.js';
 import type { TaskFailure, TaskType } from './task.js';
 import type { SliceInput, SliceOutcome, TaskWork } from './task-work.js';
 
-/** What task work may use: the task-worker function's services. */
+/**
+ * What task work may use: the task-worker function's services. The works that run the engine's
+ * code themselves (sync, restore) are built there too, so this registry imports none of it.
+ */
 export interface TaskContext {
   readonly apps: AppStores;
+  readonly sync: TaskWork<SyncParameters, SyncCheckpoint, SyncTaskResult>;
+  readonly restore: TaskWork<RestoreParameters, RestoreCheckpoint, RestoreTaskResult>;
 }
+
+/** What the API has when it creates a task, to find the key an exclusive task holds. */
+export interface CreationContext {
+  readonly destinations: DestinationTargets;
+}
+
+type Exclusive = { key: string; what: string } | undefined;
 
 export interface TaskDefinition<Params, Checkpoint, Result extends Record<string, unknown>> {
   /** the body of the route that creates it; the stored parameters are checked with it again */
   readonly parameters: z.ZodType<Params>;
   /** the lease it holds from creation until it ends, when it must not overlap (e.g. the store it writes) */
-  exclusiveOn?(appId: string, parameters: Params): { key: string; what: string } | undefined;
+  exclusiveOn?(appId: string, parameters: Params, context: CreationContext): Promise<Exclusive>;
   work(context: TaskContext): TaskWork<Params, Checkpoint, Result>;
   /** why a task that finished has failed nonetheless (a check that found problems) */
   failureOf?(result: Result): TaskFailure | undefined;
@@ -28,7 +45,7 @@ export interface TaskDefinition<Params, Checkpoint, Result extends Record<string
 
 /** A definition with its types erased, as the runtime calls it. */
 export interface TaskKind {
-  exclusiveOn(appId: string, parameters: unknown): { key: string; what: string } | undefined;
+  exclusiveOn(appId: string, parameters: unknown, context: CreationContext): Promise<Exclusive>;
   slice(
     context: TaskContext,
     input: SliceInput<unknown, unknown>,
@@ -40,8 +57,8 @@ export function taskKind<P, C, R extends Record<string, unknown>>(
   definition: TaskDefinition<P, C, R>,
 ): TaskKind {
   return {
-    exclusiveOn: (appId, parameters) =>
-      definition.exclusiveOn?.(appId, definition.parameters.parse(parameters)),
+    exclusiveOn: async (appId, parameters, context) =>
+      definition.exclusiveOn?.(appId, definition.parameters.parse(parameters), context),
     slice: (context, input) =>
       definition.work(context).slice({
         ...input,
@@ -52,6 +69,23 @@ export function taskKind<P, C, R extends Record<string, unknown>>(
   };
 }
 
+const syncTask: TaskDefinition<SyncParameters, SyncCheckpoint, SyncTaskResult> = {
+  parameters: SyncParameters,
+  work: ({ sync }) => sync,
+};
+
+const restoreTask: TaskDefinition<RestoreParameters, RestoreCheckpoint, RestoreTaskResult> = {
+  parameters: RestoreParameters,
+  // two restores never write into one place at once; archives are each their own object
+  exclusiveOn: async (_appId, parameters, { destinations }) => {
+    const where = await restoreExclusiveKey(destinations, parameters);
+    return where === undefined ? undefined : { key: `DESTINATION#${where}`, what: where };
+  },
+  work: ({ restore }) => restore,
+};
+
 export const TASK_KINDS: { readonly [type in TaskType]?: TaskKind } = {
   check: taskKind(checkTask),
+  sync: taskKind(syncTask),
+  restore: taskKind(restoreTask),
 };

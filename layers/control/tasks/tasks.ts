@@ -13,7 +13,7 @@ import { logger } from '../runtime/observability.js';
 import type { StoreAppRecord } from '../store-apps/store-app.js';
 import { newTaskId, publicTask, type Task, type TaskRecord, type TaskType } from './task.js';
 import { requestFingerprint, type TaskClaims } from './task-claims.js';
-import type { TaskKind } from './task-kinds.js';
+import type { CreationContext, TaskKind } from './task-kinds.js';
 import type { TaskLifecycle } from './task-lifecycle.js';
 import type { TaskFilter, TaskRepository } from './task-repository.js';
 import type { TaskRunner } from './task-runner.js';
@@ -39,6 +39,7 @@ export class Tasks {
     private readonly kinds: { readonly [type in TaskType]?: TaskKind },
     private readonly readyApp: (appId: string) => Promise<StoreAppRecord>,
     private readonly runner: TaskRunner,
+    private readonly creation: CreationContext,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -57,8 +58,7 @@ export class Tasks {
       const claim = await this.claims.claimKey(caller.principal, key, fingerprint, id);
       if (!claim.claimed) return { created: false, task: publicTask(claim.task) };
     }
-    const exclusive = kind.exclusiveOn(appId, parameters);
-    const task: TaskRecord = {
+    const queued: TaskRecord = {
       id,
       type,
       appId,
@@ -68,11 +68,14 @@ export class Tasks {
       createdAt: new Date(this.now()).toISOString(),
       version: 1,
       ...(key !== undefined && { idempotencyKey: key }),
-      ...(exclusive && { exclusiveKey: exclusive.key }),
     };
+    let exclusive: Awaited<ReturnType<TaskKind['exclusiveOn']>>;
+    let task: TaskRecord;
     try {
       await this.readyApp(appId);
+      exclusive = await kind.exclusiveOn(appId, parameters, this.creation);
       if (exclusive) await this.claims.lease(exclusive.key, id, exclusive.what);
+      task = { ...queued, ...(exclusive && { exclusiveKey: exclusive.key }) };
       await this.repository.insert(task);
     } catch (err) {
       // each frees only what this request holds (a conditional delete on the task's ID)
