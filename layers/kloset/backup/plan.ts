@@ -215,7 +215,8 @@ class PlanRun {
     switch (st.type) {
       case 'dir':
         if (!this.above.has(path)) counts.dirs++;
-        if (!same) yield* planned();
+        // `/` has no entry of its own to back up: a snapshot records only its tree
+        if (!same && path !== '/') yield* planned();
         return;
       case 'symlink':
         if (same && prev.type === 'symlink' && prev.target === st.target) counts.symlinks++;
