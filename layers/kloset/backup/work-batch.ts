@@ -65,9 +65,24 @@ export const workBatchSchema = z.object({
 export type WorkBatch = z.infer<typeof workBatchSchema>;
 
 export function toPlannedEntry(entry: SourceEntry): PlannedEntry {
-  const { error: _error, mtimeNs, type, ...rest } = entry;
+  const { type } = entry;
   if (type === 'special') throw new KlosetError('INVALID_ARGUMENT', 'special files are not planned');
-  return { ...rest, type, mtimeNs: mtimeNs.toString() };
+  const { name, mode, uid, gid, user, group, size, device, inode, links, target } = entry;
+  return {
+    name,
+    type,
+    mode,
+    uid,
+    gid,
+    ...(user !== undefined && { user }),
+    ...(group !== undefined && { group }),
+    mtimeNs: entry.mtimeNs.toString(),
+    size,
+    device,
+    inode,
+    links,
+    ...(target !== undefined && { target }),
+  };
 }
 
 export function fromPlannedEntry(entry: PlannedEntry): SourceEntry {
