@@ -31,8 +31,14 @@ const plannedEntrySchema = z.object({
 export type PlannedEntry = z.infer<typeof plannedEntrySchema>;
 
 export const batchItemSchema = z.discriminatedUnion('kind', [
-  /** a file (read unless the parent snapshot holds its content), a link, or a directory's own metadata */
-  z.object({ kind: z.literal('entry'), path: bytePath, entry: plannedEntrySchema }),
+  /** a file to read, a link, or a directory's own metadata */
+  z.object({
+    kind: z.literal('entry'),
+    path: bytePath,
+    entry: plannedEntrySchema,
+    /** a file whose content the parent snapshot holds (its metadata changed): its chunks are taken unread */
+    keep: z.literal(true).optional(),
+  }),
   /** `length` bytes of a file from `offset`: a file larger than a batch is backed up in ranges */
   z.object({
     kind: z.literal('range'),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FsStore } from '../../../../layers/kloset/connectors/fs/fs-store.js';
 import { Repository } from '../../../../layers/kloset/repository/repository.js';
@@ -109,6 +109,7 @@ describe('distributed backups: a plan, batches backed up by workers, a commit', 
     await writeFile(join(src, 'new.txt'), 'new');
     await rm(join(src, 'many/m3.txt'));
     await rm(join(src, 'b'), { recursive: true });
+    await chmod(join(src, 'top.txt'), 0o600); // new metadata, same content: in a batch, not read
     const second = await distributedBackup(store, location, [src], BATCHES);
     expect(second.snapshot.parent).toBe(first.snapshot.id);
     // directories come back for their new mtimes; unchanged files never (nor /tmp, above src)
@@ -122,6 +123,7 @@ describe('distributed backups: a plan, batches backed up by workers, a commit', 
         `entry ${src}/a/deep/a2.txt`,
         `entry ${src}/many`,
         `entry ${src}/new.txt`,
+        `entry ${src}/top.txt`,
         `gone ${src}/b`,
         `gone ${src}/many/m3.txt`,
       ].sort(),
