@@ -65,19 +65,9 @@ export async function assembleTree(
       if (!below) continue;
       const meta = metas.get(childPath) ?? (previous?.type === 'dir' ? previous : undefined);
       if (!meta) throw corrupt(`no directory metadata for ${childPath} in the partial trees`);
-      const { mode, uid, gid, user, group, mtime } = meta;
       const children = await build(childPath, child, previous?.type === 'dir' ? previous.subtree : undefined);
-      entries.set(name, {
-        mode,
-        uid,
-        gid,
-        ...(user !== undefined && { user }),
-        ...(group !== undefined && { group }),
-        mtime,
-        name,
-        type: 'dir',
-        subtree: await saveDirectory(writer, children),
-      });
+      const subtree = await saveDirectory(writer, children);
+      entries.set(name, { ...meta, name, type: 'dir', subtree });
     }
     return [...entries.values()].sort((a, b) => compareNames(a.name, b.name));
   };

@@ -170,8 +170,9 @@ export class BatchRun {
       else if (item.entry.type === 'dir') {
         dirs.push({ path: item.path, meta: metadataOf(fromPlannedEntry(item.entry)) });
       } else {
-        const st = fromPlannedEntry(item.entry);
-        const started = await this.start(item.path, st, await this.previous(item.path));
+        // only a kept file needs its parent's entry: the others are read (or have no content)
+        const prev = item.keep ? await this.previous(item.path) : undefined;
+        const started = await this.start(item.path, fromPlannedEntry(item.entry), prev);
         pending.push(raisedLater(this.collect(items, item.path, started)));
       }
     }

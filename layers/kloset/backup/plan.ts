@@ -108,10 +108,10 @@ async function loadParent(repo: Repository, id: string): Promise<SnapshotRecord>
   return found;
 }
 
-/** The content bytes a worker reads for an item (a file's entry whose content is kept counts too: rare). */
+/** The content bytes a worker reads for an item. */
 function bytesRead(item: BatchItem): number {
   if (item.kind === 'range') return item.length;
-  return item.kind === 'entry' && item.entry.type === 'file' ? item.entry.size : 0;
+  return item.kind === 'entry' && item.entry.type === 'file' && !item.keep ? item.entry.size : 0;
 }
 
 /** One invocation of a plan: the merge of the two walks into batches. */
@@ -215,7 +215,8 @@ class PlanRun {
     switch (st.type) {
       case 'dir':
         if (!this.above.has(path)) counts.dirs++;
-        if (!same) yield* planned();
+        // `/` has no entry of its own to back up: a snapshot records only its tree
+        if (!same && path !== '/') yield* planned();
         return;
       case 'symlink':
         if (same && prev.type === 'symlink' && prev.target === st.target) counts.symlinks++;
@@ -223,7 +224,7 @@ class PlanRun {
         return;
       default:
         if (!keepsContent(st, prev, (id) => this.repo.index.has(id))) return yield* this.addFile(path, st);
-        if (!same) return yield* planned(); // new metadata only: the worker keeps the parent's chunks
+        if (!same) return yield* this.add({ kind: 'entry', path, entry: toPlannedEntry(st), keep: true });
         counts.files++;
         counts.bytes += st.size;
     }

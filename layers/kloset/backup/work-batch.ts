@@ -31,8 +31,14 @@ const plannedEntrySchema = z.object({
 export type PlannedEntry = z.infer<typeof plannedEntrySchema>;
 
 export const batchItemSchema = z.discriminatedUnion('kind', [
-  /** a file (read unless the parent snapshot holds its content), a link, or a directory's own metadata */
-  z.object({ kind: z.literal('entry'), path: bytePath, entry: plannedEntrySchema }),
+  /** a file to read, a link, or a directory's own metadata */
+  z.object({
+    kind: z.literal('entry'),
+    path: bytePath,
+    entry: plannedEntrySchema,
+    /** a file whose content the parent snapshot holds (its metadata changed): its chunks are taken unread */
+    keep: z.literal(true).optional(),
+  }),
   /** `length` bytes of a file from `offset`: a file larger than a batch is backed up in ranges */
   z.object({
     kind: z.literal('range'),
@@ -65,9 +71,24 @@ export const workBatchSchema = z.object({
 export type WorkBatch = z.infer<typeof workBatchSchema>;
 
 export function toPlannedEntry(entry: SourceEntry): PlannedEntry {
-  const { error: _error, mtimeNs, type, ...rest } = entry;
+  const { type } = entry;
   if (type === 'special') throw new KlosetError('INVALID_ARGUMENT', 'special files are not planned');
-  return { ...rest, type, mtimeNs: mtimeNs.toString() };
+  const { name, mode, uid, gid, user, group, size, device, inode, links, target } = entry;
+  return {
+    name,
+    type,
+    mode,
+    uid,
+    gid,
+    ...(user !== undefined && { user }),
+    ...(group !== undefined && { group }),
+    mtimeNs: entry.mtimeNs.toString(),
+    size,
+    device,
+    inode,
+    links,
+    ...(target !== undefined && { target }),
+  };
 }
 
 export function fromPlannedEntry(entry: PlannedEntry): SourceEntry {

@@ -86,10 +86,44 @@ function isUtf8Entry(entry: TreeEntry): boolean {
   return isUtf8Name(entry.name) && (entry.type !== 'symlink' || isUtf8Name(entry.target));
 }
 
+/**
+ * An entry with its fields in one order (the order a backup builds them in), so that equal entries
+ * encode to equal bytes however they were put together: read back from a node, a partial tree or
+ * a plan's batch, or built from a source.
+ */
+function canonicalEntry(e: TreeEntry): TreeEntry {
+  const head = {
+    mode: e.mode,
+    uid: e.uid,
+    gid: e.gid,
+    mtime: e.mtime,
+    user: e.user,
+    group: e.group,
+    name: e.name,
+  };
+  switch (e.type) {
+    case 'file':
+      return {
+        ...head,
+        type: e.type,
+        device: e.device,
+        inode: e.inode,
+        links: e.links,
+        size: e.size,
+        chunks: e.chunks,
+      };
+    case 'dir':
+      return { ...head, type: e.type, subtree: e.subtree };
+    case 'symlink':
+      return { ...head, type: e.type, target: e.target };
+  }
+}
+
 /** A node of entries (sorted by the caller) or of parts, at the lowest version that holds it. */
 export function encodeNode(node: { entries: TreeEntry[] } | { parts: string[] }): Buffer {
-  const v = 'entries' in node && !node.entries.every(isUtf8Entry) ? TREE_VERSION : UTF8_TREE_VERSION;
-  return Buffer.from(JSON.stringify({ v, ...node }));
+  if ('parts' in node) return Buffer.from(JSON.stringify({ v: UTF8_TREE_VERSION, ...node }));
+  const v = node.entries.every(isUtf8Entry) ? UTF8_TREE_VERSION : TREE_VERSION;
+  return Buffer.from(JSON.stringify({ v, entries: node.entries.map(canonicalEntry) }));
 }
 
 /** Decodes and validates a node; names must be safe, sorted and unique. */
