@@ -50,14 +50,12 @@ async function writeSnapshot(writer: RepositoryWriter, from: number, to: number)
     for (let d = 0; d < level.length; d += DIRS_PER_DIR)
       up.push(
         await saveTree(
-          level
-            .slice(d, d + DIRS_PER_DIR)
-            .map((subtree, k) => ({
-              name: `d${String(d + k).padStart(10, '0')}`,
-              type: 'dir',
-              subtree,
-              ...meta,
-            })),
+          level.slice(d, d + DIRS_PER_DIR).map((subtree, k) => ({
+            name: `d${String(d + k).padStart(10, '0')}`,
+            type: 'dir',
+            subtree,
+            ...meta,
+          })),
         ),
       );
     level = up;

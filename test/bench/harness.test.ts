@@ -106,15 +106,27 @@ describe('npm run bench (harness)', () => {
     };
     const numeric = /^\d+(\.\d+)?$/;
     for (const row of rows) {
-      for (const column of ['wall s', 'peak RSS MB', 'user s', 'sys s', 'CPU/wall', 'store MB', 'added MB']) {
+      for (const column of ['wall s', 'peak RSS MB', 'user s', 'sys s', 'CPU/wall', 'store MB']) {
         expect(cell(row, column)).toMatch(numeric);
       }
-      if (row[0] !== STEP_LABELS.init) expect(cell(row, 'MB/s')).toMatch(numeric);
+      // prune shrinks the store
+      expect(cell(row, 'added MB')).toMatch(/^-?\d+(\.\d+)?$/);
+      // init and prune read no corpus bytes: no throughput
+      if (row[0] !== STEP_LABELS.init && row[0] !== STEP_LABELS['forget-prune'])
+        expect(cell(row, 'MB/s')).toMatch(numeric);
       // kloud only: no peer to compare with
       expect([cell(row, 'time kloud/restic'), cell(row, 'time kloud/borg')]).toEqual(['n/a', 'n/a']);
     }
     const first = rows.find((r) => r[0] === STEP_LABELS['backup-initial']) as string[];
     expect(Number(cell(first, 'store MB'))).toBeGreaterThan(0); // the first backup stored something
+    const storeMb = (step: keyof typeof STEP_LABELS) =>
+      Number(
+        cell(
+          rows.find((r) => r[0] === STEP_LABELS[step])!,
+          'store MB',
+        ),
+      );
+    expect(storeMb('forget-prune')).toBeLessThanOrEqual(storeMb('check'));
 
     const raw = JSON.parse(await readFile(result.resultsFile, 'utf8')) as {
       machine: { cpuModel: string; cores: number; node: string; tools: Record<string, string> };

@@ -340,8 +340,14 @@ describe('stores with data packs in archive storage', () => {
       const listed = [];
       for await (const o of backend.list('packs')) listed.push(o);
       expect(listed.sort((x, y) => x.name.localeCompare(y.name))).toEqual([
-        { name: cold, size: 4, archived: true },
-        { name: warm, size: 8 },
+        {
+          name: cold,
+          size: 4,
+          archived: true,
+          archive: expect.objectContaining({ name: 'GLACIER', minimumStorageDays: 90 }),
+          modifiedAt: expect.any(Number),
+        },
+        { name: warm, size: 8, modifiedAt: expect.any(Number) },
       ]);
     } finally {
       await backend.close();
