@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ROUTES } from '../../layers/control/api/routes.js';
+import { API_FUNCTIONS, ROUTES } from '../../layers/control/api/routes.js';
 import { TASK_STATES } from '../../lib/task-state-machine.js';
 import { type SynthesizedStack, synthesizeStack } from './synthesized-stack.js';
 
@@ -342,7 +342,7 @@ describe('the API', () => {
     const methods = logicalIdsOf('AWS::ApiGateway::Method').map((id) => resources[id]!.Properties);
     expect(methods).toHaveLength(ROUTES.length);
     const functionIds = Object.fromEntries(
-      (['inventories', 'store-apps', 'store-actions', 'store-browse'] as const).map((fn) => [
+      API_FUNCTIONS.map((fn) => [
         fn,
         logicalIdsOf('AWS::Lambda::Function').find((id) => id.toLowerCase().startsWith(fn.replace('-', '')))!,
       ]),

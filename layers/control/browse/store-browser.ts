@@ -7,6 +7,7 @@
 import { losslessNames } from '../../kloset/core/byte-names.js';
 import type { EntryInfo } from '../../kloset/index.js';
 import type { Page } from '../data/table.js';
+import { retrievalNeeded } from '../engine/retrieval-needed.js';
 import { isKlosetError } from '../engine/engine-answers.js';
 import { Unprocessable } from '../errors.js';
 import type { PageQuery } from '../api/common-schemas.js';
@@ -21,7 +22,6 @@ import type {
 } from './browse-schemas.js';
 import { cursorKey, cursorToken, pageAfter } from './cursor-page.js';
 import type { FileDownloads } from './file-download.js';
-import { retrievalNeeded } from './retrieval-needed.js';
 import { snapshotPath } from './snapshot-path.js';
 
 const TYPES = { file: 'file', dir: 'directory', symlink: 'symlink' } as const;
@@ -117,7 +117,7 @@ export class StoreBrowser {
         return lossless(await this.downloads.download(store, app.id, snapshot.id, entry));
       } catch (err) {
         if (isKlosetError(err) && err.code === 'ARCHIVED')
-          throw await retrievalNeeded(store, snapshot.id, path);
+          throw (await retrievalNeeded(store, snapshot.id, [path], 'downloaded')) ?? err;
         throw err;
       }
     });

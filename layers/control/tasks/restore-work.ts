@@ -20,7 +20,7 @@ import { restoreToArchive } from './restore/archive-restore.js';
 import type { DestinationTargets } from './restore/destination-target.js';
 import type { RestoreParameters } from './restore/restore-parameters.js';
 import { RestoreCounts, type RestoreCountsData } from './restore/restore-counts.js';
-import { refuseArchivedPacks } from './restore/retrieval-needed.js';
+import { retrievalNeeded } from '../engine/retrieval-needed.js';
 import type { SliceInput, SliceOutcome, TaskWork } from './task-work.js';
 
 export interface RestoreTaskResult extends Record<string, unknown>, RestoreCountsData {
@@ -129,6 +129,7 @@ export class RestoreWork implements TaskWork<RestoreParameters, RestoreCheckpoin
 /** The snapshot's full ID, once its packs are known to be readable (RETRIEVAL_NEEDED otherwise). */
 async function firstCheckpoint(store: Store, parameters: RestoreParameters): Promise<RestoreCheckpoint> {
   const snapshot = (await store.resolveSnapshot(parameters.snapshot)).id;
-  await refuseArchivedPacks(store, snapshot, parameters.paths);
+  const refused = await retrievalNeeded(store, snapshot, parameters.paths, 'restored');
+  if (refused) throw refused;
   return { snapshot, pathIndex: 0, counts: new RestoreCounts().data() };
 }

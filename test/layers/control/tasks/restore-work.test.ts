@@ -345,7 +345,7 @@ test('from a cold store whose packs are archived: RETRIEVAL_NEEDED with cost and
     status: 409,
     code: 'RETRIEVAL_NEEDED',
     message: expect.stringMatching(
-      /in archive storage \(GLACIER.*cost about \$\d+\.\d\d and take \d+-\d+ hours/,
+      /in archive storage \(GLACIER\): \d+ data pack\(s\) .* restored\. A standard retrieval typically takes 3–5 hours and costs/,
     ),
   });
   expect(proxy.requests.slice(seen).filter((r) => r.action === 'restore')).toEqual([]);
