@@ -6,6 +6,9 @@
  */
 import { nameFromBytes, nameToBytes } from '../../layers/kloset/index.js';
 
+/** The engine's JSON replacer for names (`<key>Bytes` beside a string that is not UTF-8). */
+export { losslessNames } from '../../layers/kloset/index.js';
+
 /** What a terminal must not get raw: C0, DEL, C1, the backslash, and bytes that are not UTF-8. */
 // eslint-disable-next-line no-control-regex -- control characters are what it finds
 const UNSAFE = /[\x00-\x1f\x7f-\x9f\\]|[\udc80-\udcff]/gu;
@@ -40,32 +43,4 @@ export function typedText(text: string): string {
   }
   parts.push(Buffer.from(text.slice(at), 'utf8'));
   return nameFromBytes(Buffer.concat(parts));
-}
-
-/**
- * A JSON.stringify replacer that keeps names lossless: in every object, a string holding bytes
- * that are not UTF-8 is written as UTF-8 with U+FFFD for them, and beside it `<key>Bytes` holds
- * all its bytes in base64 (`"path": "/u8/caf\ufffd", "pathBytes": "L3U4L2NhZuk="`). An array of
- * strings with any such string is written likewise, and `<key>Bytes` is an array of the same
- * length: base64 for each such string, null for the others. (Objects inside arrays are objects.)
- */
-export function losslessNames(_key: string, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  let out: Record<string, unknown> | undefined;
-  for (const [key, v] of Object.entries(value)) {
-    if (typeof v === 'string' && !v.isWellFormed()) {
-      out ??= { ...value };
-      out[key] = v.toWellFormed();
-      out[`${key}Bytes`] = nameToBytes(v).toString('base64');
-    } else if (isStrings(v) && !v.every((s) => s.isWellFormed())) {
-      out ??= { ...value };
-      out[key] = v.map((s) => s.toWellFormed());
-      out[`${key}Bytes`] = v.map((s) => (s.isWellFormed() ? null : nameToBytes(s).toString('base64')));
-    }
-  }
-  return out ?? value;
-}
-
-function isStrings(v: unknown): v is string[] {
-  return Array.isArray(v) && v.length > 0 && v.every((s) => typeof s === 'string');
 }
