@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dynaliteForTests, TABLE_NAME } from '../layers/control/dynalite-table.js';
+import { proxyEvent, testContext } from './proxy-event.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -52,33 +53,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function event(
-  method: string,
-  resource: string,
-  parts: Partial<APIGatewayProxyEvent> = {},
-): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    resource,
-    path: resource,
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-    ...parts,
-  };
-}
+const event = proxyEvent;
 
-const context = {
-  awsRequestId: 'req-1',
-  functionName: 'kloud-test',
-  getRemainingTimeInMillis: () => 30_000,
-} as Context;
+const context = testContext('req-1', 30_000);
 
 async function call(fn: Handler, e: APIGatewayProxyEvent) {
   const out = await fn(e, context);

@@ -17,6 +17,7 @@ import type { TaskRecord } from '../../layers/control/tasks/task.js';
 import type { TaskRunner, WorkerAnswer, WorkerEvent } from '../../layers/control/tasks/task-runner.js';
 import { dynaliteForTests, TABLE_NAME } from '../layers/control/dynalite-table.js';
 import { s3rverForTests } from '../layers/kloset/connectors/s3/s3rver.js';
+import { proxyEvent, testContext } from './proxy-event.js';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type WorkerHandler = (event: WorkerEvent, context: Context) => Promise<WorkerAnswer>;
@@ -33,11 +34,7 @@ const printed: string[] = [];
 const answers: string[] = [];
 const events: TaskStateChange[] = [];
 
-const context = {
-  awsRequestId: 'req-tasks',
-  functionName: 'kloud-test',
-  getRemainingTimeInMillis: () => 60_000,
-} as Context;
+const context = testContext('req-tasks', 60_000);
 
 /** The state machine's loop, in-process: start, then slices until an answer says done. */
 class InProcessRunner implements TaskRunner {
@@ -79,27 +76,7 @@ class InProcessRunner implements TaskRunner {
 }
 const runner = new InProcessRunner();
 
-function event(
-  method: string,
-  resource: string,
-  parts: Partial<APIGatewayProxyEvent> = {},
-): APIGatewayProxyEvent {
-  return {
-    httpMethod: method,
-    resource,
-    path: resource,
-    headers: {},
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: {} as APIGatewayProxyEvent['requestContext'],
-    ...parts,
-  };
-}
+const event = proxyEvent;
 
 async function call(fn: ApiHandler, e: APIGatewayProxyEvent) {
   const out = await fn(e, context);
