@@ -9,12 +9,12 @@ let built: StoreBrowser | undefined;
 
 export function storeBrowser(): StoreBrowser {
   if (!built) {
-    const { settings, repository, secrets, staging, s3 } = services();
+    const { settings, repository, secrets, staging } = services();
     if (!staging) throw new Error('KLOUD_STAGING_BUCKET is not set: store-browse stages downloads there');
     const engine = new KlosetAdapter(settings.cacheDir, settings.indexMemoryBudget);
     built = new StoreBrowser(
       new AppStores(settings, repository, secrets, engine),
-      new FileDownloads(staging, s3),
+      new FileDownloads(staging),
     );
   }
   return built;

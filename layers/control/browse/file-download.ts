@@ -4,7 +4,6 @@
  * and the path (a snapshot never changes), so a repeated download finds it there and reuses it.
  */
 import { createHash } from 'node:crypto';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { nameToBytes } from '../../kloset/core/byte-names.js';
 import type { EntryInfo } from '../../kloset/index.js';
@@ -35,7 +34,6 @@ export function stagedKey(appId: string, snapshotId: string, path: string): stri
 export class FileDownloads {
   constructor(
     private readonly staging: StagingArea,
-    private readonly s3: S3Client,
     private readonly maxStagedBytes = MAX_STAGED_FILE_BYTES,
   ) {}
 
@@ -53,23 +51,11 @@ export class FileDownloads {
         'FILE_TOO_LARGE',
       );
     const key = stagedKey(appId, snapshotId, path);
-    if ((await this.stagedBytes(key)) !== size)
+    if ((await this.staging.size(key)) !== size)
       await this.staging.upload(key, Readable.from(store.cat(snapshotId, path)));
     // taken before signing, so the URL works at least until then
     const expiresAt = new Date(Date.now() + DOWNLOAD_URL_SECONDS * 1000).toISOString();
     const url = await this.staging.downloadUrl(key, entry.name.toWellFormed(), DOWNLOAD_URL_SECONDS);
     return { path, size, url, expiresAt };
-  }
-
-  /** The size of the copy at `key`, or undefined when there is none (a HEAD). */
-  private async stagedBytes(key: string): Promise<number | undefined> {
-    try {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.staging.bucket, Key: key }));
-      return head.ContentLength;
-    } catch (err) {
-      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
-        return undefined;
-      throw err;
-    }
   }
 }

@@ -29,7 +29,6 @@ export interface Services {
   readonly secrets: SecretStore;
   /** absent where no staging bucket is bound (functions that stage nothing) */
   readonly staging?: StagingArea;
-  readonly s3: S3Client;
 }
 
 let built: Services | undefined;
@@ -57,6 +56,5 @@ function buildServices(settings: Settings): Services {
     repository,
     secrets,
     ...(settings.stagingBucket && { staging: new StagingArea(s3, settings.stagingBucket) }),
-    s3,
   };
 }

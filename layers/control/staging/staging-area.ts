@@ -34,8 +34,19 @@ export class StagingArea {
       queueSize: 2,
       partSize: 8 * 2 ** 20,
     }).done();
-    const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-    return { key, bytes: head.ContentLength ?? 0 };
+    return { key, bytes: (await this.size(key)) ?? 0 };
+  }
+
+  /** The size of the object at `key`, or undefined when there is none (a HEAD). */
+  async size(key: string): Promise<number | undefined> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.ContentLength;
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+        return undefined;
+      throw err;
+    }
   }
 
   /** A GET URL for `key` that works for `seconds`; the browser saves it as `filename`. */

@@ -79,7 +79,7 @@ beforeAll(async () => {
   });
   staging = new CountingStaging(client, STAGING);
   appStores = new AppStores(settings, repository, secrets, engine);
-  browser = new StoreBrowser(appStores, new FileDownloads(staging, client));
+  browser = new StoreBrowser(appStores, new FileDownloads(staging));
   proxy = await startArchiveProxy(s3.server);
 
   data = join(root, 'data');
@@ -293,7 +293,7 @@ test('refusals: not ready, missing snapshot or path, a directory or a symlink as
     await expect(call()).rejects.toMatchObject({ status, code, message: expect.stringMatching(message) });
 
   // a file larger than a download may copy in one request: the answer says to restore it
-  const capped = new StoreBrowser(appStores, new FileDownloads(staging, client, 4 * MIB));
+  const capped = new StoreBrowser(appStores, new FileDownloads(staging, 4 * MIB));
   await expect(capped.file(appId, first, { path: `${data}/files/medium.bin` })).rejects.toMatchObject({
     status: 422,
     code: 'FILE_TOO_LARGE',
