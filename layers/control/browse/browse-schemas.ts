@@ -6,12 +6,8 @@
  */
 import { z } from 'zod';
 import { PageQuery } from '../api/common-schemas.js';
+import { SnapshotRef } from '../api/snapshot-ref.js';
 import { AppId } from '../store-apps/store-app.js';
-
-const SnapshotRef = z
-  .string()
-  .regex(/^(latest|[0-9a-f]{4,64})$/, 'expected a snapshot ID, a unique prefix of 4+ hex digits, or latest')
-  .meta({ description: 'a snapshot ID, a unique prefix of it (4+ hex digits) or `latest`' });
 
 export const SnapshotPath = AppId.extend({ snapshotId: SnapshotRef });
 export const DiffPath = AppId.extend({ a: SnapshotRef, b: SnapshotRef });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { AppId } from '../../store-apps/store-app.js';
-import { SnapshotRef } from '../snapshot-ref.js';
+import { SnapshotRef } from '../../api/snapshot-ref.js';
 import type { DestinationTargets } from './destination-target.js';
 
 const SnapshotPath = z
