@@ -91,12 +91,15 @@ export class KloudStack extends Stack {
       .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects')
+      .bindStagingBucket(staging.bucket, 'restores/')
       .bindTaskEvents();
     // a quarter of the memory for the store's index; the rest spills to /tmp (docs/ARCHITECTURE.md, "Tasks")
     taskWorker.fn.addEnvironment('KLOUD_INDEX_MEMORY_BUDGET', String((workerMemory / 4) * 2 ** 20));
     const tasks = new TaskStateMachine(this, 'Tasks', { worker: taskWorker.fn });
+    // the store buckets' names: a restore's destination is checked against them when it is asked for
     const tasksApi = new KloudFunction(this, 'TasksApi', { name: 'tasks', ...sizing })
       .bindTable(table, 'RW')
+      .bindStoreBuckets(storeBuckets, 'names')
       .bindTaskRunner(tasks.stateMachine)
       .bindTaskEvents();
 

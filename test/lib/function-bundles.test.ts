@@ -123,6 +123,8 @@ async function inBundle(fn: UnpackedFunction, script: string, nodeOptions: strin
       KLOUD_CACHE_DIR: join(work, 'cache'),
       // a reference in the template; store-browse reaches it only for a large download
       KLOUD_STAGING_BUCKET: 'kloud-staging',
+      // a reference in the template; the tasks API reaches it only to start a task
+      KLOUD_TASK_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:kloud-tasks',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     },
   });
@@ -165,7 +167,14 @@ const EXTERNAL_PACKAGES = ['zstd-napi', '@mongodb-js/zstd'];
 
 describe('each function bundle', () => {
   test('is one ES module with the worker entries it starts beside it', () => {
-    expect(Object.keys(unpacked).sort()).toEqual(['Inventories', 'StoreActions', 'StoreApps', 'StoreBrowse']);
+    expect(Object.keys(unpacked).sort()).toEqual([
+      'Inventories',
+      'StoreActions',
+      'StoreApps',
+      'StoreBrowse',
+      'TaskWorker',
+      'TasksApi',
+    ]);
     for (const fn of Object.values(unpacked)) {
       const files = readdirSync(fn.dir);
       expect(files).toContain('index.mjs');
@@ -177,8 +186,11 @@ describe('each function bundle', () => {
       if (started.length > 0)
         expect(JSON.parse(readFileSync(join(fn.dir, 'package.json'), 'utf8'))).toEqual({ type: 'module' });
     }
-    const actions = readFileSync(join(unpacked.StoreActions!.dir, 'index.mjs'), 'utf8');
-    expect(actions).toContain('./seal-worker.js');
+    for (const engine of ['StoreActions', 'TaskWorker']) {
+      expect(readFileSync(join(unpacked[engine]!.dir, 'index.mjs'), 'utf8')).toContain('./seal-worker.js');
+    }
+    // the tasks API runs no engine: its bundle stays small
+    expect(readdirSync(unpacked.TasksApi!.dir)).toEqual(['index.mjs']);
   });
 
   test('carries every package it leaves external, as far as the code names it', () => {
@@ -255,6 +267,8 @@ describe('the bundled handlers under plain node', () => {
       request('GET', '/store-apps/{appId}/snapshots', { appId }),
     );
     expect(snapshots).toEqual({ statusCode: 200, body: { items: [] } });
+    const tasks = await inBundle(unpacked.TasksApi!, request('GET', '/tasks', null));
+    expect(tasks).toEqual({ statusCode: 200, body: { items: [] } });
   });
 
   test('a worker thread starts from the bundle and answers through its native code', async () => {

@@ -21,9 +21,10 @@ export const INLINE_FILE_BYTES = 2 ** 20;
 /**
  * The largest file copied to the staging bucket within one call: the copy must end inside the
  * function's 29 s (API Gateway's timeout), and a timeout would be a 504 that says nothing. 100 MB
- * was staged in 5.5-8.5 s here (docs/API.md); larger files are for a restore task.
+ * was staged in 5.5-8.5 s here (docs/API.md): twice that keeps a margin; larger files are for a
+ * restore task (an archive, or onto an app's resource).
  */
-export const MAX_STAGED_FILE_BYTES = 2 ** 30;
+export const MAX_STAGED_FILE_BYTES = 200 * 2 ** 20;
 
 /** `files/<app>/<snapshot>/<SHA-256 of the path's bytes>`: no name in the key, any bytes in the path. */
 export function stagedKey(appId: string, snapshotId: string, path: string): string {

@@ -59,7 +59,7 @@ export class RestoreWork implements TaskWork<RestoreParameters, RestoreCheckpoin
     const app = await this.stores.readyApp(input.task.appId);
     const { destination } = input.parameters;
     if ('archive' in destination) return this.stores.withStore(app, (store) => this.archive(store, input));
-    const target = await this.destinations.target(app, destination);
+    const target = await this.destinations.target(destination);
     return this.stores.withStore(app, (store) =>
       this.engine.withDestination(target, (dest) => this.restoreSome(store, dest, target.printable, input)),
     );

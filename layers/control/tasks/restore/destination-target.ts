@@ -30,14 +30,18 @@ export class DestinationTargets {
     private readonly secrets: SecretStore,
   ) {}
 
-  /** The destination's target (with the app's credentials), refused inside either app's store. */
-  async target(source: StoreAppRecord, destination: AppDestination): Promise<ConnectorTarget> {
+  /**
+   * The destination's target (with the app's credentials), refused where it overlaps the store of
+   * any app (apps share buckets, servers and directories: the source's and the destination's are
+   * only two of them).
+   */
+  async target(destination: AppDestination): Promise<ConnectorTarget> {
     const app = await this.repository.get(destination.appId);
     const secret = await readSecret(this.secrets, app.secretName);
     const target = connectorTarget(placedAt(app, destination.path), secret, this.settings);
-    for (const store of new Map([source, app].map((a) => [a.id, a])).values()) {
-      const storeTarget = connectorTarget(store, undefined, this.settings);
-      if (overlaps(target, storeTarget))
+    for await (const store of this.allApps()) {
+      const storeTarget = placeOf(store, this.settings);
+      if (storeTarget && overlaps(target, storeTarget))
         throw new Unprocessable(
           `cannot restore into ${target.printable}: it overlaps the store of app ${store.name} (${storeTarget.printable}); choose a path outside it`,
           'DESTINATION_IN_STORE',
@@ -46,10 +50,29 @@ export class DestinationTargets {
     return target;
   }
 
+  private async *allApps(): AsyncGenerator<StoreAppRecord> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.repository.list(100, nextToken);
+      yield* page.items;
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+
   /** What the destination is, without secrets: the restore's exclusive key and its result's `destination`. */
   async printable(destination: AppDestination): Promise<string> {
     const app = await this.repository.get(destination.appId);
     return connectorTarget(placedAt(app, destination.path), undefined, this.settings).printable;
+  }
+}
+
+/** Where an app's store is; undefined for an app the deployment no longer allows (it reaches nothing). */
+function placeOf(app: StoreAppRecord, settings: Settings): ConnectorTarget | undefined {
+  try {
+    return connectorTarget(app, undefined, settings);
+  } catch (err) {
+    if (err instanceof ApiError) return undefined;
+    throw err;
   }
 }
 

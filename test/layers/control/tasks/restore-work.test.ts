@@ -281,9 +281,10 @@ test('overwrite never: a different existing file is reported and kept; a resumed
   expect(again.result).toMatchObject({ files: 0, errors: result.errors });
 });
 
-test('a destination inside a store is refused with 422', async () => {
+test("a destination inside a store is refused with 422: the source's, its own, or any other app's", async () => {
   const dest = await s3App('dest-inside');
-  for (const path of ['source', 'source/sub', 'dest-inside/restored', '']) {
+  await s3App('bystander');
+  for (const path of ['source', 'source/sub', 'dest-inside/restored', 'bystander/restored', '']) {
     await expect(
       restore({ snapshot: 'latest', destination: { appId: dest.id, path } }),
     ).rejects.toMatchObject({ status: 422, code: 'DESTINATION_IN_STORE' });
@@ -313,12 +314,11 @@ test("an S3 destination stays within the deployment's store buckets", async () =
     configuration: { prefix: 'allowed/store' },
     passphrase: 'a passphrase long enough',
   });
-  const record = await limited.repository.get(app.id);
   const limits = new DestinationTargets(limited.settings, limited.repository, limited.secrets);
-  await expect(limits.target(record, { appId: app.id, path: 'elsewhere' })).rejects.toMatchObject({
+  await expect(limits.target({ appId: app.id, path: 'elsewhere' })).rejects.toMatchObject({
     code: 'LOCATION_NOT_ALLOWED',
   });
-  expect((await limits.target(record, { appId: app.id, path: 'allowed/restored' })).printable).toBe(
+  expect((await limits.target({ appId: app.id, path: 'allowed/restored' })).printable).toBe(
     `s3://${BUCKET}/allowed/restored`,
   );
 });
