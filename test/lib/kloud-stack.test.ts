@@ -483,6 +483,14 @@ describe('the task state machine', () => {
       ]),
     );
     expect(actions.filter((a) => a.startsWith('states:'))).toEqual([]);
+    // archives of restores are staged under restores/ only
+    const staged = statements.filter((st) =>
+      [st.Resource].flat().map(render).join(' ').includes('/restores/*'),
+    );
+    expect(staged.flatMap(actionsOf)).toEqual(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload']);
+    expect(Object.keys((props.Environment as { Variables: object }).Variables)).toContain(
+      'KLOUD_STAGING_BUCKET',
+    );
     const events = statements.find((s) => actionsOf(s).includes('events:PutEvents'))!;
     expect(render(events.Resource)).toBe('arn:aws:events:eu-west-1:111122223333:event-bus/default');
   });
