@@ -508,7 +508,7 @@ describe('with an imported KMS key', () => {
   beforeAll(() => {
     imported = synthesizeStack(
       { kmsKeyArn: keyArn, reservedConcurrency: 4, functionMemory: 2048 },
-      { bundle: false },
+      { bundle: false, cfnValidation: false },
     );
   });
   afterAll(() => rmSync(imported.outdir, { recursive: true, force: true }));

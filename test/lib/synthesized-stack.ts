@@ -18,11 +18,20 @@ export interface SynthesizedStack {
  * finding makes the synth throw); in a fixed region and account so ARNs read plainly, unless
  * `props.env` says otherwise (`{}`: environment-agnostic, as `cdk synth` without credentials). Without
  * `bundle` the functions' code is a placeholder: template assertions need no esbuild run.
+ * Without `cfnValidation` CDK's own CloudFormation checks are skipped (a WebAssembly engine that
+ * takes seconds to start): one synthesis per suite runs them (kloud-stack.test.ts's main one).
  */
-export function synthesizeStack(props: KloudStackProps, { bundle = true } = {}): SynthesizedStack {
+export function synthesizeStack(
+  props: KloudStackProps,
+  { bundle = true, cfnValidation = true } = {},
+): SynthesizedStack {
   const outdir = mkdtempSync(join(tmpdir(), 'kloud-cdk-'));
-  // an empty list of bundling stacks is how `cdk` skips bundling for stacks it does not deploy
-  const app = new App({ outdir, ...(!bundle && { context: { 'aws:cdk:bundling-stacks': [] } }) });
+  const app = new App({
+    outdir,
+    builtinCloudFormationValidation: cfnValidation,
+    // an empty list of bundling stacks is how `cdk` skips bundling for stacks it does not deploy
+    ...(!bundle && { context: { 'aws:cdk:bundling-stacks': [] } }),
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new KloudStack(app, 'Kloud', {
     ...props,
