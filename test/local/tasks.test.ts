@@ -155,6 +155,50 @@ test('a running task is cancelled: it stops between two slices and says so', asy
   expect(again).toMatchObject({ status: 409, body: { error: { code: 'TASK_ENDED' } } });
 }, 180_000);
 
+async function readyApp(name: string): Promise<string> {
+  const created = await local.call('POST', '/store-apps', {
+    resourceId: 'directory:backups',
+    name,
+    storageType: 'standard',
+    configuration: { path: name },
+    passphrase: PASSPHRASE,
+  });
+  expect(created.status).toBe(201);
+  expect((await local.call('POST', `/store-apps/${created.body.id}/initialize`)).status).toBe(201);
+  return created.body.id;
+}
+
+test('a sync to a second app and a restore of a subtree onto a third app, in many slices', async () => {
+  const copyId = await readyApp('copy');
+  const synced = await untilEnded(
+    (await local.call('POST', `/store-apps/${appId}/syncs`, { peerAppId: copyId })).body.id,
+  );
+  expect(synced.body).toMatchObject({ state: 'succeeded', result: { copied: [expect.any(Object)] } });
+  const copied = await local.call('GET', `/store-apps/${copyId}/snapshots`);
+  expect(copied.body.items).toHaveLength(1);
+  // restored from the copy, so the copy is proven whole
+  const landingId = await readyApp('landing');
+  const source = join(dir, 'source');
+  const started = await local.call('POST', `/store-apps/${copyId}/restores`, {
+    snapshot: 'latest',
+    paths: [source],
+    destination: { appId: landingId, path: 'restored' },
+  });
+  expect(started.status).toBe(202);
+  const restored = await untilEnded(started.body.id);
+  expect(restored.body).toMatchObject({ state: 'succeeded', result: { files: 24, errors: [] } });
+  expect(slicesOf(started.body.id)).toBeGreaterThan(1);
+  const into = join(dir, 'data', 'directories', 'backups', 'restored', 'source');
+  for (const name of await readdir(source))
+    expect((await readFile(join(into, name))).equals(await readFile(join(source, name)))).toBe(true);
+  // into a store (here the first app's): refused when asked for, no task made
+  const inStore = await local.call('POST', `/store-apps/${copyId}/restores`, {
+    snapshot: 'latest',
+    destination: { appId: landingId, path: 'main/x' },
+  });
+  expect(inStore).toMatchObject({ status: 422, body: { error: { code: 'DESTINATION_IN_STORE' } } });
+}, 180_000);
+
 test('a flipped byte in a data pack fails the check, naming the damaged file', async () => {
   const largest = (await packFiles()).sort((a, b) => b.size - a.size)[0]!;
   const bytes = await readFile(largest.path);

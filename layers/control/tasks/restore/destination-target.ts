@@ -38,7 +38,20 @@ export class DestinationTargets {
   async target(destination: AppDestination): Promise<ConnectorTarget> {
     const app = await this.repository.get(destination.appId);
     const secret = await readSecret(this.secrets, app.secretName);
-    const target = connectorTarget(placedAt(app, destination.path), secret, this.settings);
+    return this.outsideStores(connectorTarget(placedAt(app, destination.path), secret, this.settings));
+  }
+
+  /**
+   * What the destination is, without secrets, refused as `target` refuses it: the restore's
+   * exclusive key and its result's `destination`, checked when the restore is asked for.
+   */
+  async printable(destination: AppDestination): Promise<string> {
+    const app = await this.repository.get(destination.appId);
+    const target = connectorTarget(placedAt(app, destination.path), undefined, this.settings);
+    return (await this.outsideStores(target)).printable;
+  }
+
+  private async outsideStores(target: ConnectorTarget): Promise<ConnectorTarget> {
     for await (const store of this.allApps()) {
       const storeTarget = placeOf(store, this.settings);
       if (storeTarget && overlaps(target, storeTarget))
@@ -57,12 +70,6 @@ export class DestinationTargets {
       yield* page.items;
       nextToken = page.nextToken;
     } while (nextToken);
-  }
-
-  /** What the destination is, without secrets: the restore's exclusive key and its result's `destination`. */
-  async printable(destination: AppDestination): Promise<string> {
-    const app = await this.repository.get(destination.appId);
-    return connectorTarget(placedAt(app, destination.path), undefined, this.settings).printable;
   }
 }
 
