@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dynaliteForTests, TABLE_NAME } from '../layers/control/dynalite-table.js';
-import { proxyEvent, testContext } from './proxy-event.js';
+import { capturePrinted, proxyEvent, testContext, useHandlerEnvironment } from './proxy-event.js';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -23,24 +23,10 @@ const PASSPHRASE = 'handler passphrase never logged';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kloud-handlers-'));
   await mkdir(join(dir, 'root', 'backups'), { recursive: true });
-  Object.assign(process.env, {
-    KLOUD_TABLE_NAME: TABLE_NAME,
-    KLOUD_SECRETS_FILE: join(dir, 'secrets.json'),
-    KLOUD_LOCAL_ROOT: join(dir, 'root'),
-    KLOUD_CACHE_DIR: join(dir, 'cache'),
+  useHandlerEnvironment(TABLE_NAME, dir, dynamo.endpoint, {
     KLOUD_STORE_BUCKETS: '[{"bucket":"allowed-bucket","prefix":"kloud/"}]',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    POWERTOOLS_SERVICE_NAME: 'kloud',
-    POWERTOOLS_METRICS_NAMESPACE: 'kloud',
   });
-  for (const stream of [process.stdout, process.stderr])
-    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      printed.push(chunk.toString());
-      return true;
-    });
+  capturePrinted(printed);
   handlers = {
     inventories: (await import('../../functions/inventories/handler.js')).handler,
     storeApps: (await import('../../functions/store-apps/handler.js')).handler,

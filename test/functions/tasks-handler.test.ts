@@ -6,7 +6,7 @@
 import { jest } from '@jest/globals';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -17,7 +17,7 @@ import type { TaskRecord } from '../../layers/control/tasks/task.js';
 import type { TaskRunner, WorkerAnswer, WorkerEvent } from '../../layers/control/tasks/task-runner.js';
 import { dynaliteForTests, TABLE_NAME } from '../layers/control/dynalite-table.js';
 import { s3rverForTests } from '../layers/kloset/connectors/s3/s3rver.js';
-import { proxyEvent, testContext } from './proxy-event.js';
+import { capturePrinted, proxyEvent, testContext, useHandlerEnvironment } from './proxy-event.js';
 
 type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 type WorkerHandler = (event: WorkerEvent, context: Context) => Promise<WorkerAnswer>;
@@ -165,26 +165,12 @@ const changesOf = (taskId: string) => events.filter((e) => e.taskId === taskId).
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kloud-tasks-'));
   await mkdir(join(dir, 'root', 'backups'), { recursive: true });
-  Object.assign(process.env, {
-    KLOUD_TABLE_NAME: TABLE_NAME,
-    KLOUD_SECRETS_FILE: join(dir, 'secrets.json'),
-    KLOUD_LOCAL_ROOT: join(dir, 'root'),
-    KLOUD_CACHE_DIR: join(dir, 'cache'),
+  useHandlerEnvironment(TABLE_NAME, dir, dynamo.endpoint, {
     KLOUD_STORE_BUCKETS: '[{"bucket":"kloud-tasks","prefix":""}]',
     // every slice gets 1 ms: each verifies one pack and continues
     KLOUD_TASK_SLICE_MS: '1',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    POWERTOOLS_SERVICE_NAME: 'kloud',
-    POWERTOOLS_METRICS_NAMESPACE: 'kloud',
   });
-  for (const stream of [process.stdout, process.stderr])
-    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      printed.push(chunk.toString());
-      return true;
-    });
+  capturePrinted(printed);
   installStandIns({
     taskRunner: runner,
     taskEvents: { publish: async (change) => void events.push(change) },
@@ -246,10 +232,18 @@ test('check --read-data continues over many slices to the report of one whole ch
 
 test('a flipped byte in a pack fails the check, naming the damaged file', async () => {
   const { appId, location, src } = await readyApp('damaged');
+  // the largest pack is a data pack holding one file (each file is one 90 KB chunk, packs are 64 KiB)
   const packs = join(location, 'packs');
-  const [prefix] = await readdir(packs);
-  const [pack] = await readdir(join(packs, prefix!));
-  const fh = await open(join(packs, prefix!, pack!), 'r+');
+  const files = (
+    await Promise.all(
+      (await readdir(packs)).map(async (prefix) =>
+        (await readdir(join(packs, prefix))).map((name) => join(packs, prefix, name)),
+      ),
+    )
+  ).flat();
+  const sizes = await Promise.all(files.map(async (file) => (await stat(file)).size));
+  const pack = files[sizes.indexOf(Math.max(...sizes))]!;
+  const fh = await open(pack, 'r+');
   const byte = Buffer.alloc(1);
   await fh.read(byte, 0, 1, 3000);
   byte[0]! ^= 0xff;
@@ -424,7 +418,8 @@ test('a read-data check of a store on S3 runs in slices; a flipped byte in a pac
   const listed = await s3.raw.send(
     new ListObjectsV2Command({ Bucket: 'kloud-tasks', Prefix: 'ons3/packs/' }),
   );
-  const key = listed.Contents![0]!.Key!;
+  // the largest pack object is a data pack holding one file
+  const key = listed.Contents!.reduce((a, b) => ((b.Size ?? 0) > (a.Size ?? 0) ? b : a)).Key!;
   const object = await s3.raw.send(new GetObjectCommand({ Bucket: 'kloud-tasks', Key: key }));
   const bytes = Buffer.from(await object.Body!.transformToByteArray());
   bytes[3000]! ^= 0xff;
