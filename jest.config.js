@@ -15,5 +15,6 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 120000,
-  maxWorkers: 2,
+  // three on two cores: many suites wait on child processes (the CLI, local mode, sshd, s3rver)
+  maxWorkers: 3,
 };
