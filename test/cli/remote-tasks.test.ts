@@ -3,12 +3,12 @@
  * end in local mode: the exit codes a CI job relies on, Ctrl-C while waiting, the Idempotency-Key,
  * and downloaded bytes equal to the original (SHA-256), inline and through the staging bucket.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalMode } from '../local/local-mode.js';
-import { KLOUD, Sandbox } from './sandbox.js';
+import { interruptedRun } from './remote/interrupted.js';
+import { Sandbox } from './sandbox.js';
 
 const PASSPHRASE = 'remote tasks passphrase';
 
@@ -100,21 +100,11 @@ test('without --wait the task is printed at once; the same Idempotency-Key gives
 });
 
 test('Ctrl-C while waiting leaves the task running and says how to follow it again', async () => {
-  const child = spawn(process.execPath, [KLOUD, 'remote', 'check', 'main', '--read-data', '--wait'], {
+  const { code, stderr } = await interruptedRun(['remote', 'check', 'main', '--read-data', '--wait'], {
     env: sandbox.env({ KLOUD_URL: local.url, KLOUD_TOKEN: local.token }),
     cwd: sandbox.work,
   });
-  let stderr = '';
-  const firstLine = new Promise<void>((resolve) =>
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('\n')) resolve();
-    }),
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  await firstLine;
-  child.kill('SIGINT');
-  expect(await exited).toBe(130);
+  expect(code).toBe(130);
   const id = /task ([0-9a-f-]{36})/.exec(stderr)![1]!;
   expect(stderr).toContain(
     `error: stopped following task ${id}: it goes on running — follow it again with: kloud remote task ${id} --wait`,

@@ -3,9 +3,9 @@
  * states in order (the task routes' own end-to-end test is test/cli/remote-tasks.test.ts): the exit
  * code of each ending, the lines in a log, the wait's time limit, and Ctrl-C leaving the task alone.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { KLOUD, Sandbox } from '../sandbox.js';
+import { interruptedRun } from './interrupted.js';
+import { Sandbox } from '../sandbox.js';
 
 const APP = '0f6e2c4a-1b3d-4e5f-8a9b-0c1d2e3f4a5b';
 
@@ -108,21 +108,11 @@ test('a cancelled task: exit 7; a task still running when --wait-timeout runs ou
 
 test('Ctrl-C stops the waiting with exit 130 and says how to follow the task again', async () => {
   plays.long = [running('long', 1)];
-  const child = spawn(process.execPath, [KLOUD, 'remote', 'task', 'long', '--wait'], {
+  const { code, stderr } = await interruptedRun(['remote', 'task', 'long', '--wait'], {
     env: sandbox.env({ KLOUD_URL: url, KLOUD_TOKEN: 't' }),
     cwd: sandbox.work,
   });
-  let stderr = '';
-  const firstLine = new Promise<void>((resolve) =>
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes('\n')) resolve();
-    }),
-  );
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  await firstLine;
-  child.kill('SIGINT');
-  expect(await exited).toBe(130);
+  expect(code).toBe(130);
   expect(stderr).toBe(
     'task long running: 1/4 packs\nerror: stopped following task long: it goes on running — follow it again with: kloud remote task long --wait (or cancel it: kloud remote cancel long)\n',
   );
