@@ -385,6 +385,28 @@ test('bad input on every task route is a 4xx that says what is wrong', async () 
     status: 409,
     body: { error: { code: 'APP_NOT_READY' } },
   });
+  // a sync with itself, or with a peer that is not ready, is refused when asked for: no task made
+  const { appId: source } = await readyApp('sync-source');
+  const sync = (peerAppId: string) =>
+    call(
+      api.tasks,
+      event('POST', '/store-apps/{appId}/syncs', {
+        pathParameters: { appId: source },
+        body: JSON.stringify({ peerAppId }),
+      }),
+    );
+  const self = await sync(source);
+  expect(self).toMatchObject({ status: 422, body: { error: { code: 'INVALID_INPUT' } } });
+  expect(self.body.error.message).toContain('cannot sync with itself');
+  expect(await sync(created.body.id)).toMatchObject({
+    status: 409,
+    body: { error: { code: 'APP_NOT_READY' } },
+  });
+  const listed = await call(
+    api.tasks,
+    event('GET', '/tasks', { queryStringParameters: { appId: source, type: 'sync' } }),
+  );
+  expect(listed.body.items).toEqual([]);
 });
 
 test("a failing slice records the engine's answer; an unexpected error points to the logs, not its text", async () => {

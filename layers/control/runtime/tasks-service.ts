@@ -69,7 +69,10 @@ export function tasks(): Tasks {
       TASK_KINDS,
       (appId) => readyApp(apps, appId),
       taskRunner(),
-      { destinations: new DestinationTargets(settings, apps, secrets) },
+      {
+        destinations: new DestinationTargets(settings, apps, secrets),
+        readyApp: (id) => readyApp(apps, id),
+      },
     );
   }
   return builtTasks;

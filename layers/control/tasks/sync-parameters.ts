@@ -3,6 +3,8 @@
  * (the task's work, sync-work.ts, brings it).
  */
 import { z } from 'zod';
+import { Unprocessable } from '../errors.js';
+import type { StoreAppRecord } from '../store-apps/store-app.js';
 import { AppId } from '../store-apps/store-app.js';
 import { SnapshotRef } from '../api/snapshot-ref.js';
 
@@ -20,3 +22,20 @@ export const SyncParameters = z
   })
   .meta({ id: 'SyncParameters' });
 export type SyncParameters = z.infer<typeof SyncParameters>;
+
+/**
+ * The peer a sync needs: another app, and ready (409 APP_NOT_READY otherwise). Asked when the
+ * sync is created, so a mistake is a 4xx at once, and again by each slice (the peer may change).
+ */
+export function syncPeer(
+  appId: string,
+  parameters: SyncParameters,
+  readyApp: (id: string) => Promise<StoreAppRecord>,
+): Promise<StoreAppRecord> {
+  if (parameters.peerAppId === appId)
+    throw new Unprocessable(
+      'peerAppId: a store app cannot sync with itself; choose another app',
+      'INVALID_INPUT',
+    );
+  return readyApp(parameters.peerAppId);
+}

@@ -15,7 +15,7 @@
 import type { AppStores } from '../store-apps/app-store.js';
 import { Unprocessable } from '../errors.js';
 import { type Store, syncSnapshots } from '../engine/kloset-adapter.js';
-import type { SyncParameters } from './sync-parameters.js';
+import { type SyncParameters, syncPeer } from './sync-parameters.js';
 import type { SliceInput, SliceOutcome, TaskWork } from './task-work.js';
 
 /** Snapshots one sync may select: their result stays well inside a DynamoDB item. */
@@ -50,15 +50,10 @@ export class SyncWork implements TaskWork<SyncParameters, SyncCheckpoint, SyncTa
     input: SliceInput<SyncParameters, SyncCheckpoint>,
   ): Promise<SliceOutcome<SyncCheckpoint, SyncTaskResult>> {
     const { task, parameters } = input;
-    if (parameters.peerAppId === task.appId)
-      throw new Unprocessable(
-        'peerAppId: a store app cannot sync with itself; choose another app',
-        'INVALID_INPUT',
-      );
     // both must be ready: a peer being set up (or failed) is refused with APP_NOT_READY
     const [app, peer] = await Promise.all([
       this.stores.readyApp(task.appId),
-      this.stores.readyApp(parameters.peerAppId),
+      syncPeer(task.appId, parameters, (id) => this.stores.readyApp(id)),
     ]);
     const [from, to] = parameters.direction === 'to' ? [app, peer] : [peer, app];
     return this.stores.withStore(from, (source) =>

@@ -7,11 +7,12 @@
  */
 import type { z } from 'zod';
 import type { AppStores } from '../store-apps/app-store.js';
+import type { StoreAppRecord } from '../store-apps/store-app.js';
 import { checkTask } from './check-work.js';
 import type { DestinationTargets } from './restore/destination-target.js';
 import { RestoreParameters, restoreExclusiveKey } from './restore/restore-parameters.js';
 import type { RestoreCheckpoint, RestoreTaskResult } from './restore-work.js';
-import { SyncParameters } from './sync-parameters.js';
+import { SyncParameters, syncPeer } from './sync-parameters.js';
 import type { SyncCheckpoint, SyncTaskResult } from './sync-work.js';
 import type { TaskFailure, TaskType } from './task.js';
 import type { SliceInput, SliceOutcome, TaskWork } from './task-work.js';
@@ -29,6 +30,8 @@ export interface TaskContext {
 /** What the API has when it creates a task, to find the key an exclusive task holds. */
 export interface CreationContext {
   readonly destinations: DestinationTargets;
+  /** another app the task needs, refused unless ready (APP_NOT_READY) */
+  readyApp(appId: string): Promise<StoreAppRecord>;
 }
 
 type Exclusive = { key: string; what: string } | undefined;
@@ -38,6 +41,8 @@ export interface TaskDefinition<Params, Checkpoint, Result extends Record<string
   readonly parameters: z.ZodType<Params>;
   /** the lease it holds from creation until it ends, when it must not overlap (e.g. the store it writes) */
   exclusiveOn?(appId: string, parameters: Params, context: CreationContext): Promise<Exclusive>;
+  /** refuses, when the task is asked for, what its work would refuse anyway (a 4xx, not a failed task) */
+  precheck?(appId: string, parameters: Params, context: CreationContext): Promise<void>;
   work(context: TaskContext): TaskWork<Params, Checkpoint, Result>;
   /** why a task that finished has failed nonetheless (a check that found problems) */
   failureOf?(result: Result): TaskFailure | undefined;
@@ -46,6 +51,7 @@ export interface TaskDefinition<Params, Checkpoint, Result extends Record<string
 /** A definition with its types erased, as the runtime calls it. */
 export interface TaskKind {
   exclusiveOn(appId: string, parameters: unknown, context: CreationContext): Promise<Exclusive>;
+  precheck(appId: string, parameters: unknown, context: CreationContext): Promise<void>;
   slice(
     context: TaskContext,
     input: SliceInput<unknown, unknown>,
@@ -59,6 +65,8 @@ export function taskKind<P, C, R extends Record<string, unknown>>(
   return {
     exclusiveOn: async (appId, parameters, context) =>
       definition.exclusiveOn?.(appId, definition.parameters.parse(parameters), context),
+    precheck: async (appId, parameters, context) =>
+      definition.precheck?.(appId, definition.parameters.parse(parameters), context),
     slice: (context, input) =>
       definition.work(context).slice({
         ...input,
@@ -71,6 +79,7 @@ export function taskKind<P, C, R extends Record<string, unknown>>(
 
 const syncTask: TaskDefinition<SyncParameters, SyncCheckpoint, SyncTaskResult> = {
   parameters: SyncParameters,
+  precheck: async (appId, parameters, { readyApp }) => void (await syncPeer(appId, parameters, readyApp)),
   work: ({ sync }) => sync,
 };
 

@@ -73,6 +73,7 @@ export class Tasks {
     let task: TaskRecord;
     try {
       await this.readyApp(appId);
+      await kind.precheck(appId, parameters, this.creation);
       exclusive = await kind.exclusiveOn(appId, parameters, this.creation);
       if (exclusive) await this.claims.lease(exclusive.key, id, exclusive.what);
       task = { ...queued, ...(exclusive && { exclusiveKey: exclusive.key }) };
