@@ -27,7 +27,7 @@ export type SyncParameters = z.infer<typeof SyncParameters>;
  * The peer a sync needs: another app, and ready (409 APP_NOT_READY otherwise). Asked when the
  * sync is created, so a mistake is a 4xx at once, and again by each slice (the peer may change).
  */
-export function syncPeer(
+export async function syncPeer(
   appId: string,
   parameters: SyncParameters,
   readyApp: (id: string) => Promise<StoreAppRecord>,

@@ -51,10 +51,8 @@ export class SyncWork implements TaskWork<SyncParameters, SyncCheckpoint, SyncTa
   ): Promise<SliceOutcome<SyncCheckpoint, SyncTaskResult>> {
     const { task, parameters } = input;
     // both must be ready: a peer being set up (or failed) is refused with APP_NOT_READY
-    const [app, peer] = await Promise.all([
-      this.stores.readyApp(task.appId),
-      syncPeer(task.appId, parameters, (id) => this.stores.readyApp(id)),
-    ]);
+    const peer = await syncPeer(task.appId, parameters, (id) => this.stores.readyApp(id));
+    const app = await this.stores.readyApp(task.appId);
     const [from, to] = parameters.direction === 'to' ? [app, peer] : [peer, app];
     return this.stores.withStore(from, (source) =>
       this.stores.withStore(to, async (dest) => {
