@@ -11,6 +11,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { WORKFLOWS, type Workflow } from '../layers/control/tasks/task-runner.js';
 import { functionBundling } from './function-bundling.js';
 import { nagResource } from './nag-resource.js';
 import { type StoreBucket, storeBucketStatements } from './store-buckets.js';
@@ -272,28 +273,34 @@ export class KloudFunction extends Construct {
   }
 
   /**
-   * The task state machine: `KLOUD_TASK_STATE_MACHINE_ARN`, starting its executions and stopping
-   * them (a cancelled task), nothing else.
+   * The workflows' state machines (`KLOUD_<WORKFLOW>_STATE_MACHINE_ARN`): starting their executions
+   * and stopping them (a cancelled task), nothing else.
    */
-  bindTaskRunner(stateMachine: StateMachine): this {
-    this.fn.addEnvironment('KLOUD_TASK_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
-    stateMachine.grantStartExecution(this.role);
-    const executions = Arn.format(
-      {
-        service: 'states',
-        resource: 'execution',
-        resourceName: `${stateMachine.stateMachineName}:*`,
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      },
-      Stack.of(this),
-    );
-    this.role.addToPolicy(
-      new PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }),
-    );
-    this.acknowledge(
-      `AwsSolutions-IAM5[${nagResource(this, executions)}]`,
-      "the executions of the task state machine, one per task, named at run time: the machine's name is the boundary",
-    );
+  bindTaskRunner(machines: Readonly<Record<Workflow, StateMachine>>): this {
+    for (const workflow of WORKFLOWS)
+      this.fn.addEnvironment(
+        `KLOUD_${workflow.toUpperCase()}_STATE_MACHINE_ARN`,
+        machines[workflow].stateMachineArn,
+      );
+    for (const stateMachine of new Set(Object.values(machines))) {
+      stateMachine.grantStartExecution(this.role);
+      const executions = Arn.format(
+        {
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${stateMachine.stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        },
+        Stack.of(this),
+      );
+      this.role.addToPolicy(
+        new PolicyStatement({ actions: ['states:StopExecution'], resources: [executions] }),
+      );
+      this.acknowledge(
+        `AwsSolutions-IAM5[${nagResource(this, executions)}]`,
+        "the executions of a task state machine, one per task, named at run time: the machine's name is the boundary",
+      );
+    }
     return this;
   }
 

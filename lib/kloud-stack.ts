@@ -100,7 +100,8 @@ export class KloudStack extends Stack {
     const tasksApi = new KloudFunction(this, 'TasksApi', { name: 'tasks', ...sizing })
       .bindTable(table, 'RW')
       .bindStoreBuckets(storeBuckets, 'names')
-      .bindTaskRunner(tasks.stateMachine)
+      // backups and restores run on the generic machine until their own workflows exist
+      .bindTaskRunner({ task: tasks.stateMachine, backup: tasks.stateMachine, restore: tasks.stateMachine })
       .bindTaskEvents();
 
     const { api } = new ControlApi(this, 'Api', {

@@ -16,7 +16,7 @@ import { installStandIns } from '../layers/control/runtime/stand-ins.js';
 import { LocalEventBus } from './local-event-bus.js';
 import { type LocalFunction, LocalTaskRunner } from './local-task-runner.js';
 import { localToken } from './local-token.js';
-import { localFunctionArn, taskStateMachineDefinition } from './state-machine-definitions.js';
+import { localFunctionArn, workflowDefinitions } from './state-machine-definitions.js';
 import { S3RVER_KEY, type S3rverHandle, startS3rver } from './s3rver.js';
 
 export interface LocalOptions {
@@ -95,7 +95,7 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
     // Step Functions and EventBridge have no protocol emulator here: in-process stand-ins
     const events = new LocalEventBus((line) => process.stdout.write(`${line}\n`));
     const taskRunner = new LocalTaskRunner(
-      taskStateMachineDefinition(),
+      workflowDefinitions(),
       {
         [localFunctionArn('task-worker')]: {
           handler: (await import('../functions/task-worker/handler.js')).handler as LocalFunction,

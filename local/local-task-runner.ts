@@ -1,6 +1,6 @@
 /**
- * Local mode's TaskRunner: the task state machine's synthesized definition run in-process by
- * aws-local-stepfunctions, its Lambda tasks answered by the very handlers Lambda would run (found
+ * Local mode's TaskRunner: the workflows' synthesized definitions run in-process by
+ * aws-local-stepfunctions, their Lambda tasks answered by the very handlers Lambda would run (found
  * by the function ARN of each Task state). Executions are named after their task, as in AWS:
  * starting a running task again answers its execution.
  */
@@ -9,7 +9,12 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { TaskRecord } from '../layers/control/tasks/task.js';
-import type { TaskRunner } from '../layers/control/tasks/task-runner.js';
+import {
+  type TaskRunner,
+  WORKFLOWS,
+  type Workflow,
+  workflowOf,
+} from '../layers/control/tasks/task-runner.js';
 import { lambdaContext } from './lambda-context.js';
 import type { AslDefinition, AslState } from './state-machine-definitions.js';
 
@@ -28,13 +33,18 @@ type LocalTaskHandlers = NonNullable<
 type LocalTask = LocalTaskHandlers[string];
 type LocalTaskAnswer = Awaited<ReturnType<LocalTask>>;
 
-const EXECUTION_ARN_PREFIX = 'arn:aws:states:us-east-1:000000000000:execution:kloud-tasks';
+/** The ARN of a task's execution, as AWS would name it on the workflow's state machine. */
+function executionArn(workflow: Workflow, taskId: string): string {
+  return `arn:aws:states:us-east-1:000000000000:execution:kloud-${workflow}s:${taskId}`;
+}
 
 export interface LocalRunOptions {
   /** called as each Lambda Task state invokes its function, as an execution's history would show it */
   readonly log?: (entry: { state: string; function: string; taskId?: string }) => void;
   /** by state name: the pause before each retry, in ms (tests; local mode keeps the definition's) */
   readonly retryIntervalOverrides?: Record<string, number>;
+  /** by state name: how long a Wait state waits, in ms (tests; local mode keeps the definition's) */
+  readonly waitTimeOverrides?: Record<string, number>;
 }
 
 interface Execution {
@@ -44,34 +54,42 @@ interface Execution {
 }
 
 export class LocalTaskRunner implements TaskRunner {
-  private readonly machine: StateMachine;
+  private readonly machines: Record<Workflow, StateMachine>;
   private readonly overrides: Record<string, LocalTask>;
   private readonly executions = new Map<string, Execution>();
 
   constructor(
-    definition: AslDefinition,
+    definitions: Readonly<Record<Workflow, AslDefinition>>,
     /** by function ARN */
     functions: Readonly<Record<string, LocalFunctionSpec>>,
     private readonly onExecutionError: (arn: string, err: unknown) => void,
     private readonly options: LocalRunOptions = {},
   ) {
-    this.machine = new StateMachine(definition as unknown as StateMachineDefinition, {
-      validationOptions: { checkPaths: false },
-    });
-    this.overrides = lambdaOverrides(definition, functions, options.log);
+    const machine = (definition: AslDefinition) =>
+      new StateMachine(definition as unknown as StateMachineDefinition, {
+        validationOptions: { checkPaths: false },
+      });
+    this.machines = Object.fromEntries(WORKFLOWS.map((w) => [w, machine(definitions[w])])) as Record<
+      Workflow,
+      StateMachine
+    >;
+    this.overrides = {};
+    for (const definition of new Set(Object.values(definitions)))
+      Object.assign(this.overrides, lambdaOverrides(definition, functions, options.log));
   }
 
   async start(task: TaskRecord): Promise<string> {
-    const arn = `${EXECUTION_ARN_PREFIX}:${task.id}`;
+    const workflow = workflowOf(task.type);
+    const arn = executionArn(workflow, task.id);
     if (this.executions.has(arn)) return arn;
-    const run = this.machine.run(
+    const { retryIntervalOverrides, waitTimeOverrides } = this.options;
+    const run = this.machines[workflow].run(
       { taskId: task.id },
       {
         overrides: {
           taskResourceLocalHandlers: this.overrides,
-          ...(this.options.retryIntervalOverrides && {
-            retryIntervalOverrides: this.options.retryIntervalOverrides,
-          }),
+          ...(retryIntervalOverrides && { retryIntervalOverrides }),
+          ...(waitTimeOverrides && { waitTimeOverrides }),
         },
         noThrowOnAbort: true,
       },

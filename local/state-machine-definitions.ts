@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Workflow } from '../layers/control/tasks/task-runner.js';
 import { TaskStateMachine } from '../lib/task-state-machine.js';
 
 const ACCOUNT = '000000000000';
@@ -35,7 +36,16 @@ export interface AslState {
   readonly Branches?: readonly AslDefinition[];
 }
 
-/** The task state machine's definition, its worker named `kloud-task-worker`. */
+/**
+ * The definition of each workflow's state machine, its worker named `kloud-task-worker`. Backups
+ * and restores run on the generic task machine until their own workflows exist.
+ */
+export function workflowDefinitions(): Record<Workflow, AslDefinition> {
+  const task = taskStateMachineDefinition();
+  return { task, backup: task, restore: task };
+}
+
+/** The task state machine's definition. */
 export function taskStateMachineDefinition(): AslDefinition {
   return synthesizeDefinition(
     (stack) =>

@@ -126,8 +126,10 @@ async function inBundle(fn: UnpackedFunction, script: string, nodeOptions: strin
       KLOUD_CACHE_DIR: join(work, 'cache'),
       // a reference in the template; store-browse reaches it only for a large download
       KLOUD_STAGING_BUCKET: 'kloud-staging',
-      // a reference in the template; the tasks API reaches it only to start a task
+      // references in the template; the tasks API reaches them only to start a task
       KLOUD_TASK_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:kloud-tasks',
+      KLOUD_BACKUP_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:kloud-backups',
+      KLOUD_RESTORE_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:kloud-restores',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     },
   });

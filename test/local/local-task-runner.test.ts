@@ -33,7 +33,7 @@ const task = (id: string) => ({ id }) as TaskRecord;
 function runnerWith(worker: (event: WorkerEvent) => Promise<WorkerAnswer | undefined>): LocalTaskRunner {
   const handler: LocalFunction = async (event) => worker(event as WorkerEvent);
   runner = new LocalTaskRunner(
-    definition,
+    { task: definition, backup: definition, restore: definition },
     { [localFunctionArn('task-worker')]: { handler, timeoutMs: 15 * 60_000 } },
     (_arn, err) => executionErrors.push(err),
     { retryIntervalOverrides: { [TASK_STATES.start]: 1, [TASK_STATES.slice]: 1 } },

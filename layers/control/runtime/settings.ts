@@ -3,6 +3,7 @@
  * process (Lambda containers and local mode alike); nothing else touches `process.env`.
  */
 import { z } from 'zod';
+import type { Workflow } from '../tasks/task-runner.js';
 
 export interface StoreBucket {
   readonly bucket: string;
@@ -23,8 +24,8 @@ export interface Settings {
   readonly stagingBucket?: string;
   /** bytes of store index a function may hold in memory; the rest spills to cacheDir (none: no limit) */
   readonly indexMemoryBudget?: number;
-  /** the task state machine that runs tasks' slices (AWS; local mode installs a stand-in runner) */
-  readonly taskStateMachineArn?: string;
+  /** the state machine of each workflow tasks run on (AWS; local mode installs a stand-in runner) */
+  readonly stateMachineArns?: Readonly<Record<Workflow, string>>;
   /** the EventBridge bus task state changes go to (none: the account's `default`) */
   readonly eventBus?: string;
   /** caps each task slice's time (ms), below what the invocation has left; tests make it tiny */
@@ -73,6 +74,15 @@ function storeBuckets(json: string | undefined): StoreBucket[] {
   return parsed.data;
 }
 
+/** The workflows' state machines: all three, or none (a function that runs no tasks). */
+function stateMachineArns(env: NodeJS.ProcessEnv): Record<Workflow, string> {
+  return {
+    task: required(env, 'KLOUD_TASK_STATE_MACHINE_ARN'),
+    backup: required(env, 'KLOUD_BACKUP_STATE_MACHINE_ARN'),
+    restore: required(env, 'KLOUD_RESTORE_STATE_MACHINE_ARN'),
+  };
+}
+
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
     tableName: required(env, 'KLOUD_TABLE_NAME'),
@@ -84,7 +94,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(env.KLOUD_INDEX_MEMORY_BUDGET && {
       indexMemoryBudget: positiveInteger(env, 'KLOUD_INDEX_MEMORY_BUDGET'),
     }),
-    ...(env.KLOUD_TASK_STATE_MACHINE_ARN && { taskStateMachineArn: env.KLOUD_TASK_STATE_MACHINE_ARN }),
+    ...(env.KLOUD_TASK_STATE_MACHINE_ARN && { stateMachineArns: stateMachineArns(env) }),
     ...(env.KLOUD_EVENT_BUS && { eventBus: env.KLOUD_EVENT_BUS }),
     ...(env.KLOUD_TASK_SLICE_MS && { taskSliceMs: positiveInteger(env, 'KLOUD_TASK_SLICE_MS') }),
     ...(env.KLOUD_SECRETS_FILE && { secretsFile: env.KLOUD_SECRETS_FILE }),

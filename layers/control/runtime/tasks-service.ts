@@ -50,12 +50,9 @@ function taskRunner(): TaskRunner {
   const { settings } = services();
   const standIn = standIns().taskRunner;
   if (standIn) return standIn;
-  if (!settings.taskStateMachineArn)
+  if (!settings.stateMachineArns)
     throw new Error('the environment variable KLOUD_TASK_STATE_MACHINE_ARN is not set');
-  return new StepFunctionsTaskRunner(
-    tracer.captureAWSv3Client(new SFNClient({})),
-    settings.taskStateMachineArn,
-  );
+  return new StepFunctionsTaskRunner(tracer.captureAWSv3Client(new SFNClient({})), settings.stateMachineArns);
 }
 
 export function tasks(): Tasks {

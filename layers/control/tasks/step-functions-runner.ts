@@ -1,23 +1,24 @@
 /**
- * Starts and stops task executions of the task state machine (lib/task-state-machine.ts) in AWS.
+ * Starts and stops task executions in AWS, each on its workflow's state machine (lib/).
  * An execution is named after its task: Step Functions refuses a second execution of one name
  * with another input and answers the first one's ARN for the same input, so a start that is
  * retried starts the task once.
  */
 import { type SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { TaskRecord } from './task.js';
-import type { TaskRunner } from './task-runner.js';
+import { type TaskRunner, type Workflow, workflowOf } from './task-runner.js';
 
 export class StepFunctionsTaskRunner implements TaskRunner {
   constructor(
     private readonly client: SFNClient,
-    private readonly stateMachineArn: string,
+    /** the state machine of each workflow */
+    private readonly stateMachineArns: Readonly<Record<Workflow, string>>,
   ) {}
 
   async start(task: TaskRecord): Promise<string> {
     const out = await this.client.send(
       new StartExecutionCommand({
-        stateMachineArn: this.stateMachineArn,
+        stateMachineArn: this.stateMachineArns[workflowOf(task.type)],
         name: task.id,
         input: JSON.stringify({ taskId: task.id }),
       }),

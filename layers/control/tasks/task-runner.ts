@@ -4,10 +4,27 @@
  * in-process in local mode (local/). The execution calls the task-worker function, whose event
  * is a `WorkerEvent`: `start` once, `slice` until it answers `done`, `fail` when a state failed.
  */
-import type { TaskRecord } from './task.js';
+import type { TaskRecord, TaskType } from './task.js';
+
+/**
+ * The state machines tasks run on: the generic slice loop (`task`), and the workflows whose
+ * stages differ: a backup's plan, fan-out and commit, a restore that may wait for a retrieval.
+ */
+export const WORKFLOWS = ['task', 'backup', 'restore'] as const;
+export type Workflow = (typeof WORKFLOWS)[number];
+
+const WORKFLOW_OF: { readonly [type in TaskType]?: Workflow } = {};
+
+/** The state machine a task of this type runs on. */
+export function workflowOf(type: TaskType): Workflow {
+  return WORKFLOW_OF[type] ?? 'task';
+}
 
 export interface TaskRunner {
-  /** Starts the task's execution (named after the task: starting it twice starts one) and answers its ARN. */
+  /**
+   * Starts the execution of the task's workflow, input `{ taskId }`, named after the task (starting
+   * it twice starts one), and answers its ARN.
+   */
   start(task: TaskRecord): Promise<string>;
   /** Stops the execution; the task's state is the caller's to write. */
   stop(executionArn: string, reason: string): Promise<void>;

@@ -44,19 +44,25 @@ test('a deployment mistake is said plainly', () => {
     );
 });
 
-test('tasks: the state machine, the event bus and a cap on each slice', () => {
+test('tasks: the state machines, the event bus and a cap on each slice', () => {
+  const machine = (name: string) => `arn:aws:states:eu-west-1:1:stateMachine:kloud-${name}`;
   expect(
     readSettings({
       KLOUD_TABLE_NAME: 't',
-      KLOUD_TASK_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:1:stateMachine:kloud-tasks',
+      KLOUD_TASK_STATE_MACHINE_ARN: machine('tasks'),
+      KLOUD_BACKUP_STATE_MACHINE_ARN: machine('backups'),
+      KLOUD_RESTORE_STATE_MACHINE_ARN: machine('restores'),
       KLOUD_EVENT_BUS: 'alerts',
       KLOUD_TASK_SLICE_MS: '250',
     }),
   ).toMatchObject({
-    taskStateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:kloud-tasks',
+    stateMachineArns: { task: machine('tasks'), backup: machine('backups'), restore: machine('restores') },
     eventBus: 'alerts',
     taskSliceMs: 250,
   });
+  expect(() =>
+    readSettings({ KLOUD_TABLE_NAME: 't', KLOUD_TASK_STATE_MACHINE_ARN: machine('tasks') }),
+  ).toThrow('the environment variable KLOUD_BACKUP_STATE_MACHINE_ARN is not set');
   expect(() => readSettings({ KLOUD_TABLE_NAME: 't', KLOUD_TASK_SLICE_MS: '1.5' })).toThrow(
     'KLOUD_TASK_SLICE_MS is not a positive whole number',
   );
