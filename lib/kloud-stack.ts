@@ -6,6 +6,7 @@ import { ControlApi } from './control-api.js';
 import { KloudFunction } from './kloud-function.js';
 import { MetadataTable } from './metadata-table.js';
 import { StagingBucket } from './staging-bucket.js';
+import { TaskExecutionWatch } from './task-execution-watch.js';
 import { TaskStateMachine } from './task-state-machine.js';
 import type { StoreBucket } from './store-buckets.js';
 
@@ -96,6 +97,10 @@ export class KloudStack extends Stack {
     // a quarter of the memory for the store's index; the rest spills to /tmp (docs/ARCHITECTURE.md, "Tasks")
     taskWorker.fn.addEnvironment('KLOUD_INDEX_MEMORY_BUDGET', String((workerMemory / 4) * 2 ** 20));
     const tasks = new TaskStateMachine(this, 'Tasks', { worker: taskWorker.fn });
+    new TaskExecutionWatch(this, 'ExecutionWatch', {
+      worker: taskWorker.fn,
+      stateMachines: [tasks.stateMachine],
+    });
     // the store buckets' names: a restore's destination is checked against them when it is asked for
     const tasksApi = new KloudFunction(this, 'TasksApi', { name: 'tasks', ...sizing })
       .bindTable(table, 'RW')

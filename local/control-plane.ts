@@ -4,6 +4,7 @@
  * answer through an API Gateway stand-in on 127.0.0.1. The handlers learn all this from the
  * environment alone, as in AWS.
  */
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -13,6 +14,7 @@ import type { ApiFunction } from '../layers/control/api/routes.js';
 import { apiGatewayAdapter, type ProxyHandler } from './api-gateway-adapter.js';
 import { createControlTable, startDynalite } from './dynalite-server.js';
 import { installStandIns } from '../layers/control/runtime/stand-ins.js';
+import { lambdaContext } from './lambda-context.js';
 import { LocalEventBus } from './local-event-bus.js';
 import { type LocalFunction, LocalTaskRunner } from './local-task-runner.js';
 import { localToken } from './local-token.js';
@@ -94,18 +96,20 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
 
     // Step Functions and EventBridge have no protocol emulator here: in-process stand-ins
     const events = new LocalEventBus((line) => process.stdout.write(`${line}\n`));
+    const worker = (await import('../functions/task-worker/handler.js')).handler as LocalFunction;
+    const logError = (message: string, fields: object) =>
+      process.stderr.write(`${JSON.stringify({ level: 'ERROR', message, ...fields })}\n`);
     const taskRunner = new LocalTaskRunner(
       workflowDefinitions(),
-      {
-        [localFunctionArn('task-worker')]: {
-          handler: (await import('../functions/task-worker/handler.js')).handler as LocalFunction,
-          timeoutMs: WORKER_TIMEOUT_MS,
-        },
+      { [localFunctionArn('task-worker')]: { handler: worker, timeoutMs: WORKER_TIMEOUT_MS } },
+      // as the stack's TaskExecutionWatch rule does: the worker ends a task its execution left unfinished
+      (arn, err) => {
+        logError('execution failed', { arn, error: String(err) });
+        const ended = { action: 'ended', taskId: arn.slice(arn.lastIndexOf(':') + 1), status: 'FAILED' };
+        worker(ended, lambdaContext('task-worker', randomUUID(), WORKER_TIMEOUT_MS)).catch((error: unknown) =>
+          logError('execution end not recorded', { arn, error: String(error) }),
+        );
       },
-      (arn, err) =>
-        process.stderr.write(
-          `${JSON.stringify({ level: 'ERROR', message: 'execution failed', arn, error: String(err) })}\n`,
-        ),
       {
         log: (entry) =>
           process.stdout.write(`${JSON.stringify({ level: 'DEBUG', message: 'state machine', ...entry })}\n`),

@@ -466,6 +466,29 @@ describe('the task state machine', () => {
       expect(render(resource)).toMatch(/^<TaskWorkerFunction[0-9A-F]+>(:\*)?$/);
   });
 
+  test('an execution that times out, is stopped or fails uncaught tells the worker, which ends its task', () => {
+    const machines = logicalIdsOf('AWS::StepFunctions::StateMachine');
+    const rules = logicalIdsOf('AWS::Events::Rule').map((id) => resources[id]!.Properties);
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]!;
+    expect(rule.EventPattern).toMatchObject({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+    });
+    const watched = (rule.EventPattern as { detail: { stateMachineArn: unknown[] } }).detail.stateMachineArn;
+    expect(watched.map(render).sort()).toEqual(machines.map((id) => `<${id}>`).sort());
+    const [target] = rule.Targets as { Arn: unknown; InputTransformer: { InputTemplate: string } }[];
+    expect(render(target!.Arn)).toMatch(/^<TaskWorkerFunction[0-9A-F]+>$/);
+    expect(target!.InputTransformer.InputTemplate).toMatch(/"action":"ended"/);
+    const permissions = logicalIdsOf('AWS::Lambda::Permission').map((id) => resources[id]!.Properties);
+    expect(permissions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction' }),
+      ]),
+    );
+  });
+
   test('the worker: 15 minutes, a quarter of its memory for the index, table, secrets, stores and events', () => {
     const { props, statements } = functionNamed('TaskWorker');
     expect(props).toMatchObject({ Timeout: 900, MemorySize: 2048 });

@@ -2,7 +2,8 @@
  * What runs a task's slices one after another until it ends: a Step Functions execution of the
  * task state machine in AWS (step-functions-runner.ts), the same synthesized definition run
  * in-process in local mode (local/). The execution calls the task-worker function, whose event
- * is a `WorkerEvent`: `start` once, `slice` until it answers `done`, `fail` when a state failed.
+ * is a `WorkerEvent`: `start` once, `slice` until it answers `done`, `fail` when a state failed;
+ * `ended` comes from outside the execution, when it ended and left its task unfinished.
  */
 import type { TaskRecord, TaskType } from './task.js';
 
@@ -35,7 +36,15 @@ export type WorkerEvent =
   | { readonly action: 'start'; readonly taskId: string }
   | { readonly action: 'slice'; readonly taskId: string }
   /** `error`: the States error of the state that failed (`Error`, `Cause`), from the Catch */
-  | { readonly action: 'fail'; readonly taskId: string; readonly error: { Error?: string; Cause?: string } };
+  | { readonly action: 'fail'; readonly taskId: string; readonly error: { Error?: string; Cause?: string } }
+  /**
+   * The execution ended without the task ending (Step Functions' status change, through an
+   * EventBridge rule): timed out, stopped from outside kloud, or failed where no Catch records it
+   */
+  | { readonly action: 'ended'; readonly taskId: string; readonly status: ExecutionEnd };
+
+/** How an execution ended without reaching its own end: Step Functions' status names. */
+export type ExecutionEnd = 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
 /** The task-worker function's answer to `slice` (and `start`): whether the state machine loops again. */
 export interface WorkerAnswer {

@@ -12,7 +12,7 @@ import type { TaskContext, TaskKind } from './task-kinds.js';
 import type { TaskLifecycle } from './task-lifecycle.js';
 import { ProgressWriter } from './task-progress.js';
 import type { TaskRepository } from './task-repository.js';
-import type { WorkerAnswer, WorkerEvent } from './task-runner.js';
+import type { ExecutionEnd, WorkerAnswer, WorkerEvent } from './task-runner.js';
 
 /** Kept free at the end of an invocation: the unit under way (a pack) and the checkpoint's write. */
 export const SAFETY_MARGIN_MS = 30_000;
@@ -32,6 +32,27 @@ function failureOf(err: unknown): TaskFailure | undefined {
   return err instanceof ApiError ? { code: err.code, message: err.message } : undefined;
 }
 
+function unexpected(taskId: string): TaskFailure {
+  return {
+    code: 'INTERNAL',
+    message: `the task failed unexpectedly; the logs have it under task ID ${taskId}`,
+  };
+}
+
+/** Why a task failed when its execution ended without it. */
+const EXECUTION_ENDS: Readonly<Record<ExecutionEnd, (taskId: string) => TaskFailure>> = {
+  FAILED: unexpected,
+  TIMED_OUT: () => ({
+    code: 'TIMED_OUT',
+    message: 'the task ran past the time limit of its workflow; start it again if it is still wanted',
+  }),
+  ABORTED: () => ({
+    code: 'STOPPED',
+    message:
+      'the execution running the task was stopped outside kloud; start the task again if it is still wanted',
+  }),
+};
+
 export class TaskWorker {
   private readonly now: () => number;
 
@@ -50,6 +71,7 @@ export class TaskWorker {
     logger.appendKeys({ taskId: event.taskId, action: event.action });
     if (event.action === 'start') return this.start(event.taskId);
     if (event.action === 'fail') return this.fail(event.taskId, event.error);
+    if (event.action === 'ended') return this.ended(event.taskId, event.status);
     return this.slice(event.taskId, remainingMs);
   }
 
@@ -133,11 +155,20 @@ export class TaskWorker {
             code: 'TIMED_OUT',
             message: `a slice of the task ran past its time limit; the logs have it under task ID ${taskId}`,
           }
-        : {
-            code: 'INTERNAL',
-            message: `the task failed unexpectedly; the logs have it under task ID ${taskId}`,
-          },
+        : unexpected(taskId),
     });
+    return DONE;
+  }
+
+  /**
+   * The execution ended and nothing ended the task: it must not stay `running` for ever. A task
+   * that did end (the usual case: every end of kloud's own comes first) stays as it is.
+   */
+  private async ended(taskId: string, status: ExecutionEnd): Promise<WorkerAnswer> {
+    const { moved } = await this.lifecycle.move(taskId, 'failed', {
+      failure: EXECUTION_ENDS[status](taskId),
+    });
+    if (moved) logger.error('execution ended with its task unfinished', { status });
     return DONE;
   }
 }

@@ -176,3 +176,32 @@ test('a task of a type the deployment does not run fails saying so', async () =>
     failure: { code: 'UNSUPPORTED_TASK', message: 'this deployment does not run restore tasks' },
   });
 });
+
+test('an execution that ended and left its task unfinished fails it; a task that ended stays as it is', async () => {
+  const worker = workerWith();
+  const stopped = await queuedTask(5);
+  await worker.handle({ action: 'start', taskId: stopped.id }, 900_000);
+  expect(await worker.handle({ action: 'ended', taskId: stopped.id, status: 'ABORTED' }, 900_000)).toEqual({
+    done: true,
+  });
+  expect(await repository.get(stopped.id)).toMatchObject({
+    state: 'failed',
+    failure: { code: 'STOPPED', message: expect.stringContaining('stopped outside kloud') },
+    endedAt: expect.any(String),
+  });
+
+  const timedOut = await queuedTask(5);
+  await worker.handle({ action: 'ended', taskId: timedOut.id, status: 'TIMED_OUT' }, 900_000);
+  expect(await repository.get(timedOut.id)).toMatchObject({
+    state: 'failed',
+    failure: { code: 'TIMED_OUT' },
+  });
+
+  // the usual case: the execution's own Catch recorded the failure first; the event changes nothing
+  const caught = await queuedTask(1);
+  await worker.handle({ action: 'fail', taskId: caught.id, error: { Error: 'Lambda.Unknown' } }, 900_000);
+  const before = await repository.get(caught.id);
+  await worker.handle({ action: 'ended', taskId: caught.id, status: 'FAILED' }, 900_000);
+  expect(await repository.get(caught.id)).toEqual(before);
+  expect(before.failure).toEqual({ code: 'INTERNAL', message: expect.stringContaining(caught.id) });
+});
