@@ -5,6 +5,9 @@
  *   its task; a repeat finds the claim and answers that task, or refuses when its request differs;
  * - a lease (`LEASE#key`) for task types that must not overlap on a store (or a destination): held
  *   by one task from creation until it ends; one left by a task that has ended is taken over.
+ *   A task cancelled while it ran may still be finishing its last unit of work (a Lambda runs on
+ *   after its execution is stopped): its lease holds until that slice lets go of it, or for at
+ *   most the longest a slice can live.
  */
 import { createHash } from 'node:crypto';
 import type { Table } from '../data/table.js';
@@ -12,6 +15,9 @@ import { Conflict, Unprocessable } from '../errors.js';
 import { STALE_CLAIM_MS } from '../store-apps/store-app-repository.js';
 import { isFinal, type TaskRecord } from './task.js';
 import type { TaskRepository } from './task-repository.js';
+
+/** Lambda's time limit: no slice of a cancelled task outlives it. */
+export const LAST_SLICE_MS = 15 * 60_000;
 
 const keyOf = (principal: string, key: string) => ({ pk: `IDEMPOTENCY#${principal}#${key}`, sk: 'KEY' });
 const leaseOf = (key: string) => ({ pk: `LEASE#${key}`, sk: 'LEASE' });
@@ -82,6 +88,11 @@ export class TaskClaims {
       if (!held) continue;
       const holder = await this.tasks.find(String(held.taskId));
       const age = this.now() - Date.parse(String(held.leasedAt));
+      if (holder && this.finishing(holder))
+        throw new Conflict(
+          `${what} is busy: task ${holder.id} was cancelled and may still be finishing its last unit of work; retry in a few minutes`,
+          'STORE_BUSY',
+        );
       // a holder that has ended left it (a release that failed), or never was written (a create that died)
       const left = holder ? isFinal(holder.state) : age >= STALE_CLAIM_MS;
       if (!left)
@@ -92,6 +103,15 @@ export class TaskClaims {
       await this.table.delete(item.pk, item.sk, { taskId: String(held.taskId) });
     }
     throw new Conflict(`${what} is busy: retry`, 'STORE_BUSY');
+  }
+
+  /** A task cancelled while it ran, whose last slice may still be at work. */
+  private finishing(task: TaskRecord): boolean {
+    return (
+      task.state === 'cancelled' &&
+      task.startedAt !== undefined &&
+      this.now() - Date.parse(task.endedAt ?? task.startedAt) < LAST_SLICE_MS
+    );
   }
 
   /** Frees the lease, unless another task holds it by now. */

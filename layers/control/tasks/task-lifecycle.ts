@@ -16,6 +16,12 @@ export class TaskLifecycle {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The task's slice has stopped: if it was cancelled, the lease the cancel left that slice is free. */
+  async letGo(task: TaskRecord): Promise<void> {
+    if (task.state === 'cancelled' && task.exclusiveKey)
+      await this.claims.release(task.exclusiveKey, task.id);
+  }
+
   /** Publishes the task's state (a new task's `queued`, or a change from `previousState`). */
   async announce(task: TaskRecord, previousState?: TaskState): Promise<void> {
     try {
@@ -35,7 +41,8 @@ export class TaskLifecycle {
 
   /**
    * Moves the task to `to` where its state allows (`moved` says whether it did), stamping the
-   * start or the end; a final state drops the checkpoint and frees the lease.
+   * start or the end; a final state drops the checkpoint and frees the lease, but a cancel of a
+   * running task leaves the lease to its last slice (`letGo`): that slice may still be writing.
    */
   async move(id: string, to: TaskState, change: TaskChange = {}): Promise<Transition> {
     const at = new Date(this.now()).toISOString();
@@ -47,7 +54,9 @@ export class TaskLifecycle {
     const transition = await this.repository.transition(id, to, stamped);
     if (!transition.moved) return transition;
     const { task } = transition;
-    if (isFinal(to) && task.exclusiveKey) await this.claims.release(task.exclusiveKey, task.id);
+    const sliceMayRun = to === 'cancelled' && transition.previousState !== 'queued';
+    if (isFinal(to) && task.exclusiveKey && !sliceMayRun)
+      await this.claims.release(task.exclusiveKey, task.id);
     await this.announce(task, transition.previousState);
     return transition;
   }

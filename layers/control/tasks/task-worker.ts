@@ -83,7 +83,7 @@ export class TaskWorker {
 
   private async slice(taskId: string, remainingMs: number): Promise<WorkerAnswer> {
     let task = await this.repository.get(taskId);
-    if (isFinal(task.state)) return DONE;
+    if (isFinal(task.state)) return this.stopped(task);
     if (task.state === 'queued' && (await this.start(taskId)).done) return DONE;
     task = await this.repository.get(taskId);
     const kind = this.kinds[task.type];
@@ -130,7 +130,7 @@ export class TaskWorker {
         ? { checkpoint: outcome.checkpoint, ...(latest && { progress: latest }) }
         : undefined,
     );
-    return saved.written ? MORE : DONE;
+    return saved.written ? MORE : this.stopped(saved.task);
   }
 
   private async end(
@@ -138,7 +138,13 @@ export class TaskWorker {
     state: 'succeeded' | 'failed',
     change: Partial<TaskRecord>,
   ): Promise<WorkerAnswer> {
-    await this.lifecycle.move(task.id, state, change);
+    const { moved, task: now } = await this.lifecycle.move(task.id, state, change);
+    return moved ? DONE : this.stopped(now);
+  }
+
+  /** The work has stopped for a task that ended meanwhile (a cancel): its lease is free now. */
+  private async stopped(task: TaskRecord): Promise<WorkerAnswer> {
+    await this.lifecycle.letGo(task);
     return DONE;
   }
 
@@ -149,7 +155,7 @@ export class TaskWorker {
   private async fail(taskId: string, error: { Error?: string; Cause?: string }): Promise<WorkerAnswer> {
     logger.error('task failed', { error: error.Error, cause: error.Cause });
     const timedOut = error.Error === 'States.Timeout' || error.Error === 'Sandbox.Timedout';
-    await this.lifecycle.move(taskId, 'failed', {
+    const { moved, task } = await this.lifecycle.move(taskId, 'failed', {
       failure: timedOut
         ? {
             code: 'TIMED_OUT',
@@ -157,7 +163,7 @@ export class TaskWorker {
           }
         : unexpected(taskId),
     });
-    return DONE;
+    return moved ? DONE : this.stopped(task);
   }
 
   /**

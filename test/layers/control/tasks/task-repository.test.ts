@@ -1,5 +1,5 @@
 /** Task items, idempotency keys and leases on dynalite. */
-import { TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
+import { LAST_SLICE_MS, TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
 import { TaskRepository } from '../../../../layers/control/tasks/task-repository.js';
 import { newTaskId, type TaskRecord } from '../../../../layers/control/tasks/task.js';
 import { STALE_CLAIM_MS } from '../../../../layers/control/store-apps/store-app-repository.js';
@@ -168,5 +168,24 @@ describe('claims', () => {
     });
     await claims.release(`store:${APP_B}`, next.id);
     await claims.lease(`store:${APP_B}`, newTaskId(), 'the store');
+  });
+
+  test('a task cancelled while it ran holds its lease for its last slice: until released, at most a slice long', async () => {
+    const started = new Date(clock).toISOString();
+    const holder = await newTask(APP_A, { state: 'running', startedAt: started });
+    await claims.lease(`store:${APP_A}`, holder.id, 'the store');
+    await repository.transition(holder.id, 'cancelled', { endedAt: new Date(clock).toISOString() });
+    await expect(claims.lease(`store:${APP_A}`, newTaskId(), 'the store')).rejects.toMatchObject({
+      code: 'STORE_BUSY',
+      message: expect.stringContaining('may still be finishing its last unit of work'),
+    });
+    clock += LAST_SLICE_MS;
+    await claims.lease(`store:${APP_A}`, newTaskId(), 'the store');
+
+    // cancelled before it ever ran: nothing of it can be writing
+    const queued = await newTask(APP_B);
+    await claims.lease(`queue:${APP_B}`, queued.id, 'the store');
+    await repository.transition(queued.id, 'cancelled', { endedAt: new Date(clock).toISOString() });
+    await claims.lease(`queue:${APP_B}`, newTaskId(), 'the store');
   });
 });

@@ -205,3 +205,27 @@ test('an execution that ended and left its task unfinished fails it; a task that
   expect(await repository.get(caught.id)).toEqual(before);
   expect(before.failure).toEqual({ code: 'INTERNAL', message: expect.stringContaining(caught.id) });
 });
+
+test('a cancel leaves the lease to the running slice, which frees it once it has stopped', async () => {
+  const claims = new TaskClaims(dynamo.table(), repository, now);
+  const lifecycle = new TaskLifecycle(repository, claims, { publish: async () => undefined }, now);
+  const task = await queuedTask(50);
+  const key = `DESTINATION#${task.id}`;
+  await claims.lease(key, task.id, 'the destination');
+  await repository.update(task.id, () => ({ exclusiveKey: key }));
+  const worker = workerWith();
+  await worker.handle({ action: 'start', taskId: task.id }, 900_000);
+  let busyWhileSliceRan: unknown;
+  betweenUnits = async (unit) => {
+    if (unit === 2) {
+      await lifecycle.move(task.id, 'cancelled');
+      busyWhileSliceRan = await claims
+        .lease(key, newTaskId(clock), 'the destination')
+        .catch((e: unknown) => e);
+    } else await repository.get(task.id);
+  };
+  expect(await worker.handle({ action: 'slice', taskId: task.id }, 900_000)).toEqual({ done: true });
+  expect(busyWhileSliceRan).toMatchObject({ code: 'STORE_BUSY' });
+  // the slice has stopped: another task takes the destination at once
+  await claims.lease(key, newTaskId(clock), 'the destination');
+});
