@@ -120,7 +120,10 @@ export function parseExpression(text: string): ParsedExpression | { readonly pro
   }
   const at = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/.exec(text);
   if (at) {
-    if (Number.isNaN(Date.parse(`${at[1]}Z`))) return { problem: `at(): ${at[1]} is not a date and time` };
+    // Date.parse takes 02-30 as 03-02: the date must come back as it was written
+    const date = new Date(`${at[1]}Z`);
+    if (Number.isNaN(date.getTime()) || !date.toISOString().startsWith(at[1]!))
+      return { problem: `at(): ${at[1]} is not a date and time` };
     return { kind: 'at', localTime: at[1]! };
   }
   return {

@@ -27,7 +27,7 @@ export const ScheduledTask = z
       .default({})
       .meta({ description: "the body the task's own route takes, checked as that route checks it" }),
   })
-  .meta({ id: 'ScheduledTask' });
+  .meta({ description: 'the task each run creates, as its own route would' });
 export type ScheduledTask = z.infer<typeof ScheduledTask>;
 
 /** PUT replaces the definition; `enabled` changes only through pause and resume. */
