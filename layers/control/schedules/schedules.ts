@@ -107,14 +107,12 @@ export class Schedules {
     try {
       await this.backend.update(saved);
     } catch (err) {
-      await this.repository
-        .save({ ...schedule, version: saved.version })
-        .catch((undo: unknown) =>
-          logger.error('schedule not put back after the backend refused', {
-            scheduleId: schedule.id,
-            error: undo as Error,
-          }),
-        );
+      await this.repository.save({ ...schedule, version: saved.version }).catch((undo: unknown) =>
+        logger.error('schedule not put back after the backend refused', {
+          scheduleId: schedule.id,
+          error: undo as Error,
+        }),
+      );
       throw err;
     }
     return this.view(saved);
