@@ -1,4 +1,4 @@
-import { Arn, ArnFormat, Aws, Names, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Names, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
@@ -33,7 +33,7 @@ export class BackupSchedules extends Construct {
     this.role = new Role(this, 'SchedulerRole', {
       description: 'EventBridge Scheduler: invokes the kloud scheduled-task function',
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     });
     this.role.addToPolicy(
