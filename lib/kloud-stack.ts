@@ -2,6 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../layers/control/api/routes.js';
+import { BackupSchedules } from './backup-schedules.js'; // schedules (B)
 import { ControlApi } from './control-api.js';
 import { KloudFunction } from './kloud-function.js';
 import { MetadataTable } from './metadata-table.js';
@@ -109,6 +110,20 @@ export class KloudStack extends Stack {
       .bindTaskRunner({ task: tasks.stateMachine, backup: tasks.stateMachine, restore: tasks.stateMachine })
       .bindTaskEvents();
 
+    // schedules (B): Scheduler invokes scheduled-task, which creates each run's task as the tasks API does
+    const scheduledTask = new KloudFunction(this, 'ScheduledTask', { name: 'scheduled-task', ...sizing })
+      .bindTable(table, 'RW')
+      .bindStoreBuckets(storeBuckets, 'names')
+      .bindTaskRunner(tasks.stateMachine)
+      .bindTaskEvents();
+    const schedules = new BackupSchedules(this, 'Schedules', { target: scheduledTask.fn });
+    const schedulesApi = new KloudFunction(this, 'SchedulesApi', { name: 'schedules', ...sizing }).bindTable(
+      table,
+      'RW',
+    );
+    schedules.bindManager(schedulesApi);
+    // end schedules (B)
+
     const { api } = new ControlApi(this, 'Api', {
       routes: ROUTES,
       functions: {
@@ -117,6 +132,7 @@ export class KloudStack extends Stack {
         'store-actions': storeActions.fn,
         tasks: tasksApi.fn,
         'store-browse': storeBrowse.fn,
+        schedules: schedulesApi.fn, // schedules (B)
       },
       callers: props.apiCallers,
     });

@@ -15,9 +15,13 @@ import { apiGatewayAdapter, type ProxyHandler } from './api-gateway-adapter.js';
 import { createControlTable, startDynalite } from './dynalite-server.js';
 import { installStandIns } from '../layers/control/runtime/stand-ins.js';
 import { lambdaContext } from './lambda-context.js';
+import { services } from '../layers/control/runtime/services.js';
+import { readSettings } from '../layers/control/runtime/settings.js';
+import { ScheduleRepository } from '../layers/control/schedules/schedule-repository.js';
 import { LocalEventBus } from './local-event-bus.js';
 import { type LocalFunction, LocalTaskRunner } from './local-task-runner.js';
 import { localToken } from './local-token.js';
+import { LocalScheduler } from './local-scheduler.js';
 import { localFunctionArn, workflowDefinitions } from './state-machine-definitions.js';
 import { S3RVER_KEY, type S3rverHandle, startS3rver } from './s3rver.js';
 
@@ -53,6 +57,8 @@ const TABLE = 'kloud-local';
 const STAGING_BUCKET = 'kloud-staging';
 /** the task worker's Lambda timeout, as in the stack */
 const WORKER_TIMEOUT_MS = 15 * 60_000;
+/** the scheduled-task function's Lambda timeout, as in the stack (its default; schedules, B) */
+const SCHEDULED_TASK_TIMEOUT_MS = 29_000;
 
 export async function startControlPlane(options: LocalOptions): Promise<LocalControlPlane> {
   const dataDir = resolve(options.dataDir);
@@ -115,8 +121,23 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
           process.stdout.write(`${JSON.stringify({ level: 'DEBUG', message: 'state machine', ...entry })}\n`),
       },
     );
-    installStandIns({ taskRunner, taskEvents: events });
+    // schedules (B): croner fires the schedules in-process, calling the scheduled-task handler
+    const scheduler = new LocalScheduler(
+      {
+        handler: (await import('../functions/scheduled-task/handler.js')).handler as LocalFunction,
+        timeoutMs: SCHEDULED_TASK_TIMEOUT_MS,
+      },
+      (event, err) =>
+        process.stderr.write(
+          `${JSON.stringify({ level: 'ERROR', message: 'scheduled run failed', ...event, error: String(err) })}\n`,
+        ),
+      { minuteMs: readSettings().scheduleMinuteMs },
+    );
+    installStandIns({ taskRunner, taskEvents: events, scheduleBackend: scheduler });
     stops.push(() => taskRunner.stopAll());
+    stops.push(() => scheduler.stop());
+    await scheduler.armStored(new ScheduleRepository(services().table));
+    // end schedules (B)
 
     // imported once the environment is set: the handlers read it on first use
     const handlers: Record<ApiFunction, ProxyHandler> = {
@@ -125,6 +146,7 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
       'store-actions': (await import('../functions/store-actions/handler.js')).handler,
       tasks: (await import('../functions/tasks/handler.js')).handler,
       'store-browse': (await import('../functions/store-browse/handler.js')).handler,
+      schedules: (await import('../functions/schedules/handler.js')).handler, // schedules (B)
     };
     const server = createServer(apiGatewayAdapter(handlers, token));
     server.listen(options.port, '127.0.0.1');

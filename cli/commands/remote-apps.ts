@@ -179,7 +179,7 @@ function appText(app: StoreApp): string {
   return lines.join('\n');
 }
 
-function jsonObject(text: string, option: string): Record<string, unknown> {
+export function jsonObject(text: string, option: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,7 +1,8 @@
 /**
  * `kloud remote`: the control plane's API from a terminal or a CI job. This file holds the group,
  * its connection options and the named remotes (`add`, `list`, `rm`); the API's commands are in
- * remote-apps.ts, remote-tasks.ts and remote-browse.ts.
+ * remote-apps.ts, remote-tasks.ts,
+ * remote-browse.ts and remote-schedules.ts.
  */
 import type { Command } from 'commander';
 import type { CommandContext } from '../context.js';
@@ -13,6 +14,7 @@ import { remoteBook } from '../remote/remote-api.js';
 import type { Remote } from '../remote/remotes.js';
 import { registerRemoteApps } from './remote-apps.js';
 import { registerRemoteBrowse } from './remote-browse.js';
+import { registerRemoteSchedules } from './remote-schedules.js'; // schedules (B)
 import { registerRemoteTasks } from './remote-tasks.js';
 
 const GROUP_HELP = `
@@ -55,7 +57,7 @@ interface RemoteView {
 export function registerRemoteCommands(program: Command, ctx: CommandContext): void {
   const group = program
     .command('remote')
-    .description('call a kloud control plane: store apps, checks, syncs, restores, browsing')
+    .description('call a kloud control plane: store apps, checks, syncs, restores, browsing, schedules')
     .option('--remote <name>', 'a control plane added with kloud remote add')
     .option('--url <url>', 'the API base URL (default: $KLOUD_URL)')
     .option('--token <token>', 'bearer token of local mode (default: $KLOUD_TOKEN)')
@@ -72,6 +74,7 @@ export function registerRemoteCommands(program: Command, ctx: CommandContext): v
   registerRemoteApps(group, ctx);
   registerRemoteTasks(group, ctx);
   registerRemoteBrowse(group, ctx);
+  registerRemoteSchedules(group, ctx); // schedules (B)
 }
 
 function registerNamedRemotes(group: Command, ctx: CommandContext): void {

@@ -131,7 +131,15 @@ describe('the staging bucket', () => {
 });
 
 describe('the functions', () => {
-  const names = ['Inventories', 'StoreApps', 'StoreActions', 'StoreBrowse', 'TasksApi'];
+  const names = [
+    'Inventories',
+    'StoreApps',
+    'StoreActions',
+    'StoreBrowse',
+    'TasksApi',
+    'SchedulesApi',
+    'ScheduledTask',
+  ];
 
   test('run Node 22 on x86_64 with active tracing and their own log group kept a month', () => {
     expect(logicalIdsOf('AWS::Lambda::Function')).toHaveLength(names.length + 1); // + the task worker

@@ -34,6 +34,7 @@ import {
   SnapshotsQuery,
 } from '../browse/browse-schemas.js';
 import { NoContent, pageOf, PageQuery } from './common-schemas.js';
+import { CreateScheduleBody, Schedule, ScheduleId, UpdateScheduleBody } from '../schedules/schedule.js'; // schedules (B)
 
 export interface OperationSpec {
   /** the OpenAPI operationId */
@@ -170,6 +171,35 @@ export const OPERATIONS = {
     path: AppId,
     query: SearchQuery,
     response: pageOf(FoundItem),
+    status: 200,
+  },
+  // schedules (B)
+  'POST /schedules': { id: 'createSchedule', body: CreateScheduleBody, response: Schedule, status: 201 },
+  'GET /schedules': { id: 'listSchedules', query: PageQuery, response: pageOf(Schedule), status: 200 },
+  'GET /schedules/{scheduleId}': { id: 'getSchedule', path: ScheduleId, response: Schedule, status: 200 },
+  'PUT /schedules/{scheduleId}': {
+    id: 'updateSchedule',
+    path: ScheduleId,
+    body: UpdateScheduleBody,
+    response: Schedule,
+    status: 200,
+  },
+  'DELETE /schedules/{scheduleId}': {
+    id: 'deleteSchedule',
+    path: ScheduleId,
+    response: NoContent,
+    status: 204,
+  },
+  'POST /schedules/{scheduleId}/pause': {
+    id: 'pauseSchedule',
+    path: ScheduleId,
+    response: Schedule,
+    status: 200,
+  },
+  'POST /schedules/{scheduleId}/resume': {
+    id: 'resumeSchedule',
+    path: ScheduleId,
+    response: Schedule,
     status: 200,
   },
 } as const satisfies Record<string, OperationSpec>;

@@ -6,7 +6,14 @@
  */
 
 /** The Lambda functions behind the API; each is `functions/<name>/handler.ts`, exporting `handler`. */
-export const API_FUNCTIONS = ['inventories', 'store-apps', 'store-actions', 'store-browse', 'tasks'] as const;
+export const API_FUNCTIONS = [
+  'inventories',
+  'store-apps',
+  'store-actions',
+  'store-browse',
+  'tasks',
+  'schedules', // schedules (B)
+] as const;
 export type ApiFunction = (typeof API_FUNCTIONS)[number];
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -104,5 +111,28 @@ export const ROUTES: readonly Route[] = [
     path: '/store-apps/{appId}/search',
     fn: 'store-browse',
     summary: "Search a store app's snapshots",
+  },
+  // schedules (B)
+  { method: 'POST', path: '/schedules', fn: 'schedules', summary: 'Create a schedule of a task' },
+  { method: 'GET', path: '/schedules', fn: 'schedules', summary: 'List the schedules' },
+  {
+    method: 'GET',
+    path: '/schedules/{scheduleId}',
+    fn: 'schedules',
+    summary: 'Show a schedule, its next runs and its last run',
+  },
+  {
+    method: 'PUT',
+    path: '/schedules/{scheduleId}',
+    fn: 'schedules',
+    summary: "Replace a schedule's definition",
+  },
+  { method: 'DELETE', path: '/schedules/{scheduleId}', fn: 'schedules', summary: 'Delete a schedule' },
+  { method: 'POST', path: '/schedules/{scheduleId}/pause', fn: 'schedules', summary: 'Pause a schedule' },
+  {
+    method: 'POST',
+    path: '/schedules/{scheduleId}/resume',
+    fn: 'schedules',
+    summary: 'Resume a paused schedule',
   },
 ];

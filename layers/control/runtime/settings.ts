@@ -36,6 +36,12 @@ export interface Settings {
   readonly localRoot?: string;
   /** set when S3 is a local service (local mode): its buckets form the S3 inventory */
   readonly localS3Endpoint?: string;
+  // schedules (B)
+  /** EventBridge Scheduler's group, role and target for the schedules (AWS; local mode has a stand-in) */
+  readonly scheduler?: { readonly group: string; readonly roleArn: string; readonly functionArn: string };
+  /** local mode: how many ms one minute of schedule time lasts (default 60000; tests make it short) */
+  readonly scheduleMinuteMs?: number;
+  // end schedules (B)
 }
 
 const StoreBuckets = z.array(
@@ -99,6 +105,18 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(env.KLOUD_TASK_SLICE_MS && { taskSliceMs: positiveInteger(env, 'KLOUD_TASK_SLICE_MS') }),
     ...(env.KLOUD_SECRETS_FILE && { secretsFile: env.KLOUD_SECRETS_FILE }),
     ...(env.KLOUD_LOCAL_ROOT && { localRoot: env.KLOUD_LOCAL_ROOT }),
+    // schedules (B)
+    ...(env.KLOUD_SCHEDULE_GROUP && {
+      scheduler: {
+        group: env.KLOUD_SCHEDULE_GROUP,
+        roleArn: required(env, 'KLOUD_SCHEDULER_ROLE_ARN'),
+        functionArn: required(env, 'KLOUD_SCHEDULED_TASK_ARN'),
+      },
+    }),
+    ...(env.KLOUD_SCHEDULE_MINUTE_MS && {
+      scheduleMinuteMs: positiveInteger(env, 'KLOUD_SCHEDULE_MINUTE_MS'),
+    }),
+    // end schedules (B)
     ...((env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) && {
       localS3Endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
     }),

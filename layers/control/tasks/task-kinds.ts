@@ -50,6 +50,8 @@ export interface TaskDefinition<Params, Checkpoint, Result extends Record<string
 
 /** A definition with its types erased, as the runtime calls it. */
 export interface TaskKind {
+  /** the parameters' schema (schedules check a scheduled task's parameters with it) */
+  readonly parameters: z.ZodType;
   exclusiveOn(appId: string, parameters: unknown, context: CreationContext): Promise<Exclusive>;
   precheck(appId: string, parameters: unknown, context: CreationContext): Promise<void>;
   slice(
@@ -63,6 +65,7 @@ export function taskKind<P, C, R extends Record<string, unknown>>(
   definition: TaskDefinition<P, C, R>,
 ): TaskKind {
   return {
+    parameters: definition.parameters,
     exclusiveOn: async (appId, parameters, context) =>
       definition.exclusiveOn?.(appId, definition.parameters.parse(parameters), context),
     precheck: async (appId, parameters, context) =>
