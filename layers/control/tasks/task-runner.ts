@@ -4,6 +4,7 @@
  * in-process in local mode (local/). The execution calls the task-worker function, whose event
  * is a `WorkerEvent`: `start` once, `slice` until it answers `done`, `fail` when a state failed.
  */
+import type { BackupEvent } from '../backup/backup-events.js';
 import type { TaskRecord, TaskType } from './task.js';
 
 /**
@@ -13,7 +14,7 @@ import type { TaskRecord, TaskType } from './task.js';
 export const WORKFLOWS = ['task', 'backup', 'restore'] as const;
 export type Workflow = (typeof WORKFLOWS)[number];
 
-const WORKFLOW_OF: { readonly [type in TaskType]?: Workflow } = {};
+const WORKFLOW_OF: { readonly [type in TaskType]?: Workflow } = { backup: 'backup' };
 
 /** The state machine a task of this type runs on. */
 export function workflowOf(type: TaskType): Workflow {
@@ -35,7 +36,9 @@ export type WorkerEvent =
   | { readonly action: 'start'; readonly taskId: string }
   | { readonly action: 'slice'; readonly taskId: string }
   /** `error`: the States error of the state that failed (`Error`, `Cause`), from the Catch */
-  | { readonly action: 'fail'; readonly taskId: string; readonly error: { Error?: string; Cause?: string } };
+  | { readonly action: 'fail'; readonly taskId: string; readonly error: { Error?: string; Cause?: string } }
+  /** the backup workflow's stages (A) */
+  | BackupEvent;
 
 /** The task-worker function's answer to `slice` (and `start`): whether the state machine loops again. */
 export interface WorkerAnswer {
