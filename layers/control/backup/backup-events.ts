@@ -29,8 +29,10 @@ export interface PlanAnswer {
   /** the plan is complete: the manifest lists every batch */
   readonly planned: boolean;
   readonly batches: number;
-  /** the manifest's key, once planned */
-  readonly manifest?: string;
+  /** the manifest's key (written once planned) */
+  readonly manifest: string;
+  /** where the Distributed Map writes its results */
+  readonly results: string;
   /** the batches, when asked (local mode) */
   readonly items?: readonly BatchItemRef[];
 }

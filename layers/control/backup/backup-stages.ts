@@ -126,18 +126,22 @@ export class BackupStages {
   private async plan(taskId: string, remainingMs: number, answerItems: boolean): Promise<PlanAnswer> {
     const started = Date.now();
     const task = await this.repository.get(taskId);
-    if (task.state !== 'running') return { ended: true, planned: false, batches: 0 };
     const staging = this.stagingOf(taskId);
+    const answer = (ended: boolean, checkpoint?: BackupCheckpoint): PlanAnswer => {
+      const planned = checkpoint?.planned === true;
+      return {
+        ended,
+        planned,
+        batches: checkpoint?.batches ?? 0,
+        manifest: staging.manifestKey,
+        results: staging.resultsPrefix,
+        ...(answerItems && { items: planned ? staging.items(checkpoint.batches) : [] }),
+      };
+    };
+    if (task.state !== 'running') return answer(true);
     const before = task.checkpoint as BackupCheckpoint | undefined;
-    const planned = (checkpoint: BackupCheckpoint): PlanAnswer => ({
-      ended: false,
-      planned: true,
-      batches: checkpoint.batches,
-      manifest: staging.manifestKey,
-      ...(answerItems && { items: staging.items(checkpoint.batches) }),
-    });
     // a retried invocation whose plan had completed
-    if (before?.planned) return planned(before);
+    if (before?.planned) return answer(false, before);
     const deadline =
       started + Math.max(Math.min(remainingMs - this.options.safetyMarginMs, this.options.sliceMs ?? Infinity), 0);
     const step = await this.failing(task, () =>
@@ -145,7 +149,7 @@ export class BackupStages {
         this.planSome(store, parameters, source, path, staging, before, deadline, started),
       ),
     );
-    if (!step) return { ended: true, planned: false, batches: 0 };
+    if (!step) return answer(true);
     const { checkpoint, cursor } = step;
     if (cursor) await staging.put(staging.cursorKey, cursor);
     else await staging.put(staging.manifestKey, staging.items(checkpoint.batches));
@@ -165,9 +169,9 @@ export class BackupStages {
         ? { checkpoint, progress: { ...progress, updatedAt: new Date().toISOString() } }
         : undefined,
     );
-    if (!saved.written) return { ended: true, planned: false, batches: 0 };
+    if (!saved.written) return answer(true);
     logger.info('plan', { batches: checkpoint.batches, planned: checkpoint.planned, ms: Date.now() - started });
-    return checkpoint.planned ? planned(checkpoint) : { ended: false, planned: false, batches: checkpoint.batches };
+    return answer(false, checkpoint);
   }
 
   private async planSome(

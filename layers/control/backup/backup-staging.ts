@@ -44,6 +44,11 @@ export class BackupStaging {
     return `${this.prefix}plan-cursor.json`;
   }
 
+  /** where the Distributed Map's ResultWriter writes (AWS) */
+  get resultsPrefix(): string {
+    return `${this.prefix}results/`;
+  }
+
   get manifestKey(): string {
     return `${this.prefix}manifest.json`;
   }
