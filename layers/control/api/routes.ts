@@ -105,4 +105,10 @@ export const ROUTES: readonly Route[] = [
     fn: 'store-browse',
     summary: "Search a store app's snapshots",
   },
+  {
+    method: 'POST',
+    path: '/store-apps/{appId}/backups',
+    fn: 'tasks',
+    summary: "Start a backup of another store app's data into this app's store (a task)",
+  },
 ];
