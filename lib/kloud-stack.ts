@@ -7,8 +7,10 @@ import { ControlApi } from './control-api.js';
 import { KloudFunction } from './kloud-function.js';
 import { MetadataTable } from './metadata-table.js';
 import { StagingBucket } from './staging-bucket.js';
+import { BackupStateMachine } from './backup-state-machine.js';
 import { TaskExecutionWatch } from './task-execution-watch.js';
 import { TaskStateMachine } from './task-state-machine.js';
+import { BACKUP_PREFIX } from '../layers/control/backup/backup-staging.js';
 import type { StoreBucket } from './store-buckets.js';
 
 export interface KloudStackProps extends StackProps {
@@ -94,27 +96,33 @@ export class KloudStack extends Stack {
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects')
       .bindStagingBucket(staging.bucket, 'restores/')
+      .bindStagingBucket(staging.bucket, BACKUP_PREFIX) // backup (A): batches, cursor, results
       .bindTaskEvents();
     // a quarter of the memory for the store's index; the rest spills to /tmp (docs/ARCHITECTURE.md, "Tasks")
     taskWorker.fn.addEnvironment('KLOUD_INDEX_MEMORY_BUDGET', String((workerMemory / 4) * 2 ** 20));
     const tasks = new TaskStateMachine(this, 'Tasks', { worker: taskWorker.fn });
+    const backups = new BackupStateMachine(this, 'Backups', {
+      worker: taskWorker.fn,
+      stagingBucket: staging.bucket,
+    });
+    // restores run on the generic machine until their own workflow exists
+    const workflows = { task: tasks.stateMachine, backup: backups.stateMachine, restore: tasks.stateMachine };
     new TaskExecutionWatch(this, 'ExecutionWatch', {
       worker: taskWorker.fn,
-      stateMachines: [tasks.stateMachine],
+      stateMachines: [...new Set(Object.values(workflows))],
     });
     // the store buckets' names: a restore's destination is checked against them when it is asked for
     const tasksApi = new KloudFunction(this, 'TasksApi', { name: 'tasks', ...sizing })
       .bindTable(table, 'RW')
       .bindStoreBuckets(storeBuckets, 'names')
-      // backups and restores run on the generic machine until their own workflows exist
-      .bindTaskRunner({ task: tasks.stateMachine, backup: tasks.stateMachine, restore: tasks.stateMachine })
+      .bindTaskRunner(workflows)
       .bindTaskEvents();
 
     // schedules (B): Scheduler invokes scheduled-task, which creates each run's task as the tasks API does
     const scheduledTask = new KloudFunction(this, 'ScheduledTask', { name: 'scheduled-task', ...sizing })
       .bindTable(table, 'RW')
       .bindStoreBuckets(storeBuckets, 'names')
-      .bindTaskRunner(tasks.stateMachine)
+      .bindTaskRunner(workflows)
       .bindTaskEvents();
     const schedules = new BackupSchedules(this, 'Schedules', { target: scheduledTask.fn });
     const schedulesApi = new KloudFunction(this, 'SchedulesApi', { name: 'schedules', ...sizing }).bindTable(
@@ -143,6 +151,7 @@ export class KloudStack extends Stack {
       description: 'the ARN a caller needs execute-api:Invoke on',
     });
     new CfnOutput(this, 'TaskStateMachineArn', { value: tasks.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'BackupStateMachineArn', { value: backups.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'KeyArn', { value: this.key.keyArn });
   }

@@ -1,23 +1,9 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import {
-  Choice,
-  Condition,
-  DefinitionBody,
-  Errors,
-  Fail,
-  JitterType,
-  JsonPath,
-  LogLevel,
-  StateMachine,
-  StateMachineType,
-  Succeed,
-  TaskInput,
-} from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Choice, Condition, JsonPath, type StateMachine, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { nagResource } from './nag-resource.js';
+import { FAILURE_STATES, recordFailure, workerCall, workflowStateMachine } from './worker-states.js';
 
 export interface TaskStateMachineProps {
   /** the task-worker function: answers `{ done }` to `start` and `slice`, records `fail` */
@@ -35,8 +21,7 @@ export const TASK_STATES = {
   slice: 'Work on the task for one invocation',
   done: 'Is the work done?',
   ended: 'The task has ended',
-  recordFailure: 'Record why the task failed',
-  failed: 'The task failed',
+  ...FAILURE_STATES,
 } as const;
 
 /**
@@ -55,49 +40,20 @@ export class TaskStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: TaskStateMachineProps) {
     super(scope, id);
-    const call = (stateName: string, action: 'start' | 'slice') => {
-      const invoke = new LambdaInvoke(this, stateName, {
+    const call = (stateName: string, action: 'start' | 'slice') =>
+      workerCall(this, {
         stateName,
-        lambdaFunction: props.worker,
-        payload: TaskInput.fromObject({ action, taskId: JsonPath.stringAt('$.taskId') }),
+        worker: props.worker,
+        payload: { action, taskId: JsonPath.stringAt('$.taskId') },
         resultSelector: { 'done.$': '$.Payload.done' },
         resultPath: `$.${action}`,
-        retryOnServiceExceptions: true,
       });
-      // beyond the service exceptions retried above: throttling (many tasks at once), with patience
-      invoke.addRetry({
-        errors: ['Lambda.TooManyRequestsException'],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 8,
-        jitterStrategy: JitterType.FULL,
-      });
-      // and an invocation that timed out or crashed
-      invoke.addRetry({
-        errors: [Errors.TASKS_FAILED, 'Sandbox.Timedout'],
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 2,
-      });
-      return invoke;
-    };
 
-    const recordFailure = new LambdaInvoke(this, TASK_STATES.recordFailure, {
-      stateName: TASK_STATES.recordFailure,
-      lambdaFunction: props.worker,
-      payload: TaskInput.fromObject({
-        action: 'fail',
-        taskId: JsonPath.stringAt('$.taskId'),
-        error: JsonPath.objectAt('$.error'),
-      }),
-      resultPath: JsonPath.DISCARD,
-      retryOnServiceExceptions: true,
-    }).next(new Fail(this, TASK_STATES.failed, { stateName: TASK_STATES.failed }));
-
+    const failed = recordFailure(this, props.worker);
     const ended = new Succeed(this, TASK_STATES.ended, { stateName: TASK_STATES.ended });
     const slice = call(TASK_STATES.slice, 'slice');
     const start = call(TASK_STATES.start, 'start');
-    for (const task of [start, slice]) task.addCatch(recordFailure, { resultPath: '$.error' });
+    for (const task of [start, slice]) task.addCatch(failed, { resultPath: '$.error' });
 
     const definition = start.next(
       new Choice(this, TASK_STATES.cancelledBeforeStart, { stateName: TASK_STATES.cancelledBeforeStart })
@@ -110,28 +66,11 @@ export class TaskStateMachine extends Construct {
           ),
         ),
     );
-
-    const logs = new LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(definition),
+    this.stateMachine = workflowStateMachine(this, {
+      worker: props.worker,
+      definition,
       timeout: props.timeout ?? Duration.days(7),
-      tracingEnabled: true,
-      // every state's entry and exit, without the payloads (task IDs only, but nothing to gain)
-      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
+      ...(props.logRetention && { logRetention: props.logRetention }),
     });
-    const acknowledge = (id: string, reason: string) =>
-      Validations.of(this.stateMachine).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[${id}]`, reason });
-    acknowledge(
-      nagResource(this, `${props.worker.functionArn}:*`),
-      "the worker's versions and aliases (`function:NAME:*`), as CDK grants an invocation",
-    );
-    acknowledge(
-      'Resource::*',
-      'actions AWS grants only on Resource "*": log delivery to CloudWatch Logs (logs:CreateLogDelivery and the like) and X-Ray trace segments',
-    );
   }
 }

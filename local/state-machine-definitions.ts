@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Workflow } from '../layers/control/tasks/task-runner.js';
+import { BackupStateMachine } from '../lib/backup-state-machine.js';
 import { TaskStateMachine } from '../lib/task-state-machine.js';
 
 const ACCOUNT = '000000000000';
@@ -37,12 +39,24 @@ export interface AslState {
 }
 
 /**
- * The definition of each workflow's state machine, its worker named `kloud-task-worker`. Backups
- * and restores run on the generic task machine until their own workflows exist.
+ * The definition of each workflow's state machine, its worker named `kloud-task-worker`. Restores
+ * run on the generic task machine until their own workflow exists.
  */
 export function workflowDefinitions(): Record<Workflow, AslDefinition> {
   const task = taskStateMachineDefinition();
-  return { task, backup: task, restore: task };
+  return { task, backup: backupStateMachineDefinition(), restore: task };
+}
+
+/** The backup state machine's local variant (an inline Map over the batches the plan answers). */
+export function backupStateMachineDefinition(): AslDefinition {
+  return synthesizeDefinition(
+    (stack) =>
+      new BackupStateMachine(stack, 'Backups', {
+        worker: LambdaFunction.fromFunctionArn(stack, 'Worker', localFunctionArn('task-worker')),
+        stagingBucket: Bucket.fromBucketName(stack, 'Staging', 'kloud-staging'),
+        local: true,
+      }).stateMachine,
+  );
 }
 
 /** The task state machine's definition. */

@@ -25,6 +25,18 @@ interface RestoreResult {
   downloadUrl?: string;
   expiresAt?: string;
 }
+interface BackupResult {
+  snapshot: string;
+  files: number;
+  dirs: number;
+  bytes: number;
+  filesRead: number;
+  bytesRead: number;
+  newBytes: number;
+  batches: number;
+  errors: { path: string; message: string }[];
+  errorCount: number;
+}
 
 function when(iso: string | undefined): string {
   return iso === undefined ? '' : iso.slice(0, 19).replace('T', ' ');
@@ -36,8 +48,9 @@ export function progressText(progress: TaskProgress): string {
     progress.bytesDone === undefined
       ? ''
       : `, ${formatBytes(progress.bytesDone)}${progress.bytesTotal === undefined ? '' : `/${formatBytes(progress.bytesTotal)}`}`;
+  const added = progress.newBytes === undefined ? '' : ` (${formatBytes(progress.newBytes)} new)`;
   const message = progress.message === undefined ? '' : ` — ${terminalText(progress.message)}`;
-  return `${count} ${progress.unit}${bytes}${message}`;
+  return `${count} ${progress.unit}${bytes}${added}${message}`;
 }
 
 /** `kloud remote tasks`: ID, type, state, app, when it was created, and how far it is. */
@@ -80,6 +93,8 @@ export function outcomeText(task: Task): string {
       return syncText(task.result as unknown as SyncResult);
     case 'restore':
       return restoreText(task.result as unknown as RestoreResult);
+    case 'backup':
+      return backupText(task.result as unknown as BackupResult);
   }
 }
 
@@ -116,4 +131,11 @@ function restoreText(result: RestoreResult): string {
       ]
     : [];
   return [...errors, summary, ...download].join('\n');
+}
+
+function backupText(result: BackupResult): string {
+  const errors = result.errors.map((e) => `not backed up: ${terminalText(e.path)}: ${terminalText(e.message)}`);
+  const more = result.errorCount > result.errors.length ? [`and ${result.errorCount - result.errors.length} more errors: the snapshot lists them all`] : [];
+  const summary = `snapshot ${result.snapshot.slice(0, 8)}: ${plural(result.files, 'file')} and ${plural(result.dirs, 'directory', 'directories')} (${formatBytes(result.bytes)}); read ${plural(result.filesRead, 'file')} (${formatBytes(result.bytesRead)}) in ${plural(result.batches, 'batch', 'batches')}, added ${formatBytes(result.newBytes)}`;
+  return [...errors, ...more, summary].join('\n');
 }

@@ -1,14 +1,15 @@
 /**
- * The task state machine's worker: runs one step of a task (start, a slice of its work, the
- * record of a failure) per invocation, with the time the invocation has left.
+ * The task state machines' worker: runs one step of a task (start, a slice of its work, a
+ * backup's stage, the record of a failure) per invocation, with the time the invocation has left.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from '../../layers/control/runtime/observability.js';
 import { taskWorker } from '../../layers/control/runtime/task-worker-service.js';
+import type { BackupAnswer } from '../../layers/control/backup/backup-events.js';
 import type { WorkerAnswer, WorkerEvent } from '../../layers/control/tasks/task-runner.js';
 
-export const handler = middy((event: WorkerEvent, context: Context): Promise<WorkerAnswer> =>
+export const handler = middy((event: WorkerEvent, context: Context): Promise<WorkerAnswer | BackupAnswer> =>
   taskWorker().handle(event, context.getRemainingTimeInMillis()),
 ).use(injectLambdaContext(logger, { resetKeys: true }));

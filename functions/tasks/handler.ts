@@ -1,4 +1,4 @@
-/** Tasks: start a check, a sync or a restore; list, show, cancel. */
+/** Tasks: start a check, a sync, a restore or a backup; list, show, cancel. */
 import { apiHandler } from '../../layers/control/api/api-handler.js';
 import { Answer } from '../../layers/control/api/responses.js';
 import { tasks } from '../../layers/control/runtime/tasks-service.js';
@@ -17,4 +17,6 @@ export const handler = apiHandler({
   'GET /tasks': async ({ query: { limit, nextToken, ...filter } }) => tasks().list(filter, limit, nextToken),
   'GET /tasks/{taskId}': async ({ path }) => tasks().get(path.taskId),
   'POST /tasks/{taskId}/cancel': async ({ path }) => tasks().cancel(path.taskId),
+  'POST /store-apps/{appId}/backups': async ({ path, body, caller }) =>
+    answer(await tasks().create('backup', path.appId, body, caller)),
 });

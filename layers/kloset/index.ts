@@ -55,7 +55,12 @@ export type { RepairOptions, RepairProgress, RepairReport } from './repair/repai
 export type { RetrievalEstimate, RetrievalOptions, RetrievalStatus } from './restore/retrieval.js';
 export type { WaitOptions } from './restore/retrieval-wait.js';
 export type { RetrievalTier } from './core/store-backend.js';
-export type { SnapshotRecord, SnapshotSummary, SnapshotError } from './snapshot/snapshot-record.js';
+export type {
+  BackupCounts,
+  SnapshotRecord,
+  SnapshotSummary,
+  SnapshotError,
+} from './snapshot/snapshot-record.js';
 export type { Change, ChangeKind } from './diff/diff.js';
 export type { RemoveSelection } from './rm/remove-snapshots.js';
 export type { ForgetGroup, ForgetOptions, GroupField } from './forget/forget.js';
@@ -74,7 +79,7 @@ export { backupBatch, commitSnapshot } from './backup/backup.js';
 export type { BatchResult, SnapshotMeta } from './backup/backup.js';
 export { parsePlanCursor, planBackup } from './backup/plan.js';
 export type { BackupPlan, PlanCursor, PlanOptions, PlanStep } from './backup/plan.js';
-export { parseWorkBatch } from './backup/work-batch.js';
+export { batchBytes, parseWorkBatch } from './backup/work-batch.js';
 export type { BatchItem, WorkBatch } from './backup/work-batch.js';
 export type { BackupSource, SourceEntry } from './core/backup-source.js';
 // the S3 and SFTP connectors (the AWS SDK, ssh2) are loaded on first use: connectStore,

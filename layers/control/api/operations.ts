@@ -14,6 +14,7 @@ import {
   TestResult,
   UpdateStoreAppBody,
 } from '../store-apps/store-app.js';
+import { BackupParameters } from '../backup/backup-parameters.js';
 import { CheckParameters } from '../tasks/check-work.js';
 import { RestoreParameters } from '../tasks/restore/restore-parameters.js';
 import { SyncParameters } from '../tasks/sync-parameters.js';
@@ -201,6 +202,14 @@ export const OPERATIONS = {
     path: ScheduleId,
     response: Schedule,
     status: 200,
+  },
+  'POST /store-apps/{appId}/backups': {
+    id: 'createBackup',
+    path: AppId,
+    body: BackupParameters,
+    response: Task,
+    status: 202,
+    idempotent: true,
   },
 } as const satisfies Record<string, OperationSpec>;
 

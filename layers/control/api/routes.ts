@@ -135,4 +135,10 @@ export const ROUTES: readonly Route[] = [
     fn: 'schedules',
     summary: 'Resume a paused schedule',
   },
+  {
+    method: 'POST',
+    path: '/store-apps/{appId}/backups',
+    fn: 'tasks',
+    summary: "Start a backup of another store app's data into this app's store (a task)",
+  },
 ];

@@ -10,6 +10,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { decodePageToken, encodePageToken } from './page-token.js';
 
@@ -83,6 +84,58 @@ export class Table {
           Item: item,
           ConditionExpression: 'attribute_exists(pk) AND version = :v',
           ExpressionAttributeValues: { ':v': version },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Adds `counters` (attribute paths such as `progress.done`, which must exist) to the item's
+   * numbers in one atomic update, and sets `values`, where every attribute of `where` has its
+   * value; false when one has not (or there is no item). Writers that run at once never lose an
+   * addition. (DynamoDB's ADD takes top-level attributes only: a SET adds to nested ones.)
+   */
+  async add(
+    pk: string,
+    sk: string,
+    counters: Readonly<Record<string, number>>,
+    values: Readonly<Record<string, unknown>>,
+    where: Readonly<Record<string, string | number>>,
+  ): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const attributeValues: Record<string, unknown> = {};
+    let n = 0;
+    const path = (p: string) =>
+      p
+        .split('.')
+        .map((part) => {
+          const name = `#n${n++}`;
+          names[name] = part;
+          return name;
+        })
+        .join('.');
+    const value = (v: unknown) => {
+      const name = `:v${n++}`;
+      attributeValues[name] = v;
+      return name;
+    };
+    const sets = [
+      ...Object.entries(counters).map(([p, by]) => {
+        const attribute = path(p);
+        return `${attribute} = ${attribute} + ${value(by)}`;
+      }),
+      ...Object.entries(values).map(([p, v]) => `${path(p)} = ${value(v)}`),
+    ];
+    const conditions = Object.entries(where).map(([p, v]) => `${path(p)} = ${value(v)}`);
+    return this.conditional(() =>
+      this.doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: { pk, sk },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: ['attribute_exists(pk)', ...conditions].join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: attributeValues,
         }),
       ),
     );

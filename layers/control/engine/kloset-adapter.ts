@@ -6,24 +6,61 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type BackupCounts,
+  backupBatch,
+  batchBytes,
+  type BackupSource,
+  type BatchResult,
+  commitSnapshot,
   connectStore,
   KlosetError,
   type Location,
   type LocationState,
   openDestination,
+  openSources,
   parseLocation,
+  parsePlanCursor,
+  parseWorkBatch,
+  type PlanCursor,
+  planBackup,
   type RestoreDestination,
   type RestoreResult,
+  type SnapshotError,
+  type SnapshotRecord,
   type Store,
   type StoreConnection,
   syncSnapshots,
   type SyncResult,
   TarDestination,
+  type WorkBatch,
 } from '../../kloset/index.js';
 import type { ConnectorTarget } from './connector-target.js';
 
-export type { LocationState, RestoreDestination, RestoreResult, Store, SyncResult };
-export { KlosetError, syncSnapshots, TarDestination };
+export type {
+  BackupCounts,
+  BackupSource,
+  BatchResult,
+  LocationState,
+  PlanCursor,
+  RestoreDestination,
+  RestoreResult,
+  SnapshotError,
+  SnapshotRecord,
+  Store,
+  SyncResult,
+  WorkBatch,
+};
+export {
+  backupBatch,
+  batchBytes,
+  commitSnapshot,
+  KlosetError,
+  parsePlanCursor,
+  parseWorkBatch,
+  planBackup,
+  syncSnapshots,
+  TarDestination,
+};
 
 export class KlosetAdapter {
   /**
@@ -95,6 +132,21 @@ export class KlosetAdapter {
         return await call(dest);
       } finally {
         await dest.close();
+      }
+    });
+  }
+
+  /**
+   * Opens the target as a backup source (not a store) for the duration of `call`, with the path
+   * its place has in a snapshot (`/s3:BUCKET/prefix`, `/sftp:HOST/path`, a local path).
+   */
+  withSource<T>(target: ConnectorTarget, call: (source: BackupSource, path: string) => Promise<T>): Promise<T> {
+    return this.located(target, async (location) => {
+      const opened = await openSources([location]);
+      try {
+        return await call(opened.source, opened.paths[0]!);
+      } finally {
+        await opened.close();
       }
     });
   }

@@ -30,6 +30,11 @@ export interface Settings {
   readonly eventBus?: string;
   /** caps each task slice's time (ms), below what the invocation has left; tests make it tiny */
   readonly taskSliceMs?: number;
+  // backup (A): a backup batch's bounds, for one worker invocation (docs/ARCHITECTURE.md, "Backups")
+  /** content bytes one backup batch reads at most, a larger file split in ranges (default: 1 GiB) */
+  readonly backupBatchBytes?: number;
+  /** entries one backup batch holds at most (default: 5,000) */
+  readonly backupBatchEntries?: number;
   /** local mode: a 0600 JSON file replaces Secrets Manager */
   readonly secretsFile?: string;
   /** local mode: the directories inventory */
@@ -103,6 +108,13 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(env.KLOUD_TASK_STATE_MACHINE_ARN && { stateMachineArns: stateMachineArns(env) }),
     ...(env.KLOUD_EVENT_BUS && { eventBus: env.KLOUD_EVENT_BUS }),
     ...(env.KLOUD_TASK_SLICE_MS && { taskSliceMs: positiveInteger(env, 'KLOUD_TASK_SLICE_MS') }),
+    // backup (A)
+    ...(env.KLOUD_BACKUP_BATCH_BYTES && {
+      backupBatchBytes: positiveInteger(env, 'KLOUD_BACKUP_BATCH_BYTES'),
+    }),
+    ...(env.KLOUD_BACKUP_BATCH_ENTRIES && {
+      backupBatchEntries: positiveInteger(env, 'KLOUD_BACKUP_BATCH_ENTRIES'),
+    }),
     ...(env.KLOUD_SECRETS_FILE && { secretsFile: env.KLOUD_SECRETS_FILE }),
     ...(env.KLOUD_LOCAL_ROOT && { localRoot: env.KLOUD_LOCAL_ROOT }),
     // schedules (B)

@@ -1,11 +1,12 @@
 /** The task worker, with the engine: for the task-worker function only. */
+import { BackupStages } from '../backup/backup-stages.js';
 import { KlosetAdapter } from '../engine/kloset-adapter.js';
 import { AppStores } from '../store-apps/app-store.js';
 import { DestinationTargets } from '../tasks/restore/destination-target.js';
 import { RestoreWork } from '../tasks/restore-work.js';
 import { SyncWork } from '../tasks/sync-work.js';
 import { TASK_KINDS } from '../tasks/task-kinds.js';
-import { TaskWorker } from '../tasks/task-worker.js';
+import { failureOf, SAFETY_MARGIN_MS, TaskWorker } from '../tasks/task-worker.js';
 import { services } from './services.js';
 import { taskParts } from './tasks-service.js';
 
@@ -26,6 +27,13 @@ export function taskWorker(): TaskWorker {
         apps,
         sync: new SyncWork(apps),
         restore: new RestoreWork(apps, engine, destinations, services().staging),
+        backup: new BackupStages(repository, lifecycle, apps, engine, destinations, services().staging, {
+          ...(settings.backupBatchBytes !== undefined && { batchBytes: settings.backupBatchBytes }),
+          ...(settings.backupBatchEntries !== undefined && { batchEntries: settings.backupBatchEntries }),
+          ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),
+          safetyMarginMs: SAFETY_MARGIN_MS,
+          failureOf,
+        }),
       },
       {
         ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),

@@ -3,7 +3,7 @@
  * from a snapshot, a restore's archive) and answers a short-lived presigned URL to them. The
  * bucket expires its objects (lib/staging-bucket.ts); keys are `<kind>/<id>/<name>`.
  */
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
@@ -37,14 +37,36 @@ export class StagingArea {
     return { key, bytes: (await this.size(key)) ?? 0 };
   }
 
+  /** Writes a small JSON object (a backup's batch, its plan cursor, a worker's result). */
+  async putJson(key: string, value: unknown): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: JSON.stringify(value),
+        ContentType: 'application/json',
+      }),
+    );
+  }
+
+  /** The JSON object at `key`, or undefined when there is none. */
+  async getJson(key: string): Promise<unknown> {
+    try {
+      const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return JSON.parse(await got.Body!.transformToString()) as unknown;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** The size of the object at `key`, or undefined when there is none (a HEAD). */
   async size(key: string): Promise<number | undefined> {
     try {
       const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return head.ContentLength;
     } catch (err) {
-      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
-        return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
@@ -62,4 +84,8 @@ export class StagingArea {
       { expiresIn: seconds },
     );
   }
+}
+
+function isNotFound(err: unknown): boolean {
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
 }

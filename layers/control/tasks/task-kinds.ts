@@ -6,6 +6,8 @@
  * the tasks API function reads it too.
  */
 import type { z } from 'zod';
+import type { BackupStages } from '../backup/backup-stages.js';
+import { BackupParameters, checkBackupSource, storeLease } from '../backup/backup-parameters.js';
 import type { AppStores } from '../store-apps/app-store.js';
 import type { StoreAppRecord } from '../store-apps/store-app.js';
 import { checkTask } from './check-work.js';
@@ -25,6 +27,8 @@ export interface TaskContext {
   readonly apps: AppStores;
   readonly sync: TaskWork<SyncParameters, SyncCheckpoint, SyncTaskResult>;
   readonly restore: TaskWork<RestoreParameters, RestoreCheckpoint, RestoreTaskResult>;
+  /** the backup workflow's stages (plan, batches, commit, record): not slices */
+  readonly backup: BackupStages;
 }
 
 /** What the API has when it creates a task, to find the key an exclusive task holds. */
@@ -43,7 +47,8 @@ export interface TaskDefinition<Params, Checkpoint, Result extends Record<string
   exclusiveOn?(appId: string, parameters: Params, context: CreationContext): Promise<Exclusive>;
   /** refuses, when the task is asked for, what its work would refuse anyway (a 4xx, not a failed task) */
   precheck?(appId: string, parameters: Params, context: CreationContext): Promise<void>;
-  work(context: TaskContext): TaskWork<Params, Checkpoint, Result>;
+  /** its slices, on the generic task workflow; none for a type whose workflow has stages of its own (backup) */
+  work?(context: TaskContext): TaskWork<Params, Checkpoint, Result>;
   /** why a task that finished has failed nonetheless (a check that found problems) */
   failureOf?(result: Result): TaskFailure | undefined;
 }
@@ -70,12 +75,15 @@ export function taskKind<P, C, R extends Record<string, unknown>>(
       definition.exclusiveOn?.(appId, definition.parameters.parse(parameters), context),
     precheck: async (appId, parameters, context) =>
       definition.precheck?.(appId, definition.parameters.parse(parameters), context),
-    slice: (context, input) =>
-      definition.work(context).slice({
+    slice: (context, input) => {
+      if (!definition.work)
+        throw new Error(`a ${input.task.type} task runs no slices: its workflow has stages`);
+      return definition.work(context).slice({
         ...input,
         parameters: definition.parameters.parse(input.parameters),
         checkpoint: input.checkpoint as C | undefined,
-      }),
+      });
+    },
     failureOf: (result) => definition.failureOf?.(result as R),
   };
 }
@@ -96,8 +104,15 @@ const restoreTask: TaskDefinition<RestoreParameters, RestoreCheckpoint, RestoreT
   work: ({ restore }) => restore,
 };
 
+const backupTask: TaskDefinition<BackupParameters, never, never> = {
+  parameters: BackupParameters,
+  exclusiveOn: async (appId) => storeLease(appId),
+  precheck: async (_appId, parameters, context) => checkBackupSource(parameters, context),
+};
+
 export const TASK_KINDS: { readonly [type in TaskType]?: TaskKind } = {
   check: taskKind(checkTask),
   sync: taskKind(syncTask),
   restore: taskKind(restoreTask),
+  backup: taskKind(backupTask),
 };

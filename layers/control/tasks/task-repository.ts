@@ -16,6 +16,9 @@ const appPartition = (appId: string) => `TASKS#${appId}`;
 /** a write retries this often when others (progress, a cancel) keep changing the item meanwhile */
 const MAX_ATTEMPTS = 5;
 
+/** The progress fields concurrent workers add to. */
+export type ProgressCounter = 'done' | 'bytesDone' | 'newBytes';
+
 export interface TaskFilter {
   readonly appId?: string;
   readonly state?: TaskState;
@@ -105,6 +108,26 @@ export class TaskRepository {
       if (saved) return { written: true, task: saved, before: task };
       if (attempt === MAX_ATTEMPTS) throw new Error(`task ${id} kept changing while it was written`);
     }
+  }
+
+  /**
+   * Adds to the running task's progress counters (`progress` must exist) in one atomic update,
+   * as workers running at once report: no addition is lost, none needs a read first. The version
+   * moves on, so a writer holding the task as it was writes again. False when the task no
+   * longer runs.
+   */
+  async addProgress(
+    id: string,
+    counters: Readonly<Partial<Record<ProgressCounter, number>>>,
+  ): Promise<boolean> {
+    const added = Object.fromEntries(Object.entries(counters).map(([name, n]) => [`progress.${name}`, n]));
+    return this.table.add(
+      taskKey(id).pk,
+      taskKey(id).sk,
+      { ...added, version: 1 },
+      { 'progress.updatedAt': new Date().toISOString() },
+      { state: 'running' },
+    );
   }
 
   /** Moves the task to `to` where its state allows, with `change`; else answers it as it is. */

@@ -5,6 +5,7 @@
  * is a `WorkerEvent`: `start` once, `slice` until it answers `done`, `fail` when a state failed;
  * `ended` comes from outside the execution, when it ended and left its task unfinished.
  */
+import type { BackupEvent } from '../backup/backup-events.js';
 import type { TaskRecord, TaskType } from './task.js';
 
 /**
@@ -14,7 +15,7 @@ import type { TaskRecord, TaskType } from './task.js';
 export const WORKFLOWS = ['task', 'backup', 'restore'] as const;
 export type Workflow = (typeof WORKFLOWS)[number];
 
-const WORKFLOW_OF: { readonly [type in TaskType]?: Workflow } = {};
+const WORKFLOW_OF: { readonly [type in TaskType]?: Workflow } = { backup: 'backup' };
 
 /** The state machine a task of this type runs on. */
 export function workflowOf(type: TaskType): Workflow {
@@ -41,7 +42,9 @@ export type WorkerEvent =
    * The execution ended without the task ending (Step Functions' status change, through an
    * EventBridge rule): timed out, stopped from outside kloud, or failed where no Catch records it
    */
-  | { readonly action: 'ended'; readonly taskId: string; readonly status: ExecutionEnd };
+  | { readonly action: 'ended'; readonly taskId: string; readonly status: ExecutionEnd }
+  /** the backup workflow's stages */
+  | BackupEvent;
 
 /** How an execution ended without reaching its own end: Step Functions' status names. */
 export type ExecutionEnd = 'FAILED' | 'TIMED_OUT' | 'ABORTED';

@@ -4,6 +4,8 @@
  * records why a state failed. The answer's `done` ends the state machine's loop: when the task
  * ended, whoever ended it (a cancel, a failure, the work's last slice).
  */
+import type { BackupAnswer } from '../backup/backup-events.js';
+import { isBackupEvent } from '../backup/backup-events.js';
 import { ApiError } from '../errors.js';
 import { engineAnswer, isKlosetError } from '../engine/engine-answers.js';
 import { logger } from '../runtime/observability.js';
@@ -26,8 +28,8 @@ export interface WorkerOptions {
 const DONE: WorkerAnswer = { done: true };
 const MORE: WorkerAnswer = { done: false };
 
-/** Why a slice failed, as the user may read it: the typed errors' words, nothing else. */
-function failureOf(err: unknown): TaskFailure | undefined {
+/** Why a slice (or a backup's stage) failed, as the user may read it: the typed errors' words, nothing else. */
+export function failureOf(err: unknown): TaskFailure | undefined {
   if (isKlosetError(err)) err = engineAnswer(err);
   return err instanceof ApiError ? { code: err.code, message: err.message } : undefined;
 }
@@ -67,8 +69,9 @@ export class TaskWorker {
   }
 
   /** `remainingMs`: what the invocation has left (Lambda's getRemainingTimeInMillis). */
-  async handle(event: WorkerEvent, remainingMs: number): Promise<WorkerAnswer> {
+  async handle(event: WorkerEvent, remainingMs: number): Promise<WorkerAnswer | BackupAnswer> {
     logger.appendKeys({ taskId: event.taskId, action: event.action });
+    if (isBackupEvent(event)) return this.context.backup.handle(event, remainingMs);
     if (event.action === 'start') return this.start(event.taskId);
     if (event.action === 'fail') return this.fail(event.taskId, event.error);
     if (event.action === 'ended') return this.ended(event.taskId, event.status);
@@ -150,18 +153,22 @@ export class TaskWorker {
 
   /**
    * A state of the execution failed (the Catch of the state machine): the error's text is
-   * internal, so the task says where to look, not what it was.
+   * internal, so the task says where to look, not what it was, unless the state recorded its
+   * reason on the task first (a backup's batch worker: the Map's error does not carry it).
    */
   private async fail(taskId: string, error: { Error?: string; Cause?: string }): Promise<WorkerAnswer> {
     logger.error('task failed', { error: error.Error, cause: error.Cause });
     const timedOut = error.Error === 'States.Timeout' || error.Error === 'Sandbox.Timedout';
+    const recorded = (await this.repository.get(taskId)).failure;
     const { moved, task } = await this.lifecycle.move(taskId, 'failed', {
-      failure: timedOut
-        ? {
-            code: 'TIMED_OUT',
-            message: `a slice of the task ran past its time limit; the logs have it under task ID ${taskId}`,
-          }
-        : unexpected(taskId),
+      failure: recorded
+        ? recorded
+        : timedOut
+          ? {
+              code: 'TIMED_OUT',
+              message: `a slice of the task ran past its time limit; the logs have it under task ID ${taskId}`,
+            }
+          : unexpected(taskId),
     });
     return moved ? DONE : this.stopped(task);
   }

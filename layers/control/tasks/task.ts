@@ -1,5 +1,5 @@
 /**
- * A task: one long action on a store app (check, sync, restore; backup and maintenance come
+ * A task: one long action on a store app (check, sync, restore, backup; maintenance comes
  * later), as the table keeps it and the API shows it.
  *
  *   queued ──► running ──► succeeded | failed | cancelled
@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
-export const TASK_TYPES = ['check', 'sync', 'restore'] as const;
+export const TASK_TYPES = ['check', 'sync', 'restore', 'backup'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 export const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -62,6 +62,8 @@ export const TaskProgress = z
     total: z.number().int().nonnegative().optional(),
     bytesDone: z.number().nonnegative().optional(),
     bytesTotal: z.number().nonnegative().optional(),
+    /** of `bytesDone`, what the store did not have (a backup's new bytes after deduplication) */
+    newBytes: z.number().nonnegative().optional(),
     /** one line: what it is doing now */
     message: z.string().optional(),
     updatedAt: z.string(),

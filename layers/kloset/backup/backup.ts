@@ -7,6 +7,7 @@ import { RepositoryWriter } from '../repository/repository-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { loadSnapshots } from '../snapshot/snapshot-list.js';
 import {
+  type BackupCounts,
   type SnapshotBody,
   type SnapshotError,
   type SnapshotRecord,
@@ -141,6 +142,8 @@ export async function backup(
 export interface BatchResult {
   /** ID of the saved partial tree: what the commit step needs */
   readonly partialTree: string;
+  /** the batch's share of the snapshot's counts (its new and stored bytes among them) */
+  readonly counts: BackupCounts;
   readonly errors: readonly SnapshotError[];
   readonly warnings: readonly SnapshotError[];
 }
@@ -169,7 +172,7 @@ export async function backupBatch(
   const partial = await run.runBatch(planned);
   const partialTree = await savePartialTree(writer, partial);
   await writer.commit();
-  return { partialTree, errors: partial.errors, warnings: run.warnings };
+  return { partialTree, counts: partial.counts, errors: partial.errors, warnings: run.warnings };
 }
 
 /**

@@ -16,7 +16,15 @@ import { adoptOrphanPacks } from './orphan-packs.js';
 import { type WalkRoot, type WalkStep, walkParent, walkSource } from './plan-walk.js';
 import { ancestors, checkSources, normalizeSources } from './source-set.js';
 import { keepsContent, sameMetadata } from './unchanged.js';
-import { type BatchItem, type WorkBatch, emptyBatch, toPlannedEntry, workBatchSchema } from './work-batch.js';
+import {
+  type BatchItem,
+  type WorkBatch,
+  batchBytes,
+  bytesToRead,
+  emptyBatch,
+  toPlannedEntry,
+  workBatchSchema,
+} from './work-batch.js';
 
 export interface PlanOptions {
   /** content bytes a batch reads at most; a larger file becomes ranges of this size */
@@ -108,12 +116,6 @@ async function loadParent(repo: Repository, id: string): Promise<SnapshotRecord>
   return found;
 }
 
-/** The content bytes a worker reads for an item. */
-function bytesRead(item: BatchItem): number {
-  if (item.kind === 'range') return item.length;
-  return item.kind === 'entry' && item.entry.type === 'file' && !item.keep ? item.entry.size : 0;
-}
-
 /** One invocation of a plan: the merge of the two walks into batches. */
 class PlanRun {
   private batch: WorkBatch;
@@ -133,7 +135,7 @@ class PlanRun {
     this.batch = opts.cursor?.pending ?? emptyBatch(parent?.root);
     this.goneDir = opts.cursor?.goneDir;
     this.above = new Set(sources.flatMap(ancestors).filter((p) => p !== '/'));
-    this.bytes = this.batch.items.reduce((sum, item) => sum + bytesRead(item), 0);
+    this.bytes = batchBytes(this.batch);
   }
 
   async *steps(): AsyncGenerator<PlanStep> {
@@ -243,7 +245,7 @@ class PlanRun {
 
   /** Adds an item: the batch is handed on first if the item's bytes would overflow it, and once full. */
   private *add(item: BatchItem): Generator<PlanStep> {
-    const bytes = bytesRead(item);
+    const bytes = bytesToRead(item);
     if (this.batch.items.length > 0 && this.bytes + bytes > this.opts.maxBatchBytes) yield* this.flush();
     this.batch.items.push(item);
     this.bytes += bytes;

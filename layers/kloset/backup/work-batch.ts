@@ -70,6 +70,17 @@ export const workBatchSchema = z.object({
 });
 export type WorkBatch = z.infer<typeof workBatchSchema>;
 
+/** The content bytes a worker reads for an item (a file's unless its content is kept, a range's). */
+export function bytesToRead(item: BatchItem): number {
+  if (item.kind === 'range') return item.length;
+  return item.kind === 'entry' && item.entry.type === 'file' && !item.keep ? item.entry.size : 0;
+}
+
+/** The content bytes a worker reads for a batch. */
+export function batchBytes(batch: WorkBatch): number {
+  return batch.items.reduce((sum, item) => sum + bytesToRead(item), 0);
+}
+
 export function toPlannedEntry(entry: SourceEntry): PlannedEntry {
   const { type } = entry;
   if (type === 'special') throw new KlosetError('INVALID_ARGUMENT', 'special files are not planned');

@@ -1,8 +1,9 @@
 /**
- * Where a restore writes when it names a store app: that app's resource (its S3 bucket, SFTP
- * server or directory) with its credentials, at `path` instead of the app's store location,
- * checked as the app's own location is (an `s3` prefix stays within the deployment's store
- * buckets), and never overlapping a store: the restored files would mix with its objects.
+ * Where a restore writes, or a backup reads, when it names a store app: that app's resource (its
+ * S3 bucket, SFTP server or directory) with its credentials, at `path` instead of the app's store
+ * location, checked as the app's own location is (an `s3` prefix stays within the deployment's
+ * store buckets), and never overlapping a store: restored files would mix with its objects, and
+ * a backup would read packs being written (a store is copied with a sync).
  */
 import { ApiError, Unprocessable } from '../../errors.js';
 import type { ConnectorTarget } from '../../engine/connector-target.js';
@@ -20,6 +21,14 @@ export interface AppDestination {
   readonly path: string;
 }
 
+/** What the place is for: the words and codes of a refusal. */
+export type PlaceUse = 'destination' | 'source';
+
+const REFUSALS = {
+  destination: { verb: 'restore into', field: 'destination', code: 'DESTINATION' },
+  source: { verb: 'back up', field: 'source', code: 'SOURCE' },
+} as const;
+
 /** The configuration field that places a store inside its app's resource. */
 const PLACE_FIELD = { fs: 'path', s3: 'prefix', 's3-compatible': 'prefix', sftp: 'path' } as const;
 
@@ -35,29 +44,32 @@ export class DestinationTargets {
    * any app (apps share buckets, servers and directories: the source's and the destination's are
    * only two of them).
    */
-  async target(destination: AppDestination): Promise<ConnectorTarget> {
+  async target(destination: AppDestination, use: PlaceUse = 'destination'): Promise<ConnectorTarget> {
     const app = await this.repository.get(destination.appId);
     const secret = await readSecret(this.secrets, app.secretName);
-    return this.outsideStores(connectorTarget(placedAt(app, destination.path), secret, this.settings));
+    return this.outsideStores(
+      connectorTarget(placedAt(app, destination.path, use), secret, this.settings),
+      use,
+    );
   }
 
   /**
    * What the destination is, without secrets, refused as `target` refuses it: the restore's
    * exclusive key and its result's `destination`, checked when the restore is asked for.
    */
-  async printable(destination: AppDestination): Promise<string> {
+  async printable(destination: AppDestination, use: PlaceUse = 'destination'): Promise<string> {
     const app = await this.repository.get(destination.appId);
-    const target = connectorTarget(placedAt(app, destination.path), undefined, this.settings);
-    return (await this.outsideStores(target)).printable;
+    const target = connectorTarget(placedAt(app, destination.path, use), undefined, this.settings);
+    return (await this.outsideStores(target, use)).printable;
   }
 
-  private async outsideStores(target: ConnectorTarget): Promise<ConnectorTarget> {
+  private async outsideStores(target: ConnectorTarget, use: PlaceUse): Promise<ConnectorTarget> {
     for await (const store of this.allApps()) {
       const storeTarget = placeOf(store, this.settings);
       if (storeTarget && overlaps(target, storeTarget))
         throw new Unprocessable(
-          `cannot restore into ${target.printable}: it overlaps the store of app ${store.name} (${storeTarget.printable}); choose a path outside it`,
-          'DESTINATION_IN_STORE',
+          `cannot ${REFUSALS[use].verb} ${target.printable}: it overlaps the store of app ${store.name} (${storeTarget.printable}); choose a path outside it`,
+          `${REFUSALS[use].code}_IN_STORE`,
         );
     }
     return target;
@@ -84,15 +96,15 @@ function placeOf(app: StoreAppRecord, settings: Settings): ConnectorTarget | und
 }
 
 /** The app with `path` in place of its store location, checked as the app's own configuration is. */
-function placedAt(app: StoreAppRecord, path: string): StoreAppRecord {
+function placedAt(app: StoreAppRecord, path: string, use: PlaceUse): StoreAppRecord {
   const configuration = { ...app.configuration, [PLACE_FIELD[app.protocol]]: path };
   try {
     checkConfiguration(app.protocol, configuration);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
     throw new Unprocessable(
-      `destination.path does not fit the ${app.protocol} app ${app.name}: ${err.message}`,
-      'INVALID_DESTINATION',
+      `${REFUSALS[use].field}.path does not fit the ${app.protocol} app ${app.name}: ${err.message}`,
+      `INVALID_${REFUSALS[use].code}`,
     );
   }
   return { ...app, configuration };

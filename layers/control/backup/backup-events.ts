@@ -1,0 +1,51 @@
+/**
+ * The backup state machine's calls of the task-worker function (beside the tasks' `start` and
+ * `fail`) and their answers: small JSON, well under Step Functions' 256 KB.
+ */
+
+/** A batch of the plan, as the Distributed Map's ItemReader reads it from the manifest. */
+export interface BatchItemRef {
+  /** the batch object's key in the staging bucket */
+  readonly key: string;
+}
+
+export type BackupEvent =
+  /** one invocation of the plan; `answerItems`: also answer the batches (local mode's inline Map) */
+  | { readonly action: 'plan'; readonly taskId: string; readonly answerItems?: boolean }
+  /** one child execution's batches (ItemBatcher's `Items`) */
+  | { readonly action: 'batch'; readonly taskId: string; readonly items: readonly BatchItemRef[] }
+  | { readonly action: 'commit'; readonly taskId: string }
+  | { readonly action: 'record'; readonly taskId: string };
+
+export const BACKUP_ACTIONS: readonly string[] = ['plan', 'batch', 'commit', 'record'];
+
+export function isBackupEvent(event: { readonly action: string }): event is BackupEvent {
+  return BACKUP_ACTIONS.includes(event.action);
+}
+
+export interface PlanAnswer {
+  /** the task ended meanwhile (cancelled, or failed with a reason the plan gave) */
+  readonly ended: boolean;
+  /** the plan is complete: the manifest lists every batch */
+  readonly planned: boolean;
+  readonly batches: number;
+  /** the manifest's key (written once planned) */
+  readonly manifest: string;
+  /** where the Distributed Map writes its results */
+  readonly results: string;
+  /** the batches, when asked (local mode) */
+  readonly items?: readonly BatchItemRef[];
+}
+
+export interface BatchAnswer {
+  /** batches backed up by this invocation (not those a previous attempt had done) */
+  readonly backedUp: number;
+}
+
+/** The commit's and the record's answer. */
+export interface StageAnswer {
+  /** the task had ended before (cancelled): nothing was committed or recorded */
+  readonly ended: boolean;
+}
+
+export type BackupAnswer = PlanAnswer | BatchAnswer | StageAnswer;

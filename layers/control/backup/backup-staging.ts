@@ -1,0 +1,86 @@
+/**
+ * What a backup keeps in the staging bucket while it runs, under `backups/<taskId>/` (the bucket
+ * expires it): the plan's batches, its cursor between invocations, the manifest the Distributed
+ * Map reads, each batch's result as its worker recorded it, and the Map's own ResultWriter
+ * output under `results/`. Batches are numbered in plan order, fixed width, so they list in order.
+ */
+import type { BackupCounts } from '../engine/kloset-adapter.js';
+import type { StagingArea } from '../staging/staging-area.js';
+import type { BatchItemRef } from './backup-events.js';
+
+/** The staging prefix the backup workflow owns: the worker's and the state machine's grants. */
+export const BACKUP_PREFIX = 'backups/';
+
+const WIDTH = 8;
+
+/** What a worker records of its batch, for the commit and the counters. */
+export interface BatchRecord {
+  /** the saved partial tree's ID */
+  readonly partialTree: string;
+  /** content bytes read from the source */
+  readonly bytesRead: number;
+  readonly counts: BackupCounts;
+}
+
+export class BackupStaging {
+  private readonly prefix: string;
+
+  constructor(
+    private readonly area: StagingArea,
+    taskId: string,
+  ) {
+    this.prefix = `${BACKUP_PREFIX}${taskId}/`;
+  }
+
+  get bucket(): string {
+    return this.area.bucket;
+  }
+
+  batchKey(index: number): string {
+    return `${this.prefix}batches/${String(index).padStart(WIDTH, '0')}.json`;
+  }
+
+  get cursorKey(): string {
+    return `${this.prefix}plan-cursor.json`;
+  }
+
+  /** where the Distributed Map's ResultWriter writes (AWS) */
+  get resultsPrefix(): string {
+    return `${this.prefix}results/`;
+  }
+
+  get manifestKey(): string {
+    return `${this.prefix}manifest.json`;
+  }
+
+  /** The batch's number, from its key (refused when the key is not one of this backup's batches). */
+  batchIndex(key: string): number {
+    const match = new RegExp(`^${this.prefix}batches/(\\d{${WIDTH}})\\.json$`).exec(key);
+    if (!match) throw new Error(`${key} is not a batch of this backup`);
+    return Number(match[1]);
+  }
+
+  private recordKey(index: number): string {
+    return `${this.prefix}batch-results/${String(index).padStart(WIDTH, '0')}.json`;
+  }
+
+  items(batches: number): BatchItemRef[] {
+    return Array.from({ length: batches }, (_, i) => ({ key: this.batchKey(i) }));
+  }
+
+  put(key: string, value: unknown): Promise<void> {
+    return this.area.putJson(key, value);
+  }
+
+  get(key: string): Promise<unknown> {
+    return this.area.getJson(key);
+  }
+
+  putRecord(index: number, record: BatchRecord): Promise<void> {
+    return this.area.putJson(this.recordKey(index), record);
+  }
+
+  async getRecord(index: number): Promise<BatchRecord | undefined> {
+    return (await this.area.getJson(this.recordKey(index))) as BatchRecord | undefined;
+  }
+}
