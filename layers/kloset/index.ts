@@ -77,6 +77,7 @@ export type {
   RetentionDecision,
   RetentionPolicy,
 } from './forget/retention-policy.js';
+export { parseCalendarSpan } from './forget/retention-policy.js';
 export { syncSnapshots } from './sync/sync-snapshots.js';
 export type { SyncOptions, SyncProgress, SyncResult } from './sync/sync-snapshots.js';
 export { backupBatch, commitSnapshot } from './backup/backup.js';

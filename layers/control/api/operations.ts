@@ -14,6 +14,7 @@ import {
   TestResult,
   UpdateStoreAppBody,
 } from '../store-apps/store-app.js';
+import { MaintenanceParameters } from '../maintenance/maintenance-work.js';
 import { CheckParameters } from '../tasks/check-work.js';
 import { RestoreParameters } from '../tasks/restore/restore-parameters.js';
 import { SyncParameters } from '../tasks/sync-parameters.js';
@@ -171,6 +172,14 @@ export const OPERATIONS = {
     query: SearchQuery,
     response: pageOf(FoundItem),
     status: 200,
+  },
+  'POST /store-apps/{appId}/maintenance': {
+    id: 'createMaintenance',
+    path: AppId,
+    body: MaintenanceParameters,
+    response: Task,
+    status: 202,
+    idempotent: true,
   },
 } as const satisfies Record<string, OperationSpec>;
 

@@ -105,4 +105,11 @@ export const ROUTES: readonly Route[] = [
     fn: 'store-browse',
     summary: "Search a store app's snapshots",
   },
+  {
+    method: 'POST',
+    path: '/store-apps/{appId}/maintenance',
+    fn: 'tasks',
+    summary:
+      "Start a maintenance of a store app's store: forget by its retention policy, then prune (a task)",
+  },
 ];

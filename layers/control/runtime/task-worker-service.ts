@@ -1,5 +1,6 @@
 /** The task worker, with the engine: for the task-worker function only. */
 import { KlosetAdapter } from '../engine/kloset-adapter.js';
+import { MaintenanceWork } from '../maintenance/maintenance-work.js';
 import { AppStores } from '../store-apps/app-store.js';
 import { DestinationTargets } from '../tasks/restore/destination-target.js';
 import { RestoreWork } from '../tasks/restore-work.js';
@@ -26,6 +27,7 @@ export function taskWorker(): TaskWorker {
         apps,
         sync: new SyncWork(apps),
         restore: new RestoreWork(apps, engine, destinations, services().staging),
+        maintenance: new MaintenanceWork(apps),
       },
       {
         ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),

@@ -7,6 +7,12 @@
  */
 import type { z } from 'zod';
 import type { AppStores } from '../store-apps/app-store.js';
+import {
+  type MaintenanceCheckpoint,
+  MaintenanceParameters,
+  type MaintenanceResult,
+  effectiveRetention,
+} from '../maintenance/maintenance-work.js';
 import type { StoreAppRecord } from '../store-apps/store-app.js';
 import { checkTask } from './check-work.js';
 import type { DestinationTargets } from './restore/destination-target.js';
@@ -25,6 +31,7 @@ export interface TaskContext {
   readonly apps: AppStores;
   readonly sync: TaskWork<SyncParameters, SyncCheckpoint, SyncTaskResult>;
   readonly restore: TaskWork<RestoreParameters, RestoreCheckpoint, RestoreTaskResult>;
+  readonly maintenance: TaskWork<MaintenanceParameters, MaintenanceCheckpoint, MaintenanceResult>;
 }
 
 /** What the API has when it creates a task, to find the key an exclusive task holds. */
@@ -93,8 +100,18 @@ const restoreTask: TaskDefinition<RestoreParameters, RestoreCheckpoint, RestoreT
   work: ({ restore }) => restore,
 };
 
+const maintenanceTask: TaskDefinition<MaintenanceParameters, MaintenanceCheckpoint, MaintenanceResult> = {
+  parameters: MaintenanceParameters,
+  // two maintenances of one store never overlap: each would plan and delete on the other's word
+  exclusiveOn: async (appId) => ({ key: `STORE#${appId}`, what: 'the store' }),
+  precheck: async (appId, parameters, { readyApp }) =>
+    void effectiveRetention(await readyApp(appId), parameters),
+  work: ({ maintenance }) => maintenance,
+};
+
 export const TASK_KINDS: { readonly [type in TaskType]?: TaskKind } = {
   check: taskKind(checkTask),
   sync: taskKind(syncTask),
   restore: taskKind(restoreTask),
+  maintenance: taskKind(maintenanceTask),
 };
