@@ -1,4 +1,5 @@
 /** How tasks of the control plane read in a terminal: one line each, their progress and outcome. */
+import type { MaintenanceResult } from '../../layers/control/maintenance/maintenance-work.js';
 import type { Task, TaskProgress } from '../../layers/control/tasks/task.js';
 import { formatBytes, plural } from '../text/human-units.js';
 import { terminalText } from '../text/name-text.js';
@@ -95,6 +96,8 @@ export function outcomeText(task: Task): string {
       return restoreText(task.result as unknown as RestoreResult);
     case 'backup':
       return backupText(task.result as unknown as BackupResult);
+    case 'maintenance':
+      return maintenanceText(task.result as MaintenanceResult);
   }
 }
 
@@ -134,8 +137,32 @@ function restoreText(result: RestoreResult): string {
 }
 
 function backupText(result: BackupResult): string {
-  const errors = result.errors.map((e) => `not backed up: ${terminalText(e.path)}: ${terminalText(e.message)}`);
-  const more = result.errorCount > result.errors.length ? [`and ${result.errorCount - result.errors.length} more errors: the snapshot lists them all`] : [];
+  const errors = result.errors.map(
+    (e) => `not backed up: ${terminalText(e.path)}: ${terminalText(e.message)}`,
+  );
+  const more =
+    result.errorCount > result.errors.length
+      ? [`and ${result.errorCount - result.errors.length} more errors: the snapshot lists them all`]
+      : [];
   const summary = `snapshot ${result.snapshot.slice(0, 8)}: ${plural(result.files, 'file')} and ${plural(result.dirs, 'directory', 'directories')} (${formatBytes(result.bytes)}); read ${plural(result.filesRead, 'file')} (${formatBytes(result.bytesRead)}) in ${plural(result.batches, 'batch', 'batches')}, added ${formatBytes(result.newBytes)}`;
   return [...errors, ...more, summary].join('\n');
+}
+
+function maintenanceText(result: MaintenanceResult): string {
+  const { snapshots, packs } = result;
+  const would = result.dryRun ? 'would be ' : '';
+  const listed = (what: string, ids: string[], count: number) =>
+    ids.length === 0
+      ? []
+      : [`${what}: ${ids.join(', ')}${count > ids.length ? `, and ${count - ids.length} more` : ''}`];
+  const charge = (usd: number, what: string) =>
+    usd > 0 ? [`early-deletion charge ${what}: $${usd.toFixed(2)}`] : [];
+  return [
+    ...listed('forgotten', snapshots.forgotten, snapshots.forgottenCount),
+    `${plural(snapshots.forgottenCount, 'snapshot')} ${would}forgotten, ${snapshots.keptCount} kept`,
+    `${plural(packs.deleted, 'pack')} ${would}deleted (${formatBytes(result.freedBytes)} freed), ${packs.repacked} ${would}repacked into ${packs.written}`,
+    `${plural(packs.planned, 'pack')} ${would}planned (${formatBytes(result.plannedBytes)}: freed by a maintenance after the grace period), ${packs.waiting} waiting`,
+    ...charge(result.earlyDeletionUsd, result.dryRun ? 'of the deletions' : 'billed'),
+    ...charge(result.plannedEarlyDeletionUsd, 'if the planned packs were deleted today'),
+  ].join('\n');
 }

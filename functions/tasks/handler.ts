@@ -1,4 +1,4 @@
-/** Tasks: start a check, a sync, a restore or a backup; list, show, cancel. */
+/** Tasks: start a check, a sync, a restore, a backup or a maintenance; list, show, cancel. */
 import { apiHandler } from '../../layers/control/api/api-handler.js';
 import { Answer } from '../../layers/control/api/responses.js';
 import { tasks } from '../../layers/control/runtime/tasks-service.js';
@@ -14,6 +14,8 @@ export const handler = apiHandler({
     answer(await tasks().create('sync', path.appId, body, caller)),
   'POST /store-apps/{appId}/restores': async ({ path, body, caller }) =>
     answer(await tasks().create('restore', path.appId, body, caller)),
+  'POST /store-apps/{appId}/maintenance': async ({ path, body, caller }) =>
+    answer(await tasks().create('maintenance', path.appId, body, caller)),
   'GET /tasks': async ({ query: { limit, nextToken, ...filter } }) => tasks().list(filter, limit, nextToken),
   'GET /tasks/{taskId}': async ({ path }) => tasks().get(path.taskId),
   'POST /tasks/{taskId}/cancel': async ({ path }) => tasks().cancel(path.taskId),

@@ -64,8 +64,17 @@ export type {
 export type { Change, ChangeKind } from './diff/diff.js';
 export type { RemoveSelection } from './rm/remove-snapshots.js';
 export type { ForgetGroup, ForgetOptions, GroupField } from './forget/forget.js';
-export { DEFAULT_GRACE_MS, DEFAULT_REPACK_THRESHOLD } from './prune/prune.js';
-export type { PruneOptions, PruneProgress, PruneReport, PrunedPack, RepackedPack } from './prune/prune.js';
+export { DEFAULT_GRACE_MS, DEFAULT_REPACK_THRESHOLD, mergePruneReports } from './prune/prune.js';
+export type {
+  PruneCheckpoint,
+  PruneOptions,
+  PruneProgress,
+  PruneReport,
+  PruneStep,
+  PruneStepOptions,
+  PrunedPack,
+  RepackedPack,
+} from './prune/prune.js';
 export type { EarlyDeletion } from './prune/early-deletion.js';
 export type {
   CalendarSpan,
@@ -73,6 +82,7 @@ export type {
   RetentionDecision,
   RetentionPolicy,
 } from './forget/retention-policy.js';
+export { parseCalendarSpan } from './forget/retention-policy.js';
 export { syncSnapshots } from './sync/sync-snapshots.js';
 export type { SyncOptions, SyncProgress, SyncResult } from './sync/sync-snapshots.js';
 export { backupBatch, commitSnapshot } from './backup/backup.js';

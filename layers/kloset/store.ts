@@ -10,7 +10,14 @@ import {
 import { type Change, diffEntries } from './diff/diff.js';
 import { findInSnapshots } from './find/find.js';
 import { type ForgetGroup, type ForgetOptions, forgetSnapshots } from './forget/forget.js';
-import { type PruneOptions, type PruneReport, prune } from './prune/prune.js';
+import {
+  type PruneOptions,
+  type PruneReport,
+  type PruneStep,
+  type PruneStepOptions,
+  prune,
+  pruneStep,
+} from './prune/prune.js';
 import { type RemoveSelection, removeSnapshots } from './rm/remove-snapshots.js';
 import { type RepairOptions, type RepairReport, repair } from './repair/repair.js';
 import { KlosetError, errorText } from './core/errors.js';
@@ -253,6 +260,14 @@ export class Store {
   /** Deletes the data no visible snapshot needs, in two runs a grace period apart; consolidates the index. */
   async prune(opts?: PruneOptions): Promise<PruneReport> {
     return prune(this.repo, opts);
+  }
+
+  /**
+   * One step of a prune that continues across processes: give each step the checkpoint the last
+   * one returned, until `done`. Every step leaves the store as valid as a finished run does.
+   */
+  async pruneStep(opts?: PruneStepOptions): Promise<PruneStep> {
+    return pruneStep(this.repo, opts);
   }
 
   async restore(ref: string, path: string | undefined, opts: RestoreOptions): Promise<RestoreResult> {

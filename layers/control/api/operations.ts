@@ -15,6 +15,7 @@ import {
   UpdateStoreAppBody,
 } from '../store-apps/store-app.js';
 import { BackupParameters } from '../backup/backup-parameters.js';
+import { MaintenanceParameters } from '../maintenance/maintenance-work.js';
 import { CheckParameters } from '../tasks/check-work.js';
 import { RestoreParameters } from '../tasks/restore/restore-parameters.js';
 import { SyncParameters } from '../tasks/sync-parameters.js';
@@ -207,6 +208,14 @@ export const OPERATIONS = {
     id: 'createBackup',
     path: AppId,
     body: BackupParameters,
+    response: Task,
+    status: 202,
+    idempotent: true,
+  },
+  'POST /store-apps/{appId}/maintenance': {
+    id: 'createMaintenance',
+    path: AppId,
+    body: MaintenanceParameters,
     response: Task,
     status: 202,
     idempotent: true,

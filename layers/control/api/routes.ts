@@ -141,4 +141,11 @@ export const ROUTES: readonly Route[] = [
     fn: 'tasks',
     summary: "Start a backup of another store app's data into this app's store (a task)",
   },
+  {
+    method: 'POST',
+    path: '/store-apps/{appId}/maintenance',
+    fn: 'tasks',
+    summary:
+      "Start a maintenance of a store app's store: forget by its retention policy, then prune (a task)",
+  },
 ];

@@ -1,6 +1,7 @@
 /** The task worker, with the engine: for the task-worker function only. */
 import { BackupStages } from '../backup/backup-stages.js';
 import { KlosetAdapter } from '../engine/kloset-adapter.js';
+import { MaintenanceWork } from '../maintenance/maintenance-work.js';
 import { AppStores } from '../store-apps/app-store.js';
 import { DestinationTargets } from '../tasks/restore/destination-target.js';
 import { RestoreWork } from '../tasks/restore-work.js';
@@ -34,6 +35,7 @@ export function taskWorker(): TaskWorker {
           safetyMarginMs: SAFETY_MARGIN_MS,
           failureOf,
         }),
+        maintenance: new MaintenanceWork(apps),
       },
       {
         ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import { PROTOCOLS } from '../integrations/integration-catalog.js';
 import { ResourceId } from '../inventories/resource.js';
+import { Retention } from '../maintenance/retention.js';
 
 export const STATES = ['created', 'tested', 'ready', 'failed'] as const;
 export type AppState = (typeof STATES)[number];
@@ -65,6 +66,8 @@ export const StoreApp = z
     hasCredentials: z.boolean(),
     state: z.enum(STATES),
     lastTest: LastTest.optional(),
+    /** what a maintenance keeps when its request names no policy */
+    retention: Retention.optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -116,6 +119,9 @@ export const UpdateStoreAppBody = z
     configuration: Configuration.optional(),
     credentials: Credentials.nullable().optional().meta({ description: 'null removes them' }),
     passphrase: Passphrase.optional(),
+    retention: Retention.nullable()
+      .optional()
+      .meta({ description: 'the policy a maintenance applies by default; null removes it' }),
   })
   .refine((b) => Object.keys(b).length > 0, 'give at least one field to change')
   .meta({ id: 'UpdateStoreApp' });

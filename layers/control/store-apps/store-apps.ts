@@ -79,7 +79,7 @@ export class StoreApps {
 
   /**
    * A change of configuration, credentials or passphrase sends the app back to `created`: the
-   * last test no longer says anything about it.
+   * last test no longer says anything about it. A retention policy changes nothing else.
    */
   async update(id: string, change: UpdateStoreAppBody): Promise<StoreApp> {
     const app = await this.repository.get(id);
@@ -96,6 +96,7 @@ export class StoreApps {
       ...(change.storageType && { storageType: change.storageType }),
       ...(configuration && placed && { configuration, location: placed.printable }),
       ...(change.credentials !== undefined && { hasCredentials: credentials !== undefined }),
+      ...(change.retention !== undefined && { retention: change.retention ?? undefined }),
       ...((configuration || secretChanged) && { state: 'created' as const, lastTest: undefined }),
       updatedAt: new Date().toISOString(),
     };

@@ -9,6 +9,12 @@ import type { z } from 'zod';
 import type { BackupStages } from '../backup/backup-stages.js';
 import { BackupParameters, checkBackupSource, storeLease } from '../backup/backup-parameters.js';
 import type { AppStores } from '../store-apps/app-store.js';
+import {
+  type MaintenanceCheckpoint,
+  MaintenanceParameters,
+  type MaintenanceResult,
+  effectiveRetention,
+} from '../maintenance/maintenance-work.js';
 import type { StoreAppRecord } from '../store-apps/store-app.js';
 import { checkTask } from './check-work.js';
 import type { DestinationTargets } from './restore/destination-target.js';
@@ -29,6 +35,7 @@ export interface TaskContext {
   readonly restore: TaskWork<RestoreParameters, RestoreCheckpoint, RestoreTaskResult>;
   /** the backup workflow's stages (plan, batches, commit, record): not slices */
   readonly backup: BackupStages;
+  readonly maintenance: TaskWork<MaintenanceParameters, MaintenanceCheckpoint, MaintenanceResult>;
 }
 
 /** What the API has when it creates a task, to find the key an exclusive task holds. */
@@ -110,9 +117,19 @@ const backupTask: TaskDefinition<BackupParameters, never, never> = {
   precheck: async (_appId, parameters, context) => checkBackupSource(parameters, context),
 };
 
+const maintenanceTask: TaskDefinition<MaintenanceParameters, MaintenanceCheckpoint, MaintenanceResult> = {
+  parameters: MaintenanceParameters,
+  // two maintenances of one store never overlap: each would plan and delete on the other's word
+  exclusiveOn: async (appId) => ({ key: `STORE#${appId}`, what: 'the store' }),
+  precheck: async (appId, parameters, { readyApp }) =>
+    void effectiveRetention(await readyApp(appId), parameters),
+  work: ({ maintenance }) => maintenance,
+};
+
 export const TASK_KINDS: { readonly [type in TaskType]?: TaskKind } = {
   check: taskKind(checkTask),
   sync: taskKind(syncTask),
   restore: taskKind(restoreTask),
   backup: taskKind(backupTask),
+  maintenance: taskKind(maintenanceTask),
 };

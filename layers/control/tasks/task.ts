@@ -1,6 +1,6 @@
 /**
- * A task: one long action on a store app (check, sync, restore, backup; maintenance comes
- * later), as the table keeps it and the API shows it.
+ * A task: one long action on a store app (check, sync, restore, backup, maintenance), as the
+ * table keeps it and the API shows it.
  *
  *   queued ──► running ──► succeeded | failed | cancelled
  *      └──────────────────────────────► failed | cancelled (it could not start, or was cancelled before)
@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
-export const TASK_TYPES = ['check', 'sync', 'restore', 'backup'] as const;
+export const TASK_TYPES = ['check', 'sync', 'restore', 'backup', 'maintenance'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
 export const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -84,7 +84,7 @@ export const Task = z
     parameters: z.record(z.string(), z.unknown()),
     state: z.enum(TASK_STATES),
     progress: TaskProgress.optional(),
-    /** type-specific: the check report, the sync's copied snapshots, the restore's counts */
+    /** type-specific: the check report, the sync's copied snapshots, the restore's counts, what a maintenance forgot and freed */
     result: z.record(z.string(), z.unknown()).optional(),
     failure: TaskFailure.optional(),
     /** who started it: the IAM principal's ARN, `local` in local mode, `schedule:ID` */

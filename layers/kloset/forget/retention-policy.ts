@@ -12,6 +12,17 @@ export interface CalendarSpan {
   readonly hours?: number;
 }
 
+/** `keep-within` durations, restic's way: `30d`, `1y2m`, `2d12h` (m is months), units in this order. */
+const SPAN = /^(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)d)?(?:(\d+)h)?$/;
+
+/** The span `text` writes, or undefined when it is not one. */
+export function parseCalendarSpan(text: string): CalendarSpan | undefined {
+  const match = SPAN.exec(text);
+  if (!match || text === '') return undefined;
+  const [years, months, days, hours] = match.slice(1).map((n) => (n === undefined ? 0 : Number(n)));
+  return { years, months, days, hours };
+}
+
 export interface RetentionPolicy {
   /** the N newest snapshots */
   readonly last?: number;

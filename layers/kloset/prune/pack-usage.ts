@@ -24,9 +24,15 @@ export function isLive(live: Uint8Array, position: number): boolean {
  * Marks the blobs visible snapshots need: a bit per blob of `index` (12.5 MB for 100 million
  * blobs) and the tree IDs walked, to walk a shared subtree once; then sums live and indexed bytes
  * per pack in one pass over the records. A snapshot or tree that cannot be read stops the walk:
- * what it references is unknown, so nothing may be deleted.
+ * what it references is unknown, so nothing may be deleted. `assumeRemoved` snapshots count as
+ * tombstoned (a dry run's view of a forget it did not write).
  */
-export async function packUsage(repo: Repository, index: BlobIndex, onTree?: () => void): Promise<PackUsage> {
+export async function packUsage(
+  repo: Repository,
+  index: BlobIndex,
+  onTree?: () => void,
+  assumeRemoved: readonly string[] = [],
+): Promise<PackUsage> {
   const live = new Uint8Array(Math.ceil(index.blobCount / 8));
   const mark = (id: Buffer) => {
     const at = index.position(id);
@@ -50,8 +56,9 @@ export async function packUsage(repo: Repository, index: BlobIndex, onTree?: () 
     }
   };
   // sync reads the records of removed snapshots, not to copy them again: records stay, trees go
-  for (const id of index.tombstones) mark(Buffer.from(id, 'hex'));
-  for (const id of visibleSnapshotIds(repo)) {
+  for (const id of [...index.tombstones, ...assumeRemoved]) mark(Buffer.from(id, 'hex'));
+  const removed = new Set(assumeRemoved);
+  for (const id of visibleSnapshotIds(repo).filter((s) => !removed.has(s))) {
     try {
       mark(Buffer.from(id, 'hex'));
       await walk((await loadSnapshot(repo, id)).root);

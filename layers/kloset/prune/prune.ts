@@ -37,8 +37,38 @@ export interface PruneOptions {
   readonly repackThreshold?: number;
   /** at most this many bytes of packs rewritten in one run; default: no limit */
   readonly maxRepackBytes?: number;
+  /**
+   * with `dryRun`: snapshots to judge as if removed (a dry `forget` just chose them), so the
+   * report says what forgetting them and pruning would free
+   */
+  readonly assumeRemoved?: readonly string[];
   readonly onProgress?: (progress: PruneProgress) => void;
 }
+
+/** Where a prune run stands between steps: small JSON, kept by the caller (a task's item). */
+export interface PruneCheckpoint {
+  readonly v: 1;
+  /** epoch ms the run began: the plans it writes are never ripe within it */
+  readonly startedAt: number;
+  /** bytes of packs rewritten so far, against `maxRepackBytes` */
+  readonly repackedBytes: number;
+  /** the covered deltas were replaced by consolidated ones in an earlier step */
+  readonly consolidated: boolean;
+}
+
+export interface PruneStepOptions extends PruneOptions {
+  /** the checkpoint the previous step returned; none on the first */
+  readonly checkpoint?: PruneCheckpoint;
+  /** epoch ms: start no new unit of work after it (each step does at least one); default: none */
+  readonly deadline?: number;
+  /** aborted: stop at the next unit boundary, as at the deadline */
+  readonly signal?: AbortSignal;
+}
+
+/** One step's outcome: its report covers what this step did (`mergePruneReports` adds steps up). */
+export type PruneStep =
+  | { readonly done: false; readonly checkpoint: PruneCheckpoint; readonly report: PruneReport }
+  | { readonly done: true; readonly report: PruneReport };
 
 export interface PrunedPack {
   readonly name: string;
@@ -73,12 +103,30 @@ export interface PruneReport {
   readonly deltasReplaced: number;
 }
 
-/** What one run found: the report, and what applying it needs. */
+/** The report of a run made of steps `a` then `b`. */
+export function mergePruneReports(a: PruneReport, b: PruneReport): PruneReport {
+  return {
+    deleted: [...a.deleted, ...b.deleted],
+    planned: [...a.planned, ...b.planned],
+    repacked: [...a.repacked, ...b.repacked],
+    packsWritten: a.packsWritten + b.packsWritten,
+    // the same plans, seen again by the later step
+    waiting: b.waiting,
+    freedBytes: a.freedBytes + b.freedBytes,
+    earlyDeletionUsd: a.earlyDeletionUsd + b.earlyDeletionUsd,
+    deltasReplaced: a.deltasReplaced + b.deltasReplaced,
+  };
+}
+
+/** What one step found: the report, and what applying it needs. */
 interface PruneDecision {
   readonly report: PruneReport;
   readonly deletable: ReadonlySet<string>;
-  readonly rewrite: ReadonlySet<number>;
+  /** pack numbers of the prune index, the most unused first */
+  readonly rewrite: readonly number[];
   readonly consumedPlans: readonly string[];
+  /** some deletable pack is still indexed: consolidate before deleting, whatever the checkpoint says */
+  readonly mustConsolidate: boolean;
 }
 
 /**
@@ -86,9 +134,35 @@ interface PruneDecision {
  * a run plans the packs no visible snapshot uses and rewrites the live blobs of mostly unused
  * packs into new ones, planning the old; a later run, once the plan is older than the grace
  * period, deletes those still unused, after writing consolidated index deltas without them in
- * place of every delta it read. The index is read within the store's memory budget.
+ * place of every delta it read. The index is read within the store's memory budget. One run is
+ * one loop over `pruneStep` without a deadline: a single step.
  */
 export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<PruneReport> {
+  let checkpoint: PruneCheckpoint | undefined;
+  let report: PruneReport | undefined;
+  for (;;) {
+    const step = await pruneStep(repo, { ...opts, ...(checkpoint && { checkpoint }) });
+    report = report ? mergePruneReports(report, step.report) : step.report;
+    if (step.done) return report;
+    checkpoint = step.checkpoint;
+  }
+}
+
+/**
+ * One step of a prune run that may span several processes (a Lambda's 15 minutes each): it marks
+ * afresh, then applies units of work (plan, a repack of about one pack's worth, consolidate, a
+ * pack deleted, the plans consumed) until the deadline, at least one. Each unit leaves the store as
+ * a run stopped there would, and its effect is in the store, so the next step's mark finds what
+ * is left to do; the checkpoint only carries what the store cannot say (docs/FORMAT.md, "Prune in
+ * steps").
+ */
+export async function pruneStep(repo: Repository, opts: PruneStepOptions = {}): Promise<PruneStep> {
+  const checkpoint: PruneCheckpoint = opts.checkpoint ?? {
+    v: 1,
+    startedAt: Date.now(),
+    repackedBytes: 0,
+    consolidated: false,
+  };
   await repo.refreshIndex({ fromStore: true });
   if (repo.damagedDeltas.size > 0) {
     throw new KlosetError('CORRUPT', 'an index delta is damaged: nothing was pruned; run kloud repair first');
@@ -98,22 +172,33 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
   const index = await buildPruneIndex(repo, covered, plannedPacks(plans));
   try {
     let trees = 0;
-    const usage = await packUsage(repo, index, () =>
-      opts.onProgress?.({ phase: 'walk', done: ++trees, total: 0 }),
+    const usage = await packUsage(
+      repo,
+      index,
+      () => opts.onProgress?.({ phase: 'walk', done: ++trees, total: 0 }),
+      opts.dryRun ? opts.assumeRemoved : undefined,
     );
     const stored = await listPacks(repo);
     const ripeBefore = Date.now() - (opts.graceMs ?? DEFAULT_GRACE_MS);
-    const ripe = plans.filter((p) => Date.parse(p.createdAt) <= ripeBefore);
+    // a plan this run wrote is never ripe within it, whatever the grace period
+    const isRipe = (createdAt: string) =>
+      Date.parse(createdAt) <= ripeBefore && Date.parse(createdAt) < checkpoint.startedAt;
+    const ripe = plans.filter((p) => isRipe(p.createdAt));
+    const waiting = plans.filter((p) => !ripe.includes(p));
     const decision = decide(index, usage, stored, {
       ripe: ripe.flatMap((p) => p.packs),
-      waiting: plans.filter((p) => !ripe.includes(p)).flatMap((p) => p.packs),
+      waiting: waiting.flatMap((p) => p.packs),
+      waitingBefore: waiting
+        .filter((p) => Date.parse(p.createdAt) < checkpoint.startedAt)
+        .flatMap((p) => p.packs),
       consumedPlans: [...ripe.map((p) => p.name), ...damaged],
       threshold: opts.repackThreshold ?? DEFAULT_REPACK_THRESHOLD,
-      maxRepackBytes: opts.maxRepackBytes ?? Number.POSITIVE_INFINITY,
+      maxRepackBytes: (opts.maxRepackBytes ?? Number.POSITIVE_INFINITY) - checkpoint.repackedBytes,
       coveredDeltas: covered.length,
+      consolidated: checkpoint.consolidated,
     });
-    if (opts.dryRun) return decision.report;
-    return await applyPrune(repo, covered, index, usage, decision, opts);
+    if (opts.dryRun) return { done: true, report: decision.report };
+    return await applyPrune(repo, covered, index, usage, decision, checkpoint, opts);
   } finally {
     index.close();
   }
@@ -126,10 +211,14 @@ function decide(
   plans: {
     ripe: readonly string[];
     waiting: readonly string[];
+    /** the waiting packs planned before this run began (what the report counts) */
+    waitingBefore: readonly string[];
     consumedPlans: readonly string[];
     threshold: number;
     maxRepackBytes: number;
     coveredDeltas: number;
+    /** an earlier step of this run consolidated */
+    consolidated: boolean;
   },
 ): PruneDecision {
   const now = Date.now();
@@ -165,37 +254,41 @@ function decide(
         !isPlanned(p.name),
     )
     .sort((a, b) => b.share - a.share);
-  const rewrite = new Set<number>();
+  const rewrite: number[] = [];
   let repackBytes = 0;
   for (const { p, i } of candidates) {
     if (repackBytes + p.size > plans.maxRepackBytes) continue;
     repackBytes += p.size;
-    rewrite.add(i);
+    rewrite.push(i);
   }
   const deleted = [...deletable].map(describe);
+  const mustConsolidate = [...deletable].some((name) => packNo.has(name));
+  const consolidate = mustConsolidate || (!plans.consolidated && plans.coveredDeltas > 1);
   return {
     report: {
       deleted,
       planned: planned.map(describe),
-      repacked: [...rewrite].map((i) => ({
+      repacked: rewrite.map((i) => ({
         ...describe(index.packs[i]!.name),
         liveBytes: usage.liveBytes[i]!,
       })),
       packsWritten: 0,
-      waiting: waiting.size,
+      waiting: new Set(plans.waitingBefore).size,
       freedBytes: deleted.reduce((n, p) => n + p.size, 0),
       earlyDeletionUsd: deleted.reduce((n, p) => n + (p.earlyDeletion?.usd ?? 0), 0),
-      deltasReplaced: plans.coveredDeltas > 1 || deletable.size > 0 ? plans.coveredDeltas : 0,
+      deltasReplaced: consolidate ? plans.coveredDeltas : 0,
     },
     deletable,
     rewrite,
     consumedPlans: plans.consumedPlans,
+    mustConsolidate,
   };
 }
 
 /**
- * In this order, so that a run stopped anywhere leaves no index entry naming a deleted pack, and
- * no pack planned before the delta that locates its live blobs elsewhere is written.
+ * The units of one step, in this order, so that a step stopped between any two (or a process
+ * killed inside one) leaves no index entry naming a deleted pack, and no pack planned before the
+ * delta that locates its live blobs elsewhere is written.
  */
 async function applyPrune(
   repo: Repository,
@@ -203,24 +296,86 @@ async function applyPrune(
   index: BlobIndex,
   usage: PackUsage,
   decision: PruneDecision,
-  opts: PruneOptions,
-): Promise<PruneReport> {
+  checkpoint: PruneCheckpoint,
+  opts: PruneStepOptions,
+): Promise<PruneStep> {
   const { report, deletable, rewrite } = decision;
-  let done = 0;
-  const repacked = await repackPacks(repo, index, usage.live, rewrite, () =>
-    opts.onProgress?.({ phase: 'repack', done: ++done, total: rewrite.size }),
-  );
-  if (report.deltasReplaced > 0) await consolidateIndex(repo, covered, index, deletable);
-  done = 0;
-  for (const name of deletable) {
-    await repo.backend.delete('packs', name);
-    opts.onProgress?.({ phase: 'delete', done: ++done, total: deletable.size });
+  const deadline = opts.deadline ?? Number.POSITIVE_INFINITY;
+  let state = checkpoint;
+  let units = 0;
+  // at least one unit per step, so that a run always advances
+  const stopping = () => units > 0 && (Date.now() >= deadline || opts.signal?.aborted === true);
+  const did: { -readonly [K in keyof PruneReport]: PruneReport[K] } = {
+    ...report,
+    deleted: [],
+    planned: [],
+    repacked: [],
+    freedBytes: 0,
+    earlyDeletionUsd: 0,
+    deltasReplaced: 0,
+  };
+  const stopped = (): PruneStep => ({ done: false, checkpoint: state, report: did });
+
+  if (report.planned.length > 0) {
+    await planPacks(repo, report.planned);
+    did.planned.push(...report.planned);
+    units++;
   }
-  const toPlan = [...report.planned, ...report.repacked].map((p) => p.name);
-  if (toPlan.length > 0) {
-    await writePrunePlan(repo, { v: 1, createdAt: new Date().toISOString(), packs: toPlan });
+  const bounded = opts.deadline !== undefined || opts.signal !== undefined;
+  let repackedPacks = 0;
+  for (const unit of repackUnits(rewrite, usage, bounded ? repo.config.packing.targetSize : Infinity)) {
+    if (stopping()) return stopped();
+    const written = await repackPacks(repo, index, usage.live, new Set(unit), () =>
+      opts.onProgress?.({ phase: 'repack', done: ++repackedPacks, total: rewrite.length }),
+    );
+    const repacked = unit.map((i) => report.repacked[rewrite.indexOf(i)]!);
+    // after the delta that locates their live blobs in the new packs
+    await planPacks(repo, repacked);
+    did.repacked.push(...repacked);
+    did.packsWritten += written.packs.length;
+    state = { ...state, repackedBytes: state.repackedBytes + repacked.reduce((n, p) => n + p.size, 0) };
+    units++;
   }
+  if (report.deltasReplaced > 0) {
+    if (stopping()) return stopped();
+    await consolidateIndex(repo, covered, index, deletable);
+    did.deltasReplaced = report.deltasReplaced;
+    state = { ...state, consolidated: true };
+    units++;
+  }
+  for (const pack of report.deleted) {
+    if (stopping()) return stopped();
+    await repo.backend.delete('packs', pack.name);
+    did.deleted.push(pack);
+    did.freedBytes += pack.size;
+    did.earlyDeletionUsd += pack.earlyDeletion?.usd ?? 0;
+    units++;
+    opts.onProgress?.({ phase: 'delete', done: did.deleted.length, total: deletable.size });
+  }
+  // last: a run stopped before this finds the plans still ripe, and deletes what they have left
   for (const name of decision.consumedPlans) await repo.backend.delete('plans', name);
   await repo.refreshIndex();
-  return { ...report, packsWritten: repacked.packs.length };
+  return { done: true, report: did };
+}
+
+async function planPacks(repo: Repository, packs: readonly PrunedPack[]): Promise<void> {
+  await writePrunePlan(repo, { v: 1, createdAt: new Date().toISOString(), packs: packs.map((p) => p.name) });
+}
+
+/** The packs to rewrite, cut where their live bytes reach `unitBytes`: about one new pack a unit. */
+function repackUnits(rewrite: readonly number[], usage: PackUsage, unitBytes: number): number[][] {
+  const units: number[][] = [];
+  let unit: number[] = [];
+  let bytes = 0;
+  for (const i of rewrite) {
+    unit.push(i);
+    bytes += usage.liveBytes[i]!;
+    if (bytes >= unitBytes) {
+      units.push(unit);
+      unit = [];
+      bytes = 0;
+    }
+  }
+  if (unit.length > 0) units.push(unit);
+  return units;
 }

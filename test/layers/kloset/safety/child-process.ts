@@ -20,6 +20,11 @@ export function spawnPrune(location: string): RunningChild {
   return spawnEngine(PRUNE_CHILD, [location]);
 }
 
+/** The same in steps of one unit each, resuming from (and saving) the checkpoint in `checkpointFile`. */
+export function spawnPruneSteps(location: string, checkpointFile: string): RunningChild {
+  return spawnEngine(PRUNE_CHILD, [location, checkpointFile]);
+}
+
 function spawnEngine(script: string, args: string[]): RunningChild {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     env: { ...process.env, KLOUD_TEST_PASSPHRASE: PASSPHRASE, NODE_OPTIONS: '' },

@@ -1,0 +1,147 @@
+/**
+ * A prune in steps (pruneStep, each with a deadline already past: one unit of work a step) ends
+ * with the store one prune leaves, and the store is valid at every stop, also when the process
+ * running the steps is killed and the run resumes from the last checkpoint it saved.
+ */
+import { randomBytes } from 'node:crypto';
+import { cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import {
+  type PruneCheckpoint,
+  type PruneReport,
+  type Store,
+  mergePruneReports,
+  openStore,
+} from '../../../../layers/kloset/index.js';
+import { spawnPruneSteps } from '../safety/child-process.js';
+import {
+  PASSPHRASE,
+  listFiles,
+  newStore,
+  removeTempDirs,
+  tempDir,
+  treeDigest,
+  writeTree,
+} from '../fixtures.js';
+
+afterAll(removeTempDirs);
+
+/** Backups with changes, each followed by forget --keep-last 2: packs to plan, delete and rewrite. */
+async function historyStore() {
+  const { store, location } = await newStore({ packSize: 64 * 1024 });
+  const src = join(await tempDir(), 'src');
+  await writeTree(src, { shared: randomBytes(100_000) });
+  const round = async (i: number) => {
+    await writeTree(src, { [`round-${i}.bin`]: randomBytes(150_000) });
+    await store.backup([src]);
+    await store.forget({ policy: { last: 2 } });
+  };
+  for (let i = 0; i < 4; i++) await round(i);
+  return { store, location, src, round };
+}
+
+/** Steps until done, the checkpoint through JSON as a task's item keeps it; checks the store at each stop. */
+async function pruneInSteps(store: Store, graceMs: number): Promise<{ report: PruneReport; steps: number }> {
+  let checkpoint: PruneCheckpoint | undefined;
+  let report: PruneReport | undefined;
+  for (let steps = 1; steps < 1000; steps++) {
+    const step = await store.pruneStep({ graceMs, deadline: Date.now(), ...(checkpoint && { checkpoint }) });
+    report = report ? mergePruneReports(report, step.report) : step.report;
+    expect((await store.check()).problems).toEqual([]);
+    if (step.done) return { report, steps };
+    expect(JSON.stringify(step.checkpoint).length).toBeLessThan(200);
+    checkpoint = JSON.parse(JSON.stringify(step.checkpoint)) as PruneCheckpoint;
+  }
+  throw new Error('the prune did not end');
+}
+
+const names = (packs: readonly { name: string }[]) => packs.map((p) => p.name).sort();
+
+test('two runs in steps of one unit each leave the store two prunes leave: same packs gone, same snapshots, whole', async () => {
+  const { location, src } = await historyStore();
+  const copy = await tempDir();
+  await cp(location, copy, { recursive: true });
+  const original = new Set(await listFiles(join(location, 'packs')));
+  const oneShot = await openStore(location, { passphrase: PASSPHRASE });
+  const stepped = await openStore(copy, { passphrase: PASSPHRASE });
+
+  for (const run of [1, 2]) {
+    const whole = await oneShot.prune({ graceMs: 0 });
+    const { report, steps } = await pruneInSteps(stepped, 0);
+    // one unit a step: planning, each repack unit, consolidating, each pack deleted
+    const units =
+      Number(report.planned.length > 0) +
+      Number(report.repacked.length > 0) +
+      Number(report.deltasReplaced > 0) +
+      report.deleted.length;
+    expect(steps).toBeGreaterThanOrEqual(Math.max(units, 2));
+    expect(names(report.planned)).toEqual(names(whole.planned));
+    expect(names(report.repacked)).toEqual(names(whole.repacked));
+    expect(names(report.deleted)).toEqual(names(whole.deleted));
+    expect(report.freedBytes).toBe(whole.freedBytes);
+    if (run === 2) expect(report.deleted.length).toBeGreaterThan(0);
+  }
+  const left = async (dir: string) =>
+    (await listFiles(join(dir, 'packs'))).filter((name) => original.has(name)).sort();
+  expect(await left(copy)).toEqual(await left(location));
+  expect((await left(copy)).length).toBeLessThan(original.size);
+
+  const [a, b] = [
+    await openStore(location, { passphrase: PASSPHRASE }),
+    await openStore(copy, { passphrase: PASSPHRASE }),
+  ];
+  expect((await b.snapshots()).map((s) => s.id)).toEqual((await a.snapshots()).map((s) => s.id));
+  expect(await b.snapshots()).toHaveLength(2);
+  expect((await b.check({ readData: true })).problems).toEqual([]);
+  for (const s of await b.snapshots()) {
+    const [toA, toB] = [await tempDir(), await tempDir()];
+    await a.restore(s.id, undefined, { to: toA });
+    expect((await b.restore(s.id, undefined, { to: toB })).errors).toEqual([]);
+    expect(await treeDigest(toB)).toEqual(await treeDigest(toA));
+  }
+  const to = await tempDir();
+  await b.restore('latest', undefined, { to });
+  expect(await treeDigest(join(to, src))).toEqual(await treeDigest(src));
+});
+
+test('a dry run with snapshots assumed removed reports what forgetting them and pruning would plan', async () => {
+  const { store } = await historyStore();
+  await store.prune({ graceMs: 0 });
+  const [older] = (await store.snapshots()).map((s) => s.id);
+  const dry = await store.prune({ dryRun: true, graceMs: 0, repackThreshold: 1, assumeRemoved: [older!] });
+  await store.rm({ refs: [older!] });
+  const real = await store.prune({ dryRun: true, graceMs: 0, repackThreshold: 1 });
+  expect(real.planned.length).toBeGreaterThan(0);
+  expect(names(dry.planned)).toEqual(names(real.planned));
+});
+
+const KILLS = 3;
+
+test(`a prune in steps SIGKILLed at ${KILLS} seeded moments leaves a valid store; resumed from its last checkpoint, it finishes`, async () => {
+  const { location, src, round } = await historyStore();
+  const checkpointFile = join(await tempDir(), 'checkpoint.json');
+  const t0 = Date.now();
+  expect((await spawnPruneSteps(location, checkpointFile).done).code).toBe(0);
+  const span = Date.now() - t0;
+
+  const delays = fc.sample(fc.integer({ min: 0, max: span }), { seed: 17, numRuns: KILLS });
+  for (const [i, delay] of delays.entries()) {
+    await round(10 + i);
+    const run = spawnPruneSteps(location, checkpointFile);
+    const timer = setTimeout(() => run.child.kill('SIGKILL'), delay);
+    const result = await run.done;
+    clearTimeout(timer);
+    expect(result.code === 0 || result.code === null).toBe(true);
+    const reopened = await openStore(location, { passphrase: PASSPHRASE });
+    expect((await reopened.check({ readData: true })).problems).toEqual([]);
+    expect(await reopened.snapshots()).toHaveLength(2);
+  }
+  // the last run resumes where the killed one saved its checkpoint
+  expect((await spawnPruneSteps(location, checkpointFile).done).code).toBe(0);
+  const reopened = await openStore(location, { passphrase: PASSPHRASE });
+  expect((await reopened.check({ readData: true })).problems).toEqual([]);
+  const to = await tempDir();
+  await reopened.restore('latest', undefined, { to });
+  expect(await treeDigest(join(to, src))).toEqual(await treeDigest(src));
+});
