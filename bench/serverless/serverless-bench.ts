@@ -13,7 +13,12 @@ import { type MachineDescription, describeMachine } from '../machine.js';
 import { type RequestCounts, RequestCounter } from '../request-counter.js';
 import type { BatchOutput, StoreAccess } from './backup-steps.js';
 import { readManifest } from './backup-steps.js';
-import { type SourceBucketSpec, generateSourceBucket, modifySourceBucket, s3rverClient } from './source-bucket.js';
+import {
+  type SourceBucketSpec,
+  generateSourceBucket,
+  modifySourceBucket,
+  s3rverClient,
+} from './source-bucket.js';
 import { type StepAnswer, runStep } from './step-runner.js';
 
 export const SOURCE_BUCKET = 'source';
@@ -209,7 +214,11 @@ async function runBackup(
 }
 
 /** Fails the benchmark unless the second run fetched exactly the changed objects. */
-export function checkOnlyChangedRead(run: RunFigures, fetched: readonly string[], changed: readonly string[]): void {
+export function checkOnlyChangedRead(
+  run: RunFigures,
+  fetched: readonly string[],
+  changed: readonly string[],
+): void {
   const extra = fetched.filter((key) => !changed.includes(key));
   const missing = changed.filter((key) => !fetched.includes(key));
   if (extra.length > 0 || missing.length > 0)
@@ -245,7 +254,9 @@ export async function runServerlessBench(
     const places = [s3Place(counters.source.endpoint, SOURCE_BUCKET, SOURCE_PREFIX)];
     const runs: RunFigures[] = [];
     for (const workers of opts.workers) {
-      await createStore(s3Place(server.endpoint, STORE_BUCKET, `n${workers}`), { passphrase: BENCH_PASSPHRASE });
+      await createStore(s3Place(server.endpoint, STORE_BUCKET, `n${workers}`), {
+        passphrase: BENCH_PASSPHRASE,
+      });
       log(`first backup, ${workers} worker(s): ${(sourceBytes / 1e6).toFixed(0)} MB`);
       runs.push((await runBackup(counters, opts, 'first', workers, places)).figures);
     }

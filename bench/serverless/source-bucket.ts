@@ -70,7 +70,7 @@ function sizeOf(spec: SourceBucketSpec, index: number, rng: SeededRandom): numbe
 /** `size` bytes alternating text-like and random segments of up to 1 MiB. */
 function mixed(rng: SeededRandom, size: number, textShare: number): Buffer {
   const parts: Buffer[] = [];
-  for (let at = 0; at < size; ) {
+  for (let at = 0; at < size;) {
     const length = Math.min(size - at, rng.int(64 * KiB, MiB));
     parts.push(rng.next() < textShare ? textLike(rng, length) : rng.bytes(length));
     at += length;
@@ -92,14 +92,22 @@ function contentOf(spec: SourceBucketSpec, index: number, version: number): Buff
   return mixed(rng, size, kind < 0.6 ? 1 : kind < 0.9 ? 0 : 0.5);
 }
 
-async function put(client: S3Client, spec: SourceBucketSpec, index: number, body: Buffer): Promise<SourceObject> {
+async function put(
+  client: S3Client,
+  spec: SourceBucketSpec,
+  index: number,
+  body: Buffer,
+): Promise<SourceObject> {
   const key = keyOf(index);
   await client.send(new PutObjectCommand({ Bucket: spec.bucket, Key: `${spec.prefix}/${key}`, Body: body }));
   return { key, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
 }
 
 /** Fills the bucket with the first version of every object; the objects, in index order. */
-export async function generateSourceBucket(client: S3Client, spec: SourceBucketSpec): Promise<SourceObject[]> {
+export async function generateSourceBucket(
+  client: S3Client,
+  spec: SourceBucketSpec,
+): Promise<SourceObject[]> {
   const indexes = Array.from({ length: spec.objects }, (_, i) => i);
   return mapLimit(indexes, UPLOADS, (i) => put(client, spec, i, contentOf(spec, i, 0)));
 }

@@ -38,7 +38,10 @@ const CHILD = ['./step-process.js', './step-process.ts']
 const NODE_ARGS = CHILD.endsWith('.ts') ? ['--import', 'tsx', CHILD] : [CHILD];
 
 /** Runs one step in a fresh Node process; rejects with its stderr when it fails. */
-export function runStep<S extends StepName>(step: S, input: StepTypes[S][0]): Promise<StepAnswer<StepTypes[S][1]>> {
+export function runStep<S extends StepName>(
+  step: S,
+  input: StepTypes[S][0],
+): Promise<StepAnswer<StepTypes[S][1]>> {
   const child = spawn(process.execPath, NODE_ARGS, {
     stdio: ['pipe', 'pipe', 'pipe'],
     // jest's --experimental-vm-modules is not for the child
@@ -53,7 +56,12 @@ export function runStep<S extends StepName>(step: S, input: StepTypes[S][0]): Pr
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve(JSON.parse(stdout) as StepAnswer<StepTypes[S][1]>);
-      else reject(new Error(`the ${step} step exited with ${code}:\n${stderr.trim().split('\n').slice(-8).join('\n')}`));
+      else
+        reject(
+          new Error(
+            `the ${step} step exited with ${code}:\n${stderr.trim().split('\n').slice(-8).join('\n')}`,
+          ),
+        );
     });
   });
 }

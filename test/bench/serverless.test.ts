@@ -49,7 +49,9 @@ async function digestTree(dir: string): Promise<Record<string, string>> {
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
-    out[relative(dir, path)] = createHash('sha256').update(await readFile(path)).digest('hex');
+    out[relative(dir, path)] = createHash('sha256')
+      .update(await readFile(path))
+      .digest('hex');
   }
   return out;
 }
@@ -59,7 +61,10 @@ async function digestBucket(endpoint: string): Promise<Record<string, string>> {
   const client = s3rverClient(endpoint);
   const out: Record<string, string> = {};
   try {
-    for await (const page of paginateListObjectsV2({ client }, { Bucket: SOURCE_BUCKET, Prefix: `${SOURCE_PREFIX}/` }))
+    for await (const page of paginateListObjectsV2(
+      { client },
+      { Bucket: SOURCE_BUCKET, Prefix: `${SOURCE_PREFIX}/` },
+    ))
       for (const { Key } of page.Contents ?? []) {
         const object = await client.send(new GetObjectCommand({ Bucket: SOURCE_BUCKET, Key }));
         const body = Buffer.from(await object.Body!.transformToByteArray());
