@@ -12,7 +12,7 @@ const KiB = 1024;
 const SECTOR = 4 * KiB;
 
 /** Text-like bytes (words, spaces, newlines): compresses about 3× with zstd. */
-function textLike(rng: SeededRandom, length: number): Buffer {
+export function textLike(rng: SeededRandom, length: number): Buffer {
   const vocabulary: Buffer[] = [];
   for (let i = 0; i < 1024; i++) {
     const word = Buffer.allocUnsafe(rng.int(2, 11));
