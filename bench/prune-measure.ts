@@ -1,6 +1,7 @@
 /**
  * prune's figures for docs/PERFORMANCE.md, on a local store in a temp dir:
- *   node --import tsx bench/prune-measure.ts open BACKUPS   open time after BACKUPS small backups, before and after prune
+ *   node --import tsx bench/prune-measure.ts open BACKUPS [writer]  open time after BACKUPS small backups, before and
+ *     after prune; `writer` writes them as a backup would without its fixed cost per run (writeSmallBackups)
  *   node --import tsx bench/prune-measure.ts rss FILES [BUDGET_MIB]  peak RSS of prune (its own process) on a store of
  *     FILES files, the store opened within an index memory budget of BUDGET_MIB when given
  *   node --import tsx bench/prune-measure.ts synthetic BLOBS [BUDGET_MIB]  the same on a synthetic store of BLOBS
@@ -15,7 +16,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStore, openStore } from '../layers/kloset/index.js';
-import { writeSyntheticStore } from './synthetic-prune-store.js';
+import { writeSmallBackups, writeSyntheticStore } from './synthetic-prune-store.js';
 
 const PASSPHRASE = 'bench';
 const KDF = { algorithm: 'scrypt', N: 1024, r: 8, p: 1 } as const;
@@ -31,17 +32,19 @@ async function openMs(location: string): Promise<number> {
   return times.sort((a, b) => a - b)[1]!;
 }
 
-async function measureOpen(root: string, backups: number): Promise<void> {
+async function measureOpen(root: string, backups: number, how: string | undefined): Promise<void> {
   const location = join(root, 'store');
   const src = join(root, 'src');
   await mkdir(src);
   await createStore(location, { passphrase: PASSPHRASE, kdf: KDF });
   const store = await openStore(location, { passphrase: PASSPHRASE });
   const t0 = performance.now();
-  for (let i = 0; i < backups; i++) {
-    await writeFile(join(src, `f${i % 20}`), randomBytes(2000));
-    await store.backup([src]);
-  }
+  if (how === 'writer') await writeSmallBackups(store.repo, backups);
+  else
+    for (let i = 0; i < backups; i++) {
+      await writeFile(join(src, `f${i % 20}`), randomBytes(2000));
+      await store.backup([src]);
+    }
   const backupS = (performance.now() - t0) / 1000;
   const before = await openMs(location);
   const t1 = performance.now();
@@ -176,7 +179,7 @@ if (mode === 'prune-child') await pruneChild(arg!, budgetMiB ?? '', parentMode =
 else {
   const root = await mkdtemp(join(tmpdir(), 'kloud-prune-bench-'));
   try {
-    if (mode === 'open') await measureOpen(root, Number(arg ?? 300));
+    if (mode === 'open') await measureOpen(root, Number(arg ?? 300), budgetMiB);
     else if (mode === 'rss') await measureRss(root, Number(arg ?? 50_000), budgetMiB);
     else if (mode === 'synthetic') await measureSynthetic(root, Number(arg ?? 1_000_000), budgetMiB);
     else if (mode === 'synthetic-store') {
@@ -185,7 +188,7 @@ else {
     } else if (mode === 'prune-store') await measureStore(root, arg!, budgetMiB);
     else
       throw new Error(
-        'usage: prune-measure.ts open BACKUPS | rss FILES [BUDGET_MIB] | synthetic BLOBS [BUDGET_MIB] | synthetic-store BLOBS DIR | prune-store DIR [BUDGET_MIB]',
+        'usage: prune-measure.ts open BACKUPS [writer] | rss FILES [BUDGET_MIB] | synthetic BLOBS [BUDGET_MIB] | synthetic-store BLOBS DIR | prune-store DIR [BUDGET_MIB]',
       );
   } finally {
     await rm(root, { recursive: true, force: true });
