@@ -74,10 +74,10 @@ async function measureRss(root: string, files: number, budgetMiB: string | undef
   await store.forget({ policy: { last: 1 } });
   const info = await store.info();
   await store.repo.close();
-  const child = runPruneChild(location, budgetMiB, 'files');
   console.log(
-    `${files} files, ${info.blobs.data} data blobs, ${(info.storedBytes / 2 ** 20).toFixed(0)} MiB stored: ${child}`,
+    `${files} files, ${info.blobs.data} data blobs, ${(info.storedBytes / 2 ** 20).toFixed(0)} MiB stored:`,
   );
+  runPruneChild(location, budgetMiB, 'files');
 }
 
 /** Writes a synthetic store of `blobs` data blobs at `location`; the seconds it took. */
@@ -93,9 +93,8 @@ async function createSynthetic(location: string, blobs: number): Promise<number>
 async function measureSynthetic(root: string, blobs: number, budgetMiB: string | undefined): Promise<void> {
   const location = join(root, 'store');
   const writeS = await createSynthetic(location, blobs);
-  console.log(
-    `synthetic store of ${blobs} data blobs (written in ${writeS.toFixed(0)} s): ${runPruneChild(location, budgetMiB, 'synthetic')}`,
-  );
+  console.log(`synthetic store of ${blobs} data blobs (written in ${writeS.toFixed(0)} s):`);
+  runPruneChild(location, budgetMiB, 'synthetic');
 }
 
 /** Prunes a copy of the store at `location`, its files hard-linked: stores never rewrite a file in place. */
@@ -103,17 +102,20 @@ async function measureStore(root: string, location: string, budgetMiB: string | 
   const copy = join(root, 'store');
   const linked = spawnSync('cp', ['-al', location, copy], { encoding: 'utf8' });
   if (linked.status !== 0) throw new Error(`cp -al ${location}: ${linked.stderr}`);
-  console.log(`${location}: ${runPruneChild(copy, budgetMiB, 'synthetic')}`);
+  console.log(`${location}:`);
+  runPruneChild(copy, budgetMiB, 'synthetic');
 }
 
-/** Two prune runs in a process of their own, so that its peak RSS is prune's alone. */
-function runPruneChild(location: string, budgetMiB: string | undefined, kind: 'files' | 'synthetic'): string {
-  const child = spawnSync(
+/**
+ * Two prune runs in a process of their own, so that its peak RSS is prune's alone; it prints
+ * each step's figures as it goes (a long run shows how far it got).
+ */
+function runPruneChild(location: string, budgetMiB: string | undefined, kind: 'files' | 'synthetic'): void {
+  spawnSync(
     process.execPath,
     ['--import', 'tsx', new URL(import.meta.url).pathname, 'prune-child', location, budgetMiB ?? '', kind],
-    { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' }, maxBuffer: 2 ** 24 },
+    { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
-  return `${child.stdout.trim()}${child.stderr}`;
 }
 
 const peakMiB = () => process.resourceUsage().maxRSS / 1024;
@@ -152,9 +154,10 @@ async function pruneChild(location: string, budgetMiB: string, synthetic: boolea
     ? { cacheDir: `${location}-cache`, indexMemoryBudget: Number(budgetMiB) * 2 ** 20 }
     : {};
   const sampler = memorySampler();
-  const store = await openStore(location, { passphrase: PASSPHRASE, ...budget });
-  const opened = peakMiB();
   const t0 = performance.now();
+  const store = await openStore(location, { passphrase: PASSPHRASE, ...budget });
+  const sinceStart = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
+  console.log(`opened in ${sinceStart()}, peak RSS ${peakMiB().toFixed(0)} MiB`);
   // a synthetic store's packs are empty: nothing there can be rewritten
   const opts = (run: string) => ({
     graceMs: 0,
@@ -163,13 +166,14 @@ async function pruneChild(location: string, budgetMiB: string, synthetic: boolea
   });
   sampler.phase = 'plan run';
   const first = await store.prune(opts('plan run'));
-  const afterFirst = peakMiB();
+  console.log(
+    `first prune run (plans ${first.planned.length} packs, ${first.deltasReplaced} deltas consolidated) done at ${sinceStart()}, peak RSS ${peakMiB().toFixed(0)} MiB`,
+  );
   sampler.phase = 'delete run';
   const second = await store.prune(opts('delete run'));
-  const ms = performance.now() - t0;
   sampler.stop();
   console.log(
-    `two prune runs ${ms.toFixed(0)} ms, ${second.deleted.length} packs deleted (${first.repacked.length} rewritten) (${(second.freedBytes / 2 ** 20).toFixed(0)} MiB), peak RSS ${peakMiB().toFixed(0)} MiB (${opened.toFixed(0)} after opening, ${afterFirst.toFixed(0)} after the first run)`,
+    `second prune run (${second.deleted.length} packs deleted, ${(second.freedBytes / 2 ** 20).toFixed(0)} MiB, ${first.repacked.length} rewritten by the first) done at ${sinceStart()}, peak RSS ${peakMiB().toFixed(0)} MiB`,
   );
   if (process.env.PRUNE_MEASURE_PHASES) console.log(`peaks by phase (MiB): ${sampler.report()}`);
 }
