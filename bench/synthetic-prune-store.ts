@@ -4,7 +4,7 @@
  * Only what prune reads is real (the trees it walks, the deltas it merges, the listing of packs),
  * so the mark phase and the consolidated index can be measured at 10 million blobs in minutes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { emptyCounts } from '../layers/kloset/backup/partial-tree.js';
 import { BlobType, PackKind } from '../layers/kloset/format/blob.js';
 import { encodeNode, type TreeEntry } from '../layers/kloset/core/tree-node.js';
@@ -60,6 +60,11 @@ async function writeSnapshot(writer: RepositoryWriter, from: number, to: number)
       );
     level = up;
   }
+  return saveSnapshot(writer, level[0]!, to - from);
+}
+
+/** The snapshot record of the tree `root` holding `files` files; its ID. */
+async function saveSnapshot(writer: RepositoryWriter, root: string, files: number): Promise<string> {
   const body = encodeSnapshot({
     v: 1,
     time: new Date().toISOString(),
@@ -67,8 +72,8 @@ async function writeSnapshot(writer: RepositoryWriter, from: number, to: number)
     username: 'bench',
     tags: [],
     sources: ['/synthetic'],
-    root: level[0]!,
-    summary: { ...emptyCounts(), files: to - from, durationMs: 0 },
+    root,
+    summary: { ...emptyCounts(), files, durationMs: 0 },
     errors: [],
   });
   return (await writer.saveBlob(BlobType.Snapshot, body)).id.toString('hex');
@@ -115,4 +120,25 @@ export async function writeSyntheticStore(repo: Repository, blobs: number): Prom
   const removed = await writeSnapshot(writer, blobs / 2, blobs);
   await writer.commit({ snapshots: [kept, removed] });
   await new RepositoryWriter(repo).commit({ tombstones: [removed] });
+}
+
+/**
+ * `count` small backups, each with one new file of 2 KB in a snapshot of its own: a data pack, a
+ * metadata pack and an index delta each, as `kloud backup` writes them, without its fixed cost
+ * per run (workers, listing the source), so that opening after 1,000 of them can be measured.
+ */
+export async function writeSmallBackups(repo: Repository, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const writer = new RepositoryWriter(repo);
+    const data = await writer.saveBlob(BlobType.Data, randomBytes(2000));
+    const file: TreeEntry = {
+      name: 'f',
+      type: 'file',
+      size: 2000,
+      chunks: [data.id.toString('hex')],
+      ...meta,
+    };
+    const root = await writer.saveBlob(BlobType.Tree, encodeNode({ entries: [file] }));
+    await writer.commit({ snapshots: [await saveSnapshot(writer, root.id.toString('hex'), 1)] });
+  }
 }

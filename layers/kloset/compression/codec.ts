@@ -123,6 +123,79 @@ export async function decodePayload(payload: Buffer, what: string): Promise<Buff
   }
 }
 
+/** Bytes of decoded output `decodePayloadPieces` yields at a time. */
+const DECODED_PIECE_BYTES = 1 << 20;
+
+/**
+ * `decodePayload` for a payload too large to hold twice (an index delta), given as `pieces` of
+ * `payloadLength` bytes in all: the decoded length the payload declares (a raw one its own, zstd
+ * its frame's content size; undefined when the frame does not say) and the decoded bytes as
+ * fresh pieces of at most 1 MiB, each decompressed as it is asked for.
+ */
+export function decodePayloadPieces(
+  pieces: Iterable<Buffer>,
+  payloadLength: number,
+  what: string,
+): { size: number | undefined; pieces: Iterable<Buffer> } {
+  const input = pieces[Symbol.iterator]();
+  const first = input.next();
+  const { codec, body } = splitPayload(first.done ? Buffer.alloc(0) : first.value, what);
+  function* rest(): Generator<Buffer> {
+    if (body.length > 0) yield body;
+    for (let next = input.next(); !next.done; next = input.next()) yield next.value;
+  }
+  if (codec === Codec.None) return { size: payloadLength - 1, pieces: rest() };
+  let size: number | null;
+  try {
+    size = zstdContexts.getFrameContentSize(body);
+  } catch (err) {
+    throw corrupt(`${what} does not decompress`, err);
+  }
+  return { size: size ?? undefined, pieces: zstdPieces(rest(), what) };
+}
+
+/** One zstd frame decompressed as its input comes, in pieces of `DECODED_PIECE_BYTES`. */
+function* zstdPieces(input: Iterable<Buffer>, what: string): Generator<Buffer> {
+  const dctx = new zstdContexts.DCtx();
+  let out = Buffer.allocUnsafe(DECODED_PIECE_BYTES);
+  let filled = 0;
+  /** zstd's hint: 0 once the frame is decoded and flushed */
+  let left = 1;
+  const step = (src: Buffer): number => {
+    try {
+      const [hint, produced, consumed] = dctx.decompressStream(out.subarray(filled), src);
+      left = hint;
+      filled += produced;
+      return consumed;
+    } catch (err) {
+      throw corrupt(`${what} does not decompress`, err);
+    }
+  };
+  for (const piece of input) {
+    for (let at = 0; at < piece.length;) {
+      if (left === 0) throw corrupt(`${what} has data after its zstd frame`);
+      at += step(piece.subarray(at));
+      if (filled === out.length) {
+        yield out;
+        out = Buffer.allocUnsafe(DECODED_PIECE_BYTES);
+        filled = 0;
+      }
+    }
+  }
+  // output zstd still holds when the last input filled the buffer
+  while (left !== 0) {
+    const before = filled;
+    step(Buffer.alloc(0));
+    if (filled === before) throw corrupt(`${what} is truncated (its zstd frame does not end)`);
+    if (filled === out.length) {
+      yield out;
+      out = Buffer.allocUnsafe(DECODED_PIECE_BYTES);
+      filled = 0;
+    }
+  }
+  if (filled > 0) yield out.subarray(0, filled);
+}
+
 /**
  * `decodePayload` on the calling thread whatever the size, for worker threads, given the
  * plaintext's length (from the index). A decompressed blob lives in a buffer the thread reuses:

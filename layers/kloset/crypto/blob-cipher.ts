@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { type DecipherGCM, createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { corrupt } from '../core/errors.js';
 import type { BlobType } from '../format/blob.js';
 
@@ -21,6 +21,18 @@ export interface BlobCipher {
   /** Seals the concatenation of `plain` (not copied); returns the parts of the sealed blob. */
   seal(type: BlobType, id: Buffer | undefined, plain: readonly Buffer[]): Buffer[];
   open(type: BlobType, id: Buffer | undefined, sealed: Buffer, what: string): Buffer;
+  /**
+   * `open` a piece at a time, for a sealed object too large to hold twice (an index delta): the
+   * plaintext in fresh pieces of at most `pieceBytes`. The tag is checked after the last piece,
+   * so a caller trusts what it was given only once the generator has run to its end.
+   */
+  openPieces(
+    type: BlobType,
+    id: Buffer | undefined,
+    sealed: Buffer,
+    what: string,
+    pieceBytes: number,
+  ): Generator<Buffer>;
 }
 
 function associatedData(type: BlobType, id: Buffer | undefined): Buffer {
@@ -72,17 +84,42 @@ export class AesGcmCipher implements BlobCipher {
   }
 
   open(type: BlobType, id: Buffer | undefined, sealed: Buffer, what: string): Buffer {
+    const d = this.decipher(type, id, sealed, what);
+    const out = d.update(sealed.subarray(NONCE_SIZE, sealed.length - TAG_SIZE));
+    const rest = finalOf(d, what);
+    return rest.length ? Buffer.concat([out, rest]) : out;
+  }
+
+  *openPieces(
+    type: BlobType,
+    id: Buffer | undefined,
+    sealed: Buffer,
+    what: string,
+    pieceBytes: number,
+  ): Generator<Buffer> {
+    const d = this.decipher(type, id, sealed, what);
+    const end = sealed.length - TAG_SIZE;
+    for (let at = NONCE_SIZE; at < end; at += pieceBytes)
+      yield d.update(sealed.subarray(at, Math.min(end, at + pieceBytes)));
+    const rest = finalOf(d, what);
+    if (rest.length) yield rest;
+  }
+
+  private decipher(type: BlobType, id: Buffer | undefined, sealed: Buffer, what: string): DecipherGCM {
     if (sealed.length < this.overhead) throw corrupt(`${what} is truncated`);
     const d = createDecipheriv('aes-256-gcm', this.key, sealed.subarray(0, NONCE_SIZE));
     d.setAAD(associatedData(type, id));
     d.setAuthTag(sealed.subarray(sealed.length - TAG_SIZE));
-    try {
-      const out = d.update(sealed.subarray(NONCE_SIZE, sealed.length - TAG_SIZE));
-      const rest = d.final();
-      return rest.length ? Buffer.concat([out, rest]) : out;
-    } catch (err) {
-      throw corrupt(`${what} is damaged (authentication failed)`, err);
-    }
+    return d;
+  }
+}
+
+/** The decipher's last bytes, once the tag is checked. */
+function finalOf(d: DecipherGCM, what: string): Buffer {
+  try {
+    return d.final();
+  } catch (err) {
+    throw corrupt(`${what} is damaged (authentication failed)`, err);
   }
 }
 
@@ -97,6 +134,16 @@ export class NullCipher implements BlobCipher {
 
   open(_type: BlobType, _id: Buffer | undefined, sealed: Buffer): Buffer {
     return sealed;
+  }
+
+  *openPieces(
+    _type: BlobType,
+    _id: Buffer | undefined,
+    sealed: Buffer,
+    _what: string,
+    pieceBytes: number,
+  ): Generator<Buffer> {
+    for (let at = 0; at < sealed.length; at += pieceBytes) yield sealed.subarray(at, at + pieceBytes);
   }
 }
 

@@ -42,6 +42,9 @@ export const OFFSET_AT = PACK_AT + 4;
 export const LENGTH_AT = OFFSET_AT + 4;
 export const RAW_AT = LENGTH_AT + 4;
 
+/** What `IndexTable.read` needs of a reader: `BinaryReader` over one buffer, `PieceReader` over pieces. */
+export type TableReader = Pick<BinaryReader, 'u8' | 'u32' | 'u64' | 'bytes' | 'expectEnd'>;
+
 /**
  * One index delta, or the merge of many: the packs it names, the blob records, the snapshots it
  * adds and the snapshots it removes (tombstones).
@@ -173,8 +176,13 @@ export class IndexTable implements BlobIndex {
     return w.finish();
   }
 
+  /** The table `encode` wrote; its records are a view of `buf`. */
   static decode(buf: Buffer, what: string): IndexTable {
-    const r = new BinaryReader(buf, what);
+    return IndexTable.read(new BinaryReader(buf, what), what);
+  }
+
+  /** Decodes the table from a reader of its encoding, whole or in pieces (`PieceReader`). */
+  static read(r: TableReader, what: string): IndexTable {
     const packs: PackInfo[] = [];
     for (let n = r.u32(); n > 0; n--) {
       const name = r.bytes(ID_SIZE).toString('hex');
@@ -184,7 +192,7 @@ export class IndexTable implements BlobIndex {
       packs.push({ name, kind, size: r.u64() });
     }
     const count = r.u64();
-    const records = Buffer.from(r.bytes(count * RECORD_SIZE));
+    const records = r.bytes(count * RECORD_SIZE);
     for (let at = 0; at < records.length; at += RECORD_SIZE) {
       if (!isBlobType(records[at + TYPE_AT]!) || records.readUInt32LE(at + PACK_AT) >= packs.length) {
         throw corrupt(`${what} holds an invalid blob record`);

@@ -5,9 +5,12 @@ import type { Repository } from '../repository/repository.js';
 
 /**
  * Blobs per consolidated delta: a delta is sealed whole, so this bounds what writing one holds
- * (~25 MB of records, and its compressed and sealed copies) whatever the store's size.
+ * (~6 MB of records, and its encoded, compressed and sealed copies) whatever the store's size,
+ * and what a reader holds of it (the object and its records). 131,072 rather than more: at
+ * 524,288 the copies of one delta were ~125 MB of a prune's peak; a store of 10 million blobs
+ * opens from 77 such deltas, read and merged as fast as from 20 (docs/PERFORMANCE.md).
  */
-export const CONSOLIDATED_DELTA_BLOBS = 512 * 1024;
+export const CONSOLIDATED_DELTA_BLOBS = 128 * 1024;
 
 /**
  * Replaces the `covered` deltas by `index` (their merge) less the records and packs of the
