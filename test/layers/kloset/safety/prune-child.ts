@@ -1,6 +1,7 @@
 /**
  * A prune in its own process, for the kill test:
- *   node --import tsx prune-child.ts STORE (passphrase in KLOUD_TEST_PASSPHRASE; grace 0)
+ *   node BUNDLE STORE (passphrase in KLOUD_TEST_PASSPHRASE; grace 0; child-process.ts bundles this
+ *   file; `node --import tsx prune-child.ts STORE` runs it as well)
  */
 import { openStore } from '../../../../layers/kloset/index.js';
 
