@@ -1,6 +1,7 @@
 /** `kloud prune`: deletes the data no snapshot needs any more, in two runs a grace period apart. */
 import type { Command } from 'commander';
-import { DEFAULT_REPACK_THRESHOLD, type PruneReport, type PrunedPack } from '../../layers/kloset/index.js';
+import type { PruneReport, PrunedPack } from '../../layers/kloset/index.js';
+import { DEFAULT_REPACK_THRESHOLD } from '../../layers/kloset/prune/prune-defaults.js';
 import { usageError } from '../failures/errors.js';
 import type { CommandContext } from '../context.js';
 import { parseAge } from '../text/age.js';

@@ -4,10 +4,10 @@
  * name can move the cursor or clear the screen; JSON gets them lossless; and what people type
  * back in the escaped form names the same bytes.
  */
-import { nameFromBytes, nameToBytes } from '../../layers/kloset/index.js';
+import { nameFromBytes, nameToBytes } from '../../layers/kloset/core/byte-names.js';
 
 /** The engine's JSON replacer for names (`<key>Bytes` beside a string that is not UTF-8). */
-export { losslessNames } from '../../layers/kloset/index.js';
+export { losslessNames } from '../../layers/kloset/core/byte-names.js';
 
 /** What a terminal must not get raw: C0, DEL, C1, the backslash, and bytes that are not UTF-8. */
 // eslint-disable-next-line no-control-regex -- control characters are what it finds

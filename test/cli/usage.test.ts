@@ -1,4 +1,4 @@
-import { Sandbox } from './sandbox.js';
+import { KLOUD, Sandbox, runProcess } from './sandbox.js';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -109,4 +109,33 @@ test.each(COMMANDS)('kloud %s --help shows examples', async (command) => {
   expect(run.stdout).toMatch(new RegExp(`^Usage: kloud (\\w+\\|)?${command}[ |]`));
   expect(run.stdout).toMatch(/\nExamples?:\n {2}kloud /);
   expect(run.stdout).toContain('--json');
+});
+
+/** Preloaded into a run: module resolution fails on the engine's index, which loads all of it. */
+const REFUSE_ENGINE = `data:text/javascript,${encodeURIComponent(
+  `import { register } from 'node:module';
+  register(${JSON.stringify(
+    `data:text/javascript,${encodeURIComponent(
+      `export async function resolve(specifier, context, next) {
+        const found = await next(specifier, context);
+        if (found.url.endsWith('/layers/kloset/index.js')) throw new Error('the engine was loaded');
+        return found;
+      }`,
+    )}`,
+  )});`,
+)}`;
+
+test('commands that use no store start without loading the engine', async () => {
+  const run = (args: string[]) =>
+    runProcess(process.execPath, ['--import', REFUSE_ENGINE, KLOUD, ...args], {
+      env: sandbox.env(),
+      cwd: sandbox.work,
+    });
+  for (const args of [['--version'], ['--help'], ['prune', '--help'], ['store', 'ls']]) {
+    const started = await run(args);
+    expect({ args, stderr: started.stderr, code: started.code }).toEqual({ args, stderr: '', code: 0 });
+  }
+  // the same preload does stop a command that opens a store
+  const opening = await run(['at', sandbox.path('no-store'), 'ls']);
+  expect(opening.stderr).toContain('the engine was loaded');
 });

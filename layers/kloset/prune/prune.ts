@@ -9,16 +9,9 @@ import { type EarlyDeletion, earlyDeletion } from './early-deletion.js';
 import { type PackUsage, packUsage } from './pack-usage.js';
 import { buildPruneIndex } from './prune-index.js';
 import { repackPacks } from './repack.js';
+import { DEFAULT_GRACE_MS, DEFAULT_REPACK_THRESHOLD } from './prune-defaults.js';
 
-/** Long enough for any backup to finish: a backup open for longer than this may lose blobs. */
-export const DEFAULT_GRACE_MS = 24 * 3600 * 1000;
-
-/**
- * A pack is rewritten when at least this share of its blobs' bytes is unused: the store then
- * wastes at most a fifth of a partly used pack, and a repack writes at most 4 bytes for each byte
- * it frees (restic's default keeps 5% of the whole repository unused, and rewrites as needed).
- */
-export const DEFAULT_REPACK_THRESHOLD = 0.2;
+export { DEFAULT_GRACE_MS, DEFAULT_REPACK_THRESHOLD };
 
 export interface PruneProgress {
   readonly phase: 'walk' | 'repack' | 'delete';

@@ -1,6 +1,7 @@
 /**
  * A backup in its own process, for the kill and concurrency tests:
- *   node --import tsx backup-child.ts STORE SOURCE... (passphrase in KLOUD_TEST_PASSPHRASE)
+ *   node BUNDLE STORE SOURCE... (passphrase in KLOUD_TEST_PASSPHRASE; child-process.ts bundles
+ *   this file; `node --import tsx backup-child.ts ...` runs it as well)
  * Prints the snapshot ID when done.
  */
 import { openStore } from '../../../../layers/kloset/index.js';

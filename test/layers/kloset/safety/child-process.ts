@@ -1,9 +1,63 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { PASSPHRASE } from '../fixtures.js';
 
-const BACKUP_CHILD = fileURLToPath(new URL('./backup-child.ts', import.meta.url));
-const PRUNE_CHILD = fileURLToPath(new URL('./prune-child.ts', import.meta.url));
+/** `import.meta.url` as code, not inside a string (start-worker.ts names it as a string too). */
+const IMPORT_META_URL = /(?<!['"])\bimport\.meta\.url\b(?!['"])/g;
+
+/**
+ * A child script as one bundle, started by plain node: under `node --import tsx` each child
+ * compiled the engine module by module, ~1 s of CPU, and the kill tests start dozens. Packages
+ * stay out of the bundle, which lies in `node_modules/.cache` where they resolve; each module
+ * keeps its own `import.meta.url`, by which the engine finds its worker entries (and starts them
+ * as it does from source). Named by content: suites running at once share it.
+ */
+async function bundled(script: string): Promise<string> {
+  const { outputFiles } = await build({
+    entryPoints: [script],
+    bundle: true,
+    packages: 'external',
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    plugins: [
+      {
+        name: 'own-import-meta-url',
+        setup(plugin) {
+          plugin.onLoad({ filter: /\.ts$/ }, async ({ path }) => ({
+            contents: (await readFile(path, 'utf8')).replace(
+              IMPORT_META_URL,
+              JSON.stringify(pathToFileURL(path).href),
+            ),
+            loader: 'ts',
+          }));
+        },
+      },
+    ],
+  });
+  const text = outputFiles[0]!.contents;
+  const packages = dirname(dirname(createRequire(import.meta.url).resolve('esbuild/package.json')));
+  const file = join(
+    packages,
+    '.cache',
+    'kloud-test-children',
+    `${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`,
+  );
+  await mkdir(dirname(file), { recursive: true });
+  // written whole, then named: another suite may be making the same bundle
+  await writeFile(`${file}.${process.pid}.tmp`, text);
+  await rename(`${file}.${process.pid}.tmp`, file);
+  return file;
+}
+
+const BACKUP_CHILD = await bundled(fileURLToPath(new URL('./backup-child.ts', import.meta.url)));
+const PRUNE_CHILD = await bundled(fileURLToPath(new URL('./prune-child.ts', import.meta.url)));
 
 export interface RunningChild {
   readonly child: ChildProcess;
@@ -26,7 +80,7 @@ export function spawnPruneSteps(location: string, checkpointFile: string): Runni
 }
 
 function spawnEngine(script: string, args: string[]): RunningChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, [script, ...args], {
     env: { ...process.env, KLOUD_TEST_PASSPHRASE: PASSPHRASE, NODE_OPTIONS: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,6 +1,7 @@
 /**
  * A prune in its own process, for the kill tests:
- *   node --import tsx prune-child.ts STORE [CHECKPOINT_FILE] (passphrase in KLOUD_TEST_PASSPHRASE; grace 0)
+ *   node BUNDLE STORE [CHECKPOINT_FILE] (passphrase in KLOUD_TEST_PASSPHRASE; grace 0; child-process.ts
+ *   bundles this file; `node --import tsx prune-child.ts ...` runs it as well)
  * With CHECKPOINT_FILE, in steps of one unit each: it resumes from the checkpoint the file holds
  * and saves each step's (write and rename, so a kill leaves the last one whole); removed when done.
  */
