@@ -174,6 +174,8 @@ describe('each function bundle', () => {
   test('is one ES module with the worker entries it starts beside it', () => {
     expect(Object.keys(unpacked).sort()).toEqual([
       'Inventories',
+      'ScheduledTask',
+      'SchedulesApi',
       'StoreActions',
       'StoreApps',
       'StoreBrowse',
@@ -194,8 +196,9 @@ describe('each function bundle', () => {
     for (const engine of ['StoreActions', 'TaskWorker']) {
       expect(readFileSync(join(unpacked[engine]!.dir, 'index.mjs'), 'utf8')).toContain('./seal-worker.js');
     }
-    // the tasks API runs no engine: its bundle stays small
-    expect(readdirSync(unpacked.TasksApi!.dir)).toEqual(['index.mjs']);
+    // the tasks and schedules functions run no engine: their bundles stay small
+    for (const name of ['TasksApi', 'SchedulesApi', 'ScheduledTask'])
+      expect(readdirSync(unpacked[name]!.dir)).toEqual(['index.mjs']);
   });
 
   test('carries every package it leaves external, as far as the code names it', () => {

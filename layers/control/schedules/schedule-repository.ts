@@ -66,11 +66,14 @@ export class ScheduleRepository {
     return next;
   }
 
-  /** Records a run on the schedule, re-reading while edits change it; nothing when it is gone. */
+  /**
+   * Records a run on the schedule, re-reading while edits change it; nothing when it is gone, or
+   * when a later run is recorded already (a repeated delivery of an earlier one comes late).
+   */
   async recordRun(id: string, lastRun: NonNullable<ScheduleRecord['lastRun']>): Promise<void> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const schedule = await this.find(id);
-      if (!schedule) return;
+      if (!schedule || (schedule.lastRun && schedule.lastRun.scheduledTime > lastRun.scheduledTime)) return;
       const next = { ...schedule, lastRun, version: schedule.version + 1 };
       if (await this.table.replace(toItem(next), schedule.version)) return;
     }

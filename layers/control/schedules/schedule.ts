@@ -49,6 +49,8 @@ export type CreateScheduleBody = z.infer<typeof CreateScheduleBody>;
 export const LastRun = z
   .object({
     taskId: z.string(),
+    /** when the run was due (Scheduler's scheduled time) */
+    scheduledTime: z.string(),
     /** when the run created (or found) its task */
     at: z.string(),
     state: z.enum(TASK_STATES),
@@ -83,8 +85,8 @@ export interface ScheduleRecord {
   /** also where a rate's periods count from: Scheduler starts a rate when it gets the schedule */
   readonly updatedAt: string;
   readonly version: number;
-  /** the last run's task; its state is read from the task */
-  readonly lastRun?: { readonly taskId: string; readonly at: string };
+  /** the latest run's task (by scheduled time); its state is read from the task */
+  readonly lastRun?: { readonly taskId: string; readonly scheduledTime: string; readonly at: string };
 }
 
 /** What Scheduler sends the scheduled-task function (and local mode's scheduler alike). */

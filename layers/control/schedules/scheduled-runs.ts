@@ -61,6 +61,7 @@ export class ScheduledRuns {
     }
     await this.schedules.recordRun(schedule.id, {
       taskId: outcome.taskId,
+      scheduledTime: event.scheduledTime,
       at: new Date(this.now()).toISOString(),
     });
     logger.info('scheduled run', { ...event, ...outcome });

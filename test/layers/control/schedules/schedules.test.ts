@@ -271,11 +271,16 @@ test("a run creates the schedule's task as schedule:<id>; a repeated delivery is
   const second = await runs.run({ scheduleId: id, scheduledTime: '2026-03-28T09:00:00Z' });
   expect(second).toMatchObject({ outcome: 'started' });
   expect((second as { taskId: string }).taskId).not.toBe(taskId);
-  expect((await schedules.get(id)).lastRun).toEqual({
+  const latest = {
     taskId: (second as { taskId: string }).taskId,
+    scheduledTime: '2026-03-28T09:00:00Z',
     at: new Date(clock).toISOString(),
     state: 'queued',
-  });
+  };
+  expect((await schedules.get(id)).lastRun).toEqual(latest);
+  // a late repeat of the earlier run leaves the latest as the last run
+  expect(await runs.run(event)).toEqual({ outcome: 'repeated', taskId });
+  expect((await schedules.get(id)).lastRun).toEqual(latest);
 });
 
 test('a paused schedule runs nothing', async () => {
