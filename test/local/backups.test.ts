@@ -19,7 +19,7 @@ import { type Answer, LocalMode } from './local-mode.js';
 const BUCKET = 'kloud-backups-e2e';
 const PASSPHRASE = 'backups e2e passphrase never logged';
 const SECRET_KEY = 'backups-secret-key-never-logged';
-const OBJECTS = 1500;
+const OBJECTS = Number(process.env.E2E_OBJECTS ?? 1500);
 const BATCH_BYTES = 64 * 1024;
 const BATCH_ENTRIES = 200;
 /** several batches' worth: backed up in ranges, joined at commit */
@@ -149,6 +149,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  await import('node:fs/promises').then((fs) => fs.writeFile('/tmp/backups-e2e.log', local.output));
   await local?.stop();
   await counter?.stop();
   s3?.destroy();
