@@ -1,4 +1,5 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, Fn, Stack } from 'aws-cdk-lib';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -85,6 +86,8 @@ export class BackupStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: BackupStateMachineProps) {
     super(scope, id);
+    // ResultWriterV2 is rendered only under its feature flag (a new app's default): this machine's
+    this.node.setContext(cxapi.STEPFUNCTIONS_USE_DISTRIBUTED_MAP_RESULT_WRITER_V2, true);
     const { worker } = props;
     const taskId = JsonPath.stringAt('$.taskId');
     const failed = recordFailure(this, worker);
@@ -161,7 +164,29 @@ export class BackupStateMachine extends Construct {
       timeout: props.timeout ?? Duration.days(7),
       ...(props.logRetention && { logRetention: props.logRetention }),
     });
-    if (!props.local) this.grantStaging(props.stagingBucket);
+    if (!props.local) {
+      this.grantStaging(props.stagingBucket);
+      this.acknowledgeChildExecutions();
+    }
+  }
+
+  /** CDK grants the Distributed Map its child executions (start, describe, stop): named at run time. */
+  private acknowledgeChildExecutions(): void {
+    const stack = Stack.of(this);
+    // the name as CDK writes it in that policy: the ARN's seventh field
+    const name = Fn.select(6, Fn.split(':', this.stateMachine.stateMachineArn));
+    for (const resourceName of [`${name}:*`, `${name}/*:*`])
+      acknowledgeIam5(
+        this.stateMachine,
+        nagResource(
+          this,
+          Arn.format(
+            { service: 'states', resource: 'execution', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+            stack,
+          ),
+        ),
+        "the Distributed Map's child executions, named by Step Functions at run time under this machine's name",
+      );
   }
 
   /** The AWS variant: the plan's manifest read by the Map itself, one batch per child execution. */
@@ -173,8 +198,9 @@ export class BackupStateMachine extends Construct {
         key: JsonPath.stringAt('$.plan.manifest'),
       }),
       // a batch is already a worker's share (bytes and entries): one a child, with its task
-      itemBatcher: new ItemBatcher({ maxItemsPerBatch: 1, batchInput: { taskId: JsonPath.stringAt('$.taskId') } }),
+      itemBatcher: new ItemBatcher({ maxItemsPerBatch: 1, batchInput: { 'taskId.$': '$.taskId' } }),
       maxConcurrency: props.maxConcurrency ?? DEFAULT_CONCURRENCY,
+      // no batch may fail: the snapshot would lack its part (0 is Step Functions' default, which CDK leaves out)
       toleratedFailureCount: 0,
       mapExecutionType: StateMachineType.STANDARD,
       resultWriterV2: new ResultsWriter({

@@ -1,5 +1,6 @@
 /**
- * `kloud remote check|sync|restore` start tasks on the control plane; `tasks`, `task` and
+ * `kloud remote check|sync|restore` start tasks on the control plane (`backup`:
+ * remote-backup.ts); `tasks`, `task` and
  * `cancel` look at them. With `--wait` a task is followed until it ends and the exit code says
  * how it ended, which is what a CI job needs.
  */
@@ -20,11 +21,11 @@ interface WaitOptions {
   waitTimeout: string;
 }
 
-interface StartOptions extends WaitOptions {
+export interface StartOptions extends WaitOptions {
   idempotencyKey?: string;
 }
 
-const WAIT_HELP = `
+export const WAIT_HELP = `
 Prints the task and returns at once; with --wait it follows the task (a progress bar on a
 terminal, a line per change in logs) and exits 0 only when it succeeded: 6 when it failed, with
 the reason, 7 when it was cancelled, 5 when --wait-timeout ran out. Ctrl-C stops waiting, not the
@@ -32,7 +33,7 @@ task. Each request carries an Idempotency-Key (a new one, or --idempotency-key):
 command with the same key gives the same task instead of a second one.`;
 
 /** `--wait`, `--wait-timeout`, and for task-creating commands `--idempotency-key`. */
-function waitOptions(command: Command, creates: boolean): Command {
+export function waitOptions(command: Command, creates: boolean): Command {
   command
     .option('--wait', 'follow the task until it ends; the exit code says how it ended')
     .option('--wait-timeout <age>', 'how long --wait waits at most (s, m, h, d)', '6h');
@@ -206,7 +207,8 @@ export function registerRemoteTasks(group: Command, ctx: CommandContext): void {
     });
 }
 
-async function start(
+/** Creates the task (with an Idempotency-Key), then prints it, or follows it with --wait. */
+export async function start(
   ctx: CommandContext,
   command: Command,
   api: ApiClient,

@@ -13,6 +13,7 @@ import { checkFlags, type ConnectionFlags, parseApiUrl } from '../remote/connect
 import { remoteBook } from '../remote/remote-api.js';
 import type { Remote } from '../remote/remotes.js';
 import { registerRemoteApps } from './remote-apps.js';
+import { registerRemoteBackup } from './remote-backup.js';
 import { registerRemoteBrowse } from './remote-browse.js';
 import { registerRemoteSchedules } from './remote-schedules.js'; // schedules (B)
 import { registerRemoteTasks } from './remote-tasks.js';
@@ -73,6 +74,7 @@ export function registerRemoteCommands(program: Command, ctx: CommandContext): v
   registerNamedRemotes(group, ctx);
   registerRemoteApps(group, ctx);
   registerRemoteTasks(group, ctx);
+  registerRemoteBackup(group, ctx);
   registerRemoteBrowse(group, ctx);
   registerRemoteSchedules(group, ctx); // schedules (B)
 }

@@ -142,8 +142,9 @@ export class BackupStages {
     const before = task.checkpoint as BackupCheckpoint | undefined;
     // a retried invocation whose plan had completed
     if (before?.planned) return answer(false, before);
-    const deadline =
-      started + Math.max(Math.min(remainingMs - this.options.safetyMarginMs, this.options.sliceMs ?? Infinity), 0);
+    // the invocation's end bounds the plan; the slice cap (tests) counts from when the walk starts
+    const lambdaDeadline = started + Math.max(remainingMs - this.options.safetyMarginMs, 0);
+    const deadline = () => Math.min(lambdaDeadline, Date.now() + (this.options.sliceMs ?? Infinity));
     const step = await this.failing(task, () =>
       this.withStoreAndSource(task, (store, parameters, source, path) =>
         this.planSome(store, parameters, source, path, staging, before, deadline, started),
@@ -181,7 +182,7 @@ export class BackupStages {
     path: string,
     staging: BackupStaging,
     before: BackupCheckpoint | undefined,
-    deadline: number,
+    deadline: () => number,
     started: number,
   ): Promise<{ checkpoint: BackupCheckpoint; cursor?: PlanCursor }> {
     let cursor: PlanCursor | undefined;
@@ -196,7 +197,7 @@ export class BackupStages {
       hostname: BACKUP_HOSTNAME,
       ...(parameters.excludes && { excludes: parameters.excludes }),
       ...(cursor && { cursor }),
-      deadline,
+      deadline: deadline(),
     });
     let batches = before?.batches ?? 0;
     let bytes = before?.bytes ?? 0;

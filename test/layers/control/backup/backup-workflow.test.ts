@@ -1,0 +1,162 @@
+/**
+ * The backup workflow with its real parts: the local variant of the backup state machine run by
+ * LocalTaskRunner, each Lambda state answered by a TaskWorker with the real BackupStages (dynalite,
+ * s3rver for the staging bucket, directory apps for the source and the store), wrapped to fail
+ * batch workers on purpose: one that crashes twice is retried into a snapshot; one that keeps
+ * failing fails the task with its reason, and leaves no snapshot and a sound store.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import type { Context } from 'aws-lambda';
+import { BackupStages } from '../../../../layers/control/backup/backup-stages.js';
+import { type ConnectorTarget } from '../../../../layers/control/engine/connector-target.js';
+import { type BackupSource, KlosetAdapter, KlosetError } from '../../../../layers/control/engine/kloset-adapter.js';
+import { StagingArea } from '../../../../layers/control/staging/staging-area.js';
+import { DestinationTargets } from '../../../../layers/control/tasks/restore/destination-target.js';
+import { newTaskId, type TaskRecord } from '../../../../layers/control/tasks/task.js';
+import { TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
+import type { TaskContext } from '../../../../layers/control/tasks/task-kinds.js';
+import { TaskLifecycle } from '../../../../layers/control/tasks/task-lifecycle.js';
+import { TaskRepository } from '../../../../layers/control/tasks/task-repository.js';
+import type { WorkerEvent } from '../../../../layers/control/tasks/task-runner.js';
+import { failureOf, SAFETY_MARGIN_MS, TaskWorker } from '../../../../layers/control/tasks/task-worker.js';
+import { S3Client } from '@aws-sdk/client-s3';
+import { BACKUP_STATES } from '../../../../lib/backup-state-machine.js';
+import { LocalTaskRunner } from '../../../../local/local-task-runner.js';
+import { startS3rver, type S3rverHandle } from '../../../../local/s3rver.js';
+import { backupStateMachineDefinition, localFunctionArn } from '../../../../local/state-machine-definitions.js';
+import { dynaliteForTests } from '../dynalite-table.js';
+import { type TaskApps, taskApps } from '../tasks/task-apps.js';
+import { tempDir } from '../../kloset/fixtures.js';
+
+const dynamo = dynaliteForTests();
+const BUCKET = 'kloud-staging';
+
+/** The engine, its sources refused while `refusing` (a source whose credentials were revoked). */
+class RefusingSources extends KlosetAdapter {
+  refusing = false;
+  override withSource<T>(target: ConnectorTarget, call: (s: BackupSource, p: string) => Promise<T>): Promise<T> {
+    if (this.refusing) return Promise.reject(new KlosetError('AUTH_FAILED', 'the source refused the credentials'));
+    return super.withSource(target, call);
+  }
+}
+
+let s3rver: S3rverHandle;
+let s3: S3Client;
+let apps: TaskApps;
+let engine: RefusingSources;
+let repository: TaskRepository;
+let worker: TaskWorker;
+let vaultId: string;
+let sourceId: string;
+/** batch invocations to crash before the worker runs */
+let crashes = 0;
+const calls: string[] = [];
+
+beforeAll(async () => {
+  const dir = await tempDir('kloud-backup-workflow-');
+  s3rver = await startS3rver(join(dir, 's3'), [BUCKET]);
+  s3 = new S3Client({
+    endpoint: s3rver.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  });
+  const table = dynamo.table();
+  apps = await taskApps(table);
+  engine = new RefusingSources(apps.settings.cacheDir);
+  repository = new TaskRepository(table);
+  const claims = new TaskClaims(table, repository);
+  const lifecycle = new TaskLifecycle(repository, claims, { publish: async () => undefined });
+  const places = new DestinationTargets(apps.settings, apps.repository, apps.secrets);
+  const backup = new BackupStages(repository, lifecycle, apps.stores, engine, places, new StagingArea(s3, BUCKET), {
+    batchBytes: 4096,
+    batchEntries: 10,
+    safetyMarginMs: SAFETY_MARGIN_MS,
+    failureOf,
+  });
+  worker = new TaskWorker(repository, lifecycle, {}, { backup } as unknown as TaskContext);
+  const vault = await apps.directory('vault');
+  vaultId = (await apps.ready({ resourceId: vault.resourceId, name: 'vault', storageType: 'standard', configuration: { path: 'store' } })).id;
+  const files = await apps.directory('files');
+  sourceId = (await apps.ready({ resourceId: files.resourceId, name: 'files', storageType: 'standard', configuration: { path: 'store' } })).id;
+  await mkdir(join(files.path, 'data'));
+  for (let i = 0; i < 40; i++) await writeFile(join(files.path, 'data', `f${i}.txt`), `file ${i} `.repeat(50 + i * 7));
+}, 120_000);
+
+afterAll(async () => {
+  s3?.destroy();
+  await s3rver?.stop();
+});
+
+/** Runs one backup through the state machine to its end; the task as it ended. */
+async function backUp(): Promise<TaskRecord> {
+  const task: TaskRecord = {
+    id: newTaskId(),
+    type: 'backup',
+    appId: vaultId,
+    parameters: { source: { appId: sourceId, path: 'data' } },
+    state: 'queued',
+    principal: 'test',
+    createdAt: new Date().toISOString(),
+    version: 1,
+  };
+  await repository.insert(task);
+  const runner = new LocalTaskRunner(
+    { task: backupStateMachineDefinition(), backup: backupStateMachineDefinition(), restore: backupStateMachineDefinition() },
+    {
+      [localFunctionArn('task-worker')]: {
+        timeoutMs: 900_000,
+        handler: async (event: unknown, context: Context) => {
+          const e = event as WorkerEvent;
+          calls.push(e.action);
+          if (e.action === 'batch' && crashes > 0) {
+            crashes--;
+            throw new Error('the sandbox crashed');
+          }
+          return worker.handle(e, context.getRemainingTimeInMillis());
+        },
+      },
+    },
+    () => undefined,
+    { retryIntervalOverrides: { [BACKUP_STATES.batch]: 0 } },
+  );
+  await runner.start(task);
+  await runner.settled();
+  return repository.get(task.id);
+}
+
+test('a batch worker that crashes twice is retried, and the backup succeeds', async () => {
+  calls.length = 0;
+  crashes = 2;
+  const ended = await backUp();
+  expect(ended).toMatchObject({ state: 'succeeded', result: { files: 40, filesRead: 40, errors: [] } });
+  const batches = (ended.result as { batches: number }).batches;
+  expect(batches).toBeGreaterThan(3);
+  expect(calls.filter((a) => a === 'batch')).toHaveLength(batches + 2);
+  const snapshots = await apps.stores.withStore(await apps.stores.readyApp(vaultId), (s) => s.snapshots());
+  expect(snapshots.map((s) => s.id)).toEqual([(ended.result as { snapshot: string }).snapshot]);
+}, 120_000);
+
+test('a batch worker that keeps failing fails the task with its reason: no snapshot, a sound store', async () => {
+  const app = await apps.stores.readyApp(vaultId);
+  const before = await apps.stores.withStore(app, (s) => s.snapshots());
+  await writeFile(join(apps.settings.localRoot!, 'files', 'data', 'f0.txt'), 'changed');
+  calls.length = 0;
+  const run = backUp();
+  // the plan reads the source; the batch workers are refused by it
+  for (let i = 0; i < 400 && !calls.includes('batch'); i++) await new Promise((r) => setTimeout(r, 25));
+  engine.refusing = true;
+  const ended = await run;
+  engine.refusing = false;
+  expect(ended).toMatchObject({ state: 'failed', failure: { code: 'AUTH_FAILED' } });
+  expect(ended.failure!.message).toContain('the source refused the credentials');
+  expect(calls.filter((a) => a === 'fail')).toHaveLength(1);
+  expect(await apps.stores.withStore(app, (s) => s.snapshots())).toEqual(before);
+  const report = await apps.stores.withStore(app, (s) => s.check());
+  expect(report.problems).toEqual([]);
+  // the next backup runs again from a fresh plan, in a staging prefix of its own
+  const again = await backUp();
+  expect(again).toMatchObject({ state: 'succeeded', result: { filesRead: 1 } });
+}, 120_000);
