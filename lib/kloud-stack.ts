@@ -6,6 +6,7 @@ import { ControlApi } from './control-api.js';
 import { KloudFunction } from './kloud-function.js';
 import { MetadataTable } from './metadata-table.js';
 import { StagingBucket } from './staging-bucket.js';
+import { RestoreStateMachine } from './restore-state-machine.js';
 import { TaskStateMachine } from './task-state-machine.js';
 import type { StoreBucket } from './store-buckets.js';
 
@@ -92,16 +93,22 @@ export class KloudStack extends Stack {
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects')
       .bindStagingBucket(staging.bucket, 'restores/')
+      .bindArchiveRetrieval(storeBuckets) // C: cold restores
       .bindTaskEvents();
     // a quarter of the memory for the store's index; the rest spills to /tmp (docs/ARCHITECTURE.md, "Tasks")
     taskWorker.fn.addEnvironment('KLOUD_INDEX_MEMORY_BUDGET', String((workerMemory / 4) * 2 ** 20));
     const tasks = new TaskStateMachine(this, 'Tasks', { worker: taskWorker.fn });
+    const restores = new RestoreStateMachine(this, 'Restores', { worker: taskWorker.fn }); // C
     // the store buckets' names: a restore's destination is checked against them when it is asked for
     const tasksApi = new KloudFunction(this, 'TasksApi', { name: 'tasks', ...sizing })
       .bindTable(table, 'RW')
       .bindStoreBuckets(storeBuckets, 'names')
       // backups and restores run on the generic machine until their own workflows exist
-      .bindTaskRunner({ task: tasks.stateMachine, backup: tasks.stateMachine, restore: tasks.stateMachine })
+      .bindTaskRunner({
+        task: tasks.stateMachine,
+        backup: tasks.stateMachine,
+        restore: restores.stateMachine,
+      })
       .bindTaskEvents();
 
     const { api } = new ControlApi(this, 'Api', {

@@ -7,6 +7,7 @@ import {
   DefinitionBody,
   Errors,
   Fail,
+  type IChainable,
   JitterType,
   JsonPath,
   LogLevel,
@@ -55,44 +56,10 @@ export class TaskStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: TaskStateMachineProps) {
     super(scope, id);
-    const call = (stateName: string, action: 'start' | 'slice') => {
-      const invoke = new LambdaInvoke(this, stateName, {
-        stateName,
-        lambdaFunction: props.worker,
-        payload: TaskInput.fromObject({ action, taskId: JsonPath.stringAt('$.taskId') }),
-        resultSelector: { 'done.$': '$.Payload.done' },
-        resultPath: `$.${action}`,
-        retryOnServiceExceptions: true,
-      });
-      // beyond the service exceptions retried above: throttling (many tasks at once), with patience
-      invoke.addRetry({
-        errors: ['Lambda.TooManyRequestsException'],
-        interval: Duration.seconds(2),
-        backoffRate: 2,
-        maxAttempts: 8,
-        jitterStrategy: JitterType.FULL,
-      });
-      // and an invocation that timed out or crashed
-      invoke.addRetry({
-        errors: [Errors.TASKS_FAILED, 'Sandbox.Timedout'],
-        interval: Duration.seconds(5),
-        backoffRate: 2,
-        maxAttempts: 2,
-      });
-      return invoke;
-    };
+    const call = (stateName: string, action: 'start' | 'slice') =>
+      workerCall(this, stateName, props.worker, action, { 'done.$': '$.Payload.done' });
 
-    const recordFailure = new LambdaInvoke(this, TASK_STATES.recordFailure, {
-      stateName: TASK_STATES.recordFailure,
-      lambdaFunction: props.worker,
-      payload: TaskInput.fromObject({
-        action: 'fail',
-        taskId: JsonPath.stringAt('$.taskId'),
-        error: JsonPath.objectAt('$.error'),
-      }),
-      resultPath: JsonPath.DISCARD,
-      retryOnServiceExceptions: true,
-    }).next(new Fail(this, TASK_STATES.failed, { stateName: TASK_STATES.failed }));
+    const recordFailure = recordFailureStates(this, props.worker, TASK_STATES);
 
     const ended = new Succeed(this, TASK_STATES.ended, { stateName: TASK_STATES.ended });
     const slice = call(TASK_STATES.slice, 'slice');
@@ -111,27 +78,94 @@ export class TaskStateMachine extends Construct {
         ),
     );
 
-    const logs = new LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
-      stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(definition),
-      timeout: props.timeout ?? Duration.days(7),
-      tracingEnabled: true,
-      // every state's entry and exit, without the payloads (task IDs only, but nothing to gain)
-      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
-    });
-    const acknowledge = (id: string, reason: string) =>
-      Validations.of(this.stateMachine).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[${id}]`, reason });
-    acknowledge(
-      nagResource(this, `${props.worker.functionArn}:*`),
-      "the worker's versions and aliases (`function:NAME:*`), as CDK grants an invocation",
-    );
-    acknowledge(
-      'Resource::*',
-      'actions AWS grants only on Resource "*": log delivery to CloudWatch Logs (logs:CreateLogDelivery and the like) and X-Ray trace segments',
-    );
+    this.stateMachine = workflowStateMachine(this, definition, props);
   }
+}
+
+/**
+ * A call of the worker for one state: `{ action, taskId }` in, the answer's fields picked by
+ * `answer` into `$.<into>` (default: the action's name), with the retries every worker state shares.
+ */
+export function workerCall(
+  scope: Construct,
+  stateName: string,
+  worker: IFunction,
+  action: string,
+  answer: Record<string, string>,
+  into = action,
+): LambdaInvoke {
+  const invoke = new LambdaInvoke(scope, stateName, {
+    stateName,
+    lambdaFunction: worker,
+    payload: TaskInput.fromObject({ action, taskId: JsonPath.stringAt('$.taskId') }),
+    resultSelector: answer,
+    resultPath: `$.${into}`,
+    retryOnServiceExceptions: true,
+  });
+  // beyond the service exceptions retried above: throttling (many tasks at once), with patience
+  invoke.addRetry({
+    errors: ['Lambda.TooManyRequestsException'],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 8,
+    jitterStrategy: JitterType.FULL,
+  });
+  // and an invocation that timed out or crashed
+  invoke.addRetry({
+    errors: [Errors.TASKS_FAILED, 'Sandbox.Timedout'],
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 2,
+  });
+  return invoke;
+}
+
+/** The Catch's target: the worker records why the task failed, then the execution fails. */
+export function recordFailureStates(
+  scope: Construct,
+  worker: IFunction,
+  names: { readonly recordFailure: string; readonly failed: string },
+): IChainable {
+  return new LambdaInvoke(scope, names.recordFailure, {
+    stateName: names.recordFailure,
+    lambdaFunction: worker,
+    payload: TaskInput.fromObject({
+      action: 'fail',
+      taskId: JsonPath.stringAt('$.taskId'),
+      error: JsonPath.objectAt('$.error'),
+    }),
+    resultPath: JsonPath.DISCARD,
+    retryOnServiceExceptions: true,
+  }).next(new Fail(scope, names.failed, { stateName: names.failed }));
+}
+
+/** A workflow's standard state machine: its timeout, its logs without payloads, X-Ray. */
+export function workflowStateMachine(
+  scope: Construct,
+  definition: IChainable,
+  props: TaskStateMachineProps,
+): StateMachine {
+  const logs = new LogGroup(scope, 'Logs', {
+    retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const stateMachine = new StateMachine(scope, 'StateMachine', {
+    stateMachineType: StateMachineType.STANDARD,
+    definitionBody: DefinitionBody.fromChainable(definition),
+    timeout: props.timeout ?? Duration.days(7),
+    tracingEnabled: true,
+    // every state's entry and exit, without the payloads (task IDs only, but nothing to gain)
+    logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
+  });
+  const acknowledge = (id: string, reason: string) =>
+    Validations.of(stateMachine).acknowledge({ id: `AwsSolutions::AwsSolutions-IAM5[${id}]`, reason });
+  acknowledge(
+    nagResource(scope, `${props.worker.functionArn}:*`),
+    "the worker's versions and aliases (`function:NAME:*`), as CDK grants an invocation",
+  );
+  acknowledge(
+    'Resource::*',
+    'actions AWS grants only on Resource "*": log delivery to CloudWatch Logs (logs:CreateLogDelivery and the like) and X-Ray trace segments',
+  );
+  return stateMachine;
 }

@@ -11,6 +11,7 @@ import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Workflow } from '../layers/control/tasks/task-runner.js';
+import { RestoreStateMachine } from '../lib/restore-state-machine.js';
 import { TaskStateMachine } from '../lib/task-state-machine.js';
 
 const ACCOUNT = '000000000000';
@@ -38,11 +39,21 @@ export interface AslState {
 
 /**
  * The definition of each workflow's state machine, its worker named `kloud-task-worker`. Backups
- * and restores run on the generic task machine until their own workflows exist.
+ * run on the generic task machine until their own workflow exists.
  */
 export function workflowDefinitions(): Record<Workflow, AslDefinition> {
   const task = taskStateMachineDefinition();
-  return { task, backup: task, restore: task };
+  return { task, backup: task, restore: restoreStateMachineDefinition() };
+}
+
+/** C: the restore workflow's definition (lib/restore-state-machine.ts). */
+export function restoreStateMachineDefinition(): AslDefinition {
+  return synthesizeDefinition(
+    (stack) =>
+      new RestoreStateMachine(stack, 'Restores', {
+        worker: LambdaFunction.fromFunctionArn(stack, 'Worker', localFunctionArn('task-worker')),
+      }).stateMachine,
+  );
 }
 
 /** The task state machine's definition. */

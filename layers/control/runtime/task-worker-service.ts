@@ -2,6 +2,7 @@
 import { KlosetAdapter } from '../engine/kloset-adapter.js';
 import { AppStores } from '../store-apps/app-store.js';
 import { DestinationTargets } from '../tasks/restore/destination-target.js';
+import { RetrievalSteps } from '../tasks/restore/retrieval-steps.js';
 import { RestoreWork } from '../tasks/restore-work.js';
 import { SyncWork } from '../tasks/sync-work.js';
 import { TASK_KINDS } from '../tasks/task-kinds.js';
@@ -26,6 +27,7 @@ export function taskWorker(): TaskWorker {
         apps,
         sync: new SyncWork(apps),
         restore: new RestoreWork(apps, engine, destinations, services().staging),
+        retrieval: new RetrievalSteps(repository, lifecycle, apps),
       },
       {
         ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),

@@ -4,6 +4,7 @@
  * in-process in local mode (local/). The execution calls the task-worker function, whose event
  * is a `WorkerEvent`: `start` once, `slice` until it answers `done`, `fail` when a state failed.
  */
+import type { RetrievalAnswer, RetrievalEvent } from './restore/retrieval-steps.js';
 import type { TaskRecord, TaskType } from './task.js';
 
 /**
@@ -13,7 +14,9 @@ import type { TaskRecord, TaskType } from './task.js';
 export const WORKFLOWS = ['task', 'backup', 'restore'] as const;
 export type Workflow = (typeof WORKFLOWS)[number];
 
-const WORKFLOW_OF: { readonly [type in TaskType]?: Workflow } = {};
+const WORKFLOW_OF: { readonly [type in TaskType]?: Workflow } = {
+  restore: 'restore', // C: cold restores
+};
 
 /** The state machine a task of this type runs on. */
 export function workflowOf(type: TaskType): Workflow {
@@ -35,9 +38,14 @@ export type WorkerEvent =
   | { readonly action: 'start'; readonly taskId: string }
   | { readonly action: 'slice'; readonly taskId: string }
   /** `error`: the States error of the state that failed (`Error`, `Cause`), from the Catch */
-  | { readonly action: 'fail'; readonly taskId: string; readonly error: { Error?: string; Cause?: string } };
+  | { readonly action: 'fail'; readonly taskId: string; readonly error: { Error?: string; Cause?: string } }
+  // C: the restore workflow's retrieval steps
+  | RetrievalEvent;
 
 /** The task-worker function's answer to `slice` (and `start`): whether the state machine loops again. */
 export interface WorkerAnswer {
   readonly done: boolean;
 }
+
+/** The task-worker function's answer to any action. */
+export type WorkerReply = WorkerAnswer | RetrievalAnswer; // C: the retrieval steps answer where to go next

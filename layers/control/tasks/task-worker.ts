@@ -12,7 +12,7 @@ import type { TaskContext, TaskKind } from './task-kinds.js';
 import type { TaskLifecycle } from './task-lifecycle.js';
 import { ProgressWriter } from './task-progress.js';
 import type { TaskRepository } from './task-repository.js';
-import type { WorkerAnswer, WorkerEvent } from './task-runner.js';
+import type { WorkerAnswer, WorkerEvent, WorkerReply } from './task-runner.js';
 
 /** Kept free at the end of an invocation: the unit under way (a pack) and the checkpoint's write. */
 export const SAFETY_MARGIN_MS = 30_000;
@@ -46,11 +46,20 @@ export class TaskWorker {
   }
 
   /** `remainingMs`: what the invocation has left (Lambda's getRemainingTimeInMillis). */
-  async handle(event: WorkerEvent, remainingMs: number): Promise<WorkerAnswer> {
+  async handle(event: WorkerEvent, remainingMs: number): Promise<WorkerReply> {
     logger.appendKeys({ taskId: event.taskId, action: event.action });
-    if (event.action === 'start') return this.start(event.taskId);
-    if (event.action === 'fail') return this.fail(event.taskId, event.error);
-    return this.slice(event.taskId, remainingMs);
+    switch (event.action) {
+      case 'start':
+        return this.start(event.taskId);
+      case 'fail':
+        return this.fail(event.taskId, event.error);
+      case 'slice':
+        return this.slice(event.taskId, remainingMs);
+      case 'plan':
+      case 'request':
+      case 'poll':
+        return this.context.retrieval.handle(event);
+    }
   }
 
   /** Queued → running; a task cancelled before it started is done. */

@@ -13,6 +13,30 @@ const SnapshotPath = z
   .regex(/^\/[^\p{Cc}]*$/u, 'expected an absolute path inside the snapshot, such as /home/me/docs')
   .meta({ description: 'a path inside the snapshot; restored under its last name' });
 
+/** The retrieval tiers, fastest and dearest first. */
+export const RETRIEVAL_TIERS = ['expedited', 'standard', 'bulk'] as const;
+
+const Retrieval = z
+  .strictObject({
+    tier: z.enum(RETRIEVAL_TIERS).default('standard').meta({
+      description: 'how fast (and how dearly) archived data packs are made readable',
+    }),
+    days: z.number().int().min(1).max(365).default(7).meta({
+      description: 'how many days the retrieved copies stay readable',
+    }),
+    deadlineHours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .optional()
+      .meta({
+        description:
+          "how long to wait for the retrieval before the task fails, listing the packs still archived (default: twice the tier's typical longest time, at least 1 hour: 10 h for a standard retrieval from Glacier Flexible Retrieval, 96 h for a bulk one from Deep Archive)",
+      }),
+  })
+  .meta({ id: 'RetrievalParameters' });
+export type RetrievalParameters = z.infer<typeof Retrieval>;
+
 export const RestoreParameters = z
   .strictObject({
     snapshot: SnapshotRef,
@@ -32,6 +56,9 @@ export const RestoreParameters = z
     overwrite: z.enum(['never', 'if-newer', 'always']).default('never').meta({
       description:
         'existing files: never replaced (and reported when they differ), replaced when older, or always',
+    }),
+    retrieval: Retrieval.prefault({}).meta({
+      description: 'from a cold app: how its archived data packs are retrieved before the restore',
     }),
   })
   .meta({ id: 'RestoreParameters' });
