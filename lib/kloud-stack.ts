@@ -70,13 +70,14 @@ export class KloudStack extends Stack {
       .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects');
-    // reads stores (metadata, a downloaded file's data), writes none; stages large downloads under files/
+    // reads stores (metadata, a downloaded file's data), writes none; stages large downloads under files/;
+    // C: creates restore tasks (their dry run plans with the engine): the table's tasks, the runner below
     const storeBrowse = new KloudFunction(this, 'StoreBrowse', {
       name: 'store-browse',
       engine: true,
       ...sizing,
     })
-      .bindTable(table, 'R')
+      .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'read')
       .bindStagingBucket(staging.bucket, 'files/');
@@ -99,17 +100,20 @@ export class KloudStack extends Stack {
     taskWorker.fn.addEnvironment('KLOUD_INDEX_MEMORY_BUDGET', String((workerMemory / 4) * 2 ** 20));
     const tasks = new TaskStateMachine(this, 'Tasks', { worker: taskWorker.fn });
     const restores = new RestoreStateMachine(this, 'Restores', { worker: taskWorker.fn }); // C
+    const workflows = {
+      task: tasks.stateMachine,
+      backup: tasks.stateMachine,
+      restore: restores.stateMachine,
+    };
     // the store buckets' names: a restore's destination is checked against them when it is asked for
     const tasksApi = new KloudFunction(this, 'TasksApi', { name: 'tasks', ...sizing })
       .bindTable(table, 'RW')
       .bindStoreBuckets(storeBuckets, 'names')
-      // backups and restores run on the generic machine until their own workflows exist
-      .bindTaskRunner({
-        task: tasks.stateMachine,
-        backup: tasks.stateMachine,
-        restore: restores.stateMachine,
-      })
+      // backups run on the generic machine until their own workflow exists
+      .bindTaskRunner(workflows)
       .bindTaskEvents();
+    // C: restores are created where their dry run is planned
+    storeBrowse.bindTaskRunner(workflows).bindTaskEvents();
 
     const { api } = new ControlApi(this, 'Api', {
       routes: ROUTES,

@@ -167,6 +167,37 @@ test('browsing a cold app asks for no retrieval', async () => {
   expect(proxy.requests.slice(from).filter((r) => r.action === 'restore')).toEqual([]);
 });
 
+test('a dry run answers the plan: the archived packs a subtree needs, per tier the time and the cost; no task', async () => {
+  const from = proxy.requests.length;
+  const before = (await local.call('GET', '/tasks')).body.items.length;
+  const body = {
+    snapshot: 'latest',
+    paths: [join(data, 'keep')],
+    destination: { appId: landingId, path: 'restored/never' },
+    dryRun: true,
+  };
+  const planned = await local.call('POST', `/store-apps/${coldId}/restores`, body);
+  expect(planned.status).toBe(200);
+  expect(planned.body).toEqual({
+    snapshot: expect.stringMatching(/^[0-9a-f]{64}$/),
+    archivedPacks: keepPacks.length,
+    archivedBytes: expect.any(Number),
+    readyPacks: 0,
+    archives: ['GLACIER'],
+    tiers: [
+      { tier: 'expedited', hours: [1 / 60, 5 / 60], costUsd: expect.any(Number) },
+      { tier: 'standard', hours: [3, 5], costUsd: expect.any(Number) },
+      { tier: 'bulk', hours: [5, 12], costUsd: 0 },
+    ],
+  });
+  expect(planned.body.archivedBytes).toBeGreaterThan(2 * 300 * KIB);
+  expect(planned.body.archivedBytes).toBeLessThan(3 * 300 * KIB);
+  const standard = await local.call('POST', `/store-apps/${standardId}/restores`, body);
+  expect(standard.body).toMatchObject({ archivedPacks: 0, archives: [], tiers: [] });
+  expect((await local.call('GET', '/tasks')).body.items).toHaveLength(before);
+  expect(proxy.requests.slice(from).filter((r) => r.action === 'restore')).toEqual([]);
+});
+
 test('a subtree of a cold app: exactly its packs are asked for, waited for, and restored byte for byte', async () => {
   expect(keepPacks.length).toBeGreaterThan(0);
   expect(otherPacks.length).toBeGreaterThan(0);

@@ -1,6 +1,7 @@
 /**
  * A restore task's parameters and its exclusive key: what the API checks when the task is
- * created, without the engine (the task's work, restore-work.ts, brings it).
+ * created, without the engine (the task's work, restore-work.ts, brings it); the body of a
+ * restore's request, and the retrieval plan a dry run answers (restore-plan.ts).
  */
 import { z } from 'zod';
 import { AppId } from '../../store-apps/store-app.js';
@@ -63,6 +64,41 @@ export const RestoreParameters = z
   })
   .meta({ id: 'RestoreParameters' });
 export type RestoreParameters = z.infer<typeof RestoreParameters>;
+
+/** The restore's body: its task's parameters, or only the plan with `dryRun`. */
+export const RestoreRequest = RestoreParameters.extend({
+  dryRun: z.boolean().default(false).meta({
+    description:
+      'answer 200 with the retrieval plan (what the data to restore needs from archive storage) and create no task',
+  }),
+}).meta({ id: 'RestoreRequest' });
+export type RestoreRequest = z.infer<typeof RestoreRequest>;
+
+export const RetrievalPlan = z
+  .object({
+    /** the snapshot's full ID */
+    snapshot: z.string(),
+    archivedPacks: z
+      .number()
+      .int()
+      .meta({ description: 'data packs the paths need that are in archive storage' }),
+    archivedBytes: z.number().meta({ description: 'their bytes' }),
+    readyPacks: z.number().int().meta({ description: 'of those, readable now (a retrieved copy lives)' }),
+    archives: z.array(z.string()).meta({ description: 'their archive classes, e.g. GLACIER' }),
+    tiers: z
+      .array(
+        z.object({
+          tier: z.enum(RETRIEVAL_TIERS),
+          hours: z.tuple([z.number(), z.number()]).meta({ description: 'typical time, from the request' }),
+          costUsd: z
+            .number()
+            .meta({ description: 'what asking for the packs not asked for yet costs (list prices)' }),
+        }),
+      )
+      .meta({ description: 'the tiers the archive classes offer; empty when nothing is archived' }),
+  })
+  .meta({ id: 'RetrievalPlan' });
+export type RetrievalPlan = z.infer<typeof RetrievalPlan>;
 
 /**
  * The key no two running restores may share: the destination's printable location. Archives
