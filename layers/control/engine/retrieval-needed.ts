@@ -71,7 +71,7 @@ export async function retrievalNeeded(
   return new Conflict(
     `${subject} is in archive storage (${archives.join(', ')}): ${pending} data pack(s) of ${bytes} bytes must be retrieved before it can be ${purpose}. ` +
       `A standard retrieval typically takes ${typicalTime(estimate.hours)} and costs ${cost(estimate.costUsd)} (AWS list prices): ` +
-      '`kloud restore` from a terminal asks for it (and --wait waits for it)',
+      '`kloud restore` from a terminal asks for it (and --wait waits for it); a restore task (`kloud remote restore`) retrieves it and then restores',
     'RETRIEVAL_NEEDED',
   );
 }
