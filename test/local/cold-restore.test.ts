@@ -268,6 +268,29 @@ test('a retrieval that outlives its deadline fails the task, listing the packs s
   expect(statesOf(started.body.id)).not.toContain(RESTORE_STATES.slice);
 }, 120_000);
 
+test('a restore waiting for its retrieval is listed as waiting, and a cancel ends it', async () => {
+  // other/'s packs were asked for above, and take ten minutes yet
+  const started = await local.call('POST', `/store-apps/${coldId}/restores`, {
+    snapshot: 'latest',
+    paths: [join(data, 'other')],
+    destination: { appId: landingId, path: 'restored/cancelled' },
+  });
+  let waiting: Answer | undefined;
+  for (let i = 0; i < 600 && waiting?.body.state !== 'waiting-for-retrieval'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    waiting = await local.call('GET', `/tasks/${started.body.id}`);
+  }
+  expect(waiting!.body).toMatchObject({
+    state: 'waiting-for-retrieval',
+    progress: { unit: 'packs', done: 0, total: otherPacks.length },
+  });
+  const listed = await local.call('GET', `/tasks?appId=${coldId}&state=waiting-for-retrieval`);
+  expect(listed.body.items.map((t: { id: string }) => t.id)).toEqual([started.body.id]);
+  const cancelled = await local.call('POST', `/tasks/${started.body.id}/cancel`);
+  expect(cancelled).toMatchObject({ status: 200, body: { state: 'cancelled' } });
+  expect((await untilEnded(started.body.id)).body.state).toBe('cancelled');
+}, 120_000);
+
 test('a restore from a standard app goes from the plan straight to the files', async () => {
   const started = await local.call('POST', `/store-apps/${standardId}/restores`, {
     snapshot: 'latest',
