@@ -306,3 +306,13 @@ test('a restore from a standard app goes from the plan straight to the files', a
   ]);
   expect(await restoredDigests('restored/standard/keep')).toEqual(digests);
 }, 120_000);
+
+test('a plan that cannot be made (no such snapshot) fails the task with the reason', async () => {
+  const started = await local.call('POST', `/store-apps/${standardId}/restores`, {
+    snapshot: 'ffffffff',
+    destination: { appId: landingId, path: 'restored/none' },
+  });
+  const ended = await untilEnded(started.body.id);
+  expect(ended.body).toMatchObject({ state: 'failed', failure: { code: 'SNAPSHOT_NOT_FOUND' } });
+  expect(statesOf(started.body.id)).toEqual([RESTORE_STATES.start, RESTORE_STATES.plan]);
+}, 120_000);

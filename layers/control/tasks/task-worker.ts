@@ -12,6 +12,7 @@ import type { TaskContext, TaskKind } from './task-kinds.js';
 import type { TaskLifecycle } from './task-lifecycle.js';
 import { ProgressWriter } from './task-progress.js';
 import type { TaskRepository } from './task-repository.js';
+import type { RetrievalAnswer, RetrievalEvent } from './restore/retrieval-steps.js';
 import type { WorkerAnswer, WorkerEvent, WorkerReply } from './task-runner.js';
 
 /** Kept free at the end of an invocation: the unit under way (a pack) and the checkpoint's write. */
@@ -58,7 +59,19 @@ export class TaskWorker {
       case 'plan':
       case 'request':
       case 'poll':
-        return this.context.retrieval.handle(event);
+        return this.retrieve(event);
+    }
+  }
+
+  /** A step of a cold restore's retrieval; a failure the user can act on (a tier not offered) ends the task. */
+  private async retrieve(event: RetrievalEvent): Promise<RetrievalAnswer> {
+    try {
+      return await this.context.retrieval.handle(event);
+    } catch (err) {
+      const failure = failureOf(err);
+      if (!failure) throw err;
+      await this.lifecycle.move(event.taskId, 'failed', { failure });
+      return { next: 'end', waitSeconds: 0 };
     }
   }
 
