@@ -95,6 +95,8 @@ export class RetrievalSteps {
     task: TaskRecord,
     parameters: RestoreParameters,
   ): Promise<RetrievalAnswer> {
+    // an earlier attempt of this step got as far as the wait (its answer was lost)
+    if (task.state === 'waiting-for-retrieval') return { next: 'request', waitSeconds: 0 };
     if (task.state !== 'running') return END;
     const snapshot = (await store.resolveSnapshot(parameters.snapshot)).id;
     const { tier, days, deadlineHours } = parameters.retrieval;
@@ -128,6 +130,8 @@ export class RetrievalSteps {
     parameters: RestoreParameters,
   ): Promise<RetrievalAnswer> {
     const checkpoint = task.checkpoint as RestoreCheckpoint | undefined;
+    // an earlier attempt of this step found every pack readable (its answer was lost)
+    if (task.state === 'running' && checkpoint) return { next: 'restore', waitSeconds: 0 };
     if (task.state !== 'waiting-for-retrieval' || !checkpoint?.retrieval) return END;
     const { tier, days } = parameters.retrieval;
     const status = await retrievalOfPaths(store, checkpoint.snapshot, parameters.paths, { tier, days });
@@ -138,7 +142,11 @@ export class RetrievalSteps {
     const progress = this.progress(status, retrieval);
     const change = { checkpoint: { ...checkpoint, retrieval }, progress };
     if (status.pending === 0) {
-      const { moved } = await this.lifecycle.move(task.id, 'running', change);
+      // running again, since it started (not since now)
+      const { moved } = await this.lifecycle.move(task.id, 'running', {
+        ...change,
+        ...(task.startedAt && { startedAt: task.startedAt }),
+      });
       return moved ? { next: 'restore', waitSeconds: 0 } : END;
     }
     if (this.now() >= retrieval.deadline) {
