@@ -73,6 +73,10 @@ export async function retrieveArchived(
       ? 'note: gave up waiting; run the same restore again later'
       : 'note: run the same restore again once the retrieval is done (it asks for nothing twice), or add --wait',
   );
+  // nobody need keep a terminal open for hours: a control plane's restore task waits on its own
+  out.note(
+    "note: or, from a store app of a kloud control plane, let it wait and restore: 'kloud remote restore APP SNAPSHOT PATH --to-app APP --path PATH --wait' (--dry-run shows the cost first)",
+  );
   return false;
 }
 

@@ -14,7 +14,12 @@ import { Construct } from 'constructs';
 import { WORKFLOWS, type Workflow } from '../layers/control/tasks/task-runner.js';
 import { functionBundling } from './function-bundling.js';
 import { nagResource } from './nag-resource.js';
-import { type StoreBucket, storeBucketStatements } from './store-buckets.js';
+import {
+  type StoreBucket,
+  storeBucketStatements,
+  storePackResources,
+  storeRetrievalStatement,
+} from './store-buckets.js';
 
 /**
  * The repository's root, the nearest folder above with `package-lock.json` (this file runs from
@@ -212,6 +217,18 @@ export class KloudFunction extends Construct {
         'a store is many objects under one prefix, the unit the deployer allows',
       );
     }
+    return this;
+  }
+
+  /** C: s3:RestoreObject on the store buckets' packs (a cold restore retrieves them: docs/ARCHITECTURE.md). */
+  bindArchiveRetrieval(buckets: readonly StoreBucket[]): this {
+    if (buckets.length === 0) return this;
+    this.role.addToPolicy(storeRetrievalStatement(buckets));
+    for (const resource of storePackResources(buckets))
+      this.acknowledge(
+        `AwsSolutions-IAM5[${nagResource(this, resource)}]`,
+        "a store's packs are many objects under its packs/ prefix, wherever the store lies in the bucket",
+      );
     return this;
   }
 

@@ -9,6 +9,7 @@ import { MetadataTable } from './metadata-table.js';
 import { StagingBucket } from './staging-bucket.js';
 import { BackupStateMachine } from './backup-state-machine.js';
 import { TaskExecutionWatch } from './task-execution-watch.js';
+import { RestoreStateMachine } from './restore-state-machine.js';
 import { TaskStateMachine } from './task-state-machine.js';
 import { BACKUP_PREFIX } from '../layers/control/backup/backup-staging.js';
 import type { StoreBucket } from './store-buckets.js';
@@ -73,13 +74,14 @@ export class KloudStack extends Stack {
       .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects');
-    // reads stores (metadata, a downloaded file's data), writes none; stages large downloads under files/
+    // reads stores (metadata, a downloaded file's data), writes none; stages large downloads under files/;
+    // C: creates restore tasks (their dry run plans with the engine): the table's tasks, the runner below
     const storeBrowse = new KloudFunction(this, 'StoreBrowse', {
       name: 'store-browse',
       engine: true,
       ...sizing,
     })
-      .bindTable(table, 'R')
+      .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'read')
       .bindStagingBucket(staging.bucket, 'files/');
@@ -96,7 +98,8 @@ export class KloudStack extends Stack {
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects')
       .bindStagingBucket(staging.bucket, 'restores/')
-      .bindStagingBucket(staging.bucket, BACKUP_PREFIX) // backup (A): batches, cursor, results
+      .bindStagingBucket(staging.bucket, BACKUP_PREFIX)
+      .bindArchiveRetrieval(storeBuckets)
       .bindTaskEvents();
     // a quarter of the memory for the store's index; the rest spills to /tmp (docs/ARCHITECTURE.md, "Tasks")
     taskWorker.fn.addEnvironment('KLOUD_INDEX_MEMORY_BUDGET', String((workerMemory / 4) * 2 ** 20));
@@ -105,11 +108,15 @@ export class KloudStack extends Stack {
       worker: taskWorker.fn,
       stagingBucket: staging.bucket,
     });
-    // restores run on the generic machine until their own workflow exists
-    const workflows = { task: tasks.stateMachine, backup: backups.stateMachine, restore: tasks.stateMachine };
+    const restores = new RestoreStateMachine(this, 'Restores', { worker: taskWorker.fn });
+    const workflows = {
+      task: tasks.stateMachine,
+      backup: backups.stateMachine,
+      restore: restores.stateMachine,
+    };
     new TaskExecutionWatch(this, 'ExecutionWatch', {
       worker: taskWorker.fn,
-      stateMachines: [...new Set(Object.values(workflows))],
+      stateMachines: Object.values(workflows),
     });
     // the store buckets' names: a restore's destination is checked against them when it is asked for
     const tasksApi = new KloudFunction(this, 'TasksApi', { name: 'tasks', ...sizing })
@@ -117,6 +124,8 @@ export class KloudStack extends Stack {
       .bindStoreBuckets(storeBuckets, 'names')
       .bindTaskRunner(workflows)
       .bindTaskEvents();
+    // restores are created where their dry run is planned, with the engine
+    storeBrowse.bindTaskRunner(workflows).bindTaskEvents();
 
     // schedules (B): Scheduler invokes scheduled-task, which creates each run's task as the tasks API does
     const scheduledTask = new KloudFunction(this, 'ScheduledTask', { name: 'scheduled-task', ...sizing })

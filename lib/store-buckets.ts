@@ -35,6 +35,25 @@ export function storeBucketStatements(
 }
 
 /**
+ * The data packs' keys under each store bucket's prefix, wherever a store lies below it: a
+ * store's packs are `<store>/packs/<xx>/<name>` (docs/FORMAT.md), at the prefix itself or deeper.
+ */
+export function storePackResources(buckets: readonly StoreBucket[]): string[] {
+  return buckets.flatMap(({ bucket, prefix }) => [
+    `arn:${Aws.PARTITION}:s3:::${bucket}/${prefix}packs/*`,
+    `arn:${Aws.PARTITION}:s3:::${bucket}/${prefix}*/packs/*`,
+  ]);
+}
+
+/**
+ * Asking for a readable copy of an archived object (S3 Glacier, Deep Archive): only on the
+ * stores' packs, the only objects a store keeps in archive storage.
+ */
+export function storeRetrievalStatement(buckets: readonly StoreBucket[]): PolicyStatement {
+  return new PolicyStatement({ actions: ['s3:RestoreObject'], resources: storePackResources(buckets) });
+}
+
+/**
  * A store bucket from its written form: `bucket`, `bucket/prefix` or `s3://bucket/prefix`; the
  * prefix gets its trailing `/` so that `logs` does not also grant `logs-old/`.
  */

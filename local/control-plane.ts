@@ -23,6 +23,7 @@ import { type LocalFunction, LocalTaskRunner } from './local-task-runner.js';
 import { localToken } from './local-token.js';
 import { LocalScheduler } from './local-scheduler.js';
 import { localFunctionArn, workflowDefinitions } from './state-machine-definitions.js';
+import { RESTORE_STATES } from '../lib/restore-state-machine.js';
 import { S3RVER_KEY, type S3rverHandle, startS3rver } from './s3rver.js';
 
 export interface LocalOptions {
@@ -119,6 +120,10 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
       {
         log: (entry) =>
           process.stdout.write(`${JSON.stringify({ level: 'DEBUG', message: 'state machine', ...entry })}\n`),
+        // C: tests shorten the restore's Wait for a retrieval (AWS waits what the worker says)
+        ...(process.env.KLOUD_LOCAL_RETRIEVAL_WAIT_MS && {
+          waitTimeOverrides: { [RESTORE_STATES.wait]: Number(process.env.KLOUD_LOCAL_RETRIEVAL_WAIT_MS) },
+        }),
       },
     );
     // schedules (B): croner fires the schedules in-process, calling the scheduled-task handler

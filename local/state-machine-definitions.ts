@@ -13,6 +13,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Workflow } from '../layers/control/tasks/task-runner.js';
 import { BackupStateMachine } from '../lib/backup-state-machine.js';
+import { RestoreStateMachine } from '../lib/restore-state-machine.js';
 import { TaskStateMachine } from '../lib/task-state-machine.js';
 
 const ACCOUNT = '000000000000';
@@ -39,51 +40,47 @@ export interface AslState {
 }
 
 /**
- * The definition of each workflow's state machine, its worker named `kloud-task-worker`. Restores
- * run on the generic task machine until their own workflow exists.
+ * The definition of each workflow's state machine, its worker named `kloud-task-worker`; the
+ * backup's is the local variant (an inline Map over the batches the plan answers).
  */
 export function workflowDefinitions(): Record<Workflow, AslDefinition> {
-  const task = taskStateMachineDefinition();
-  return { task, backup: backupStateMachineDefinition(), restore: task };
-}
-
-/** The backup state machine's local variant (an inline Map over the batches the plan answers). */
-export function backupStateMachineDefinition(): AslDefinition {
-  return synthesizeDefinition(
-    (stack) =>
-      new BackupStateMachine(stack, 'Backups', {
-        worker: LambdaFunction.fromFunctionArn(stack, 'Worker', localFunctionArn('task-worker')),
+  return synthesizeDefinitions((stack) => {
+    const worker = LambdaFunction.fromFunctionArn(stack, 'Worker', localFunctionArn('task-worker'));
+    return {
+      task: new TaskStateMachine(stack, 'Tasks', { worker }).stateMachine,
+      backup: new BackupStateMachine(stack, 'Backups', {
+        worker,
         stagingBucket: Bucket.fromBucketName(stack, 'Staging', 'kloud-staging'),
         local: true,
       }).stateMachine,
-  );
+      restore: new RestoreStateMachine(stack, 'Restores', { worker }).stateMachine,
+    };
+  });
 }
 
-/** The task state machine's definition. */
-export function taskStateMachineDefinition(): AslDefinition {
-  return synthesizeDefinition(
-    (stack) =>
-      new TaskStateMachine(stack, 'Tasks', {
-        worker: LambdaFunction.fromFunctionArn(stack, 'Worker', localFunctionArn('task-worker')),
-      }).stateMachine,
-  );
-}
-
-function synthesizeDefinition(build: (stack: Stack) => StateMachine): AslDefinition {
+/** One synthesis of the machines `build` makes (a stack of their own), each machine's definition. */
+function synthesizeDefinitions<K extends string>(
+  build: (stack: Stack) => Record<K, StateMachine>,
+): Record<K, AslDefinition> {
   const outdir = mkdtempSync(join(tmpdir(), 'kloud-local-synth-'));
   try {
     // CloudFormation's own template checks (a WebAssembly engine, ~10 s to start) belong to
     // `cdk synth` and the stack's tests, not to every start of local mode
     const app = new App({ outdir, builtinCloudFormationValidation: false, treeMetadata: false });
     const stack = new Stack(app, 'Local', { env: { account: ACCOUNT, region: REGION } });
-    const machine = build(stack);
+    const machines = build(stack);
     const template = app.synth().getStackByName(stack.stackName).template as {
       Resources: Record<string, { Properties?: { DefinitionString?: unknown } }>;
     };
-    const logicalId = stack.getLogicalId(machine.node.defaultChild as CfnElement);
-    const definition = template.Resources[logicalId]?.Properties?.DefinitionString;
-    if (definition === undefined) throw new Error(`no state machine ${logicalId} in the synthesized stack`);
-    return JSON.parse(resolveExpression(definition)) as AslDefinition;
+    const definitionOf = (machine: StateMachine): AslDefinition => {
+      const logicalId = stack.getLogicalId(machine.node.defaultChild as CfnElement);
+      const definition = template.Resources[logicalId]?.Properties?.DefinitionString;
+      if (definition === undefined) throw new Error(`no state machine ${logicalId} in the synthesized stack`);
+      return JSON.parse(resolveExpression(definition)) as AslDefinition;
+    };
+    return Object.fromEntries(
+      Object.entries<StateMachine>(machines).map(([name, machine]) => [name, definitionOf(machine)]),
+    ) as Record<K, AslDefinition>;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

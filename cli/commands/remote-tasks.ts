@@ -7,7 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Command, Option } from 'commander';
 import { TASK_STATES, TASK_TYPES, type Task } from '../../layers/control/tasks/task.js';
+import type { RetrievalPlan } from '../../layers/control/tasks/restore/restore-parameters.js';
+import { daysOption, type RetrievalFlags, tierOption } from '../archive-retrieval.js';
 import type { CommandContext } from '../context.js';
+import { retrievalPlanText } from './remote-restore-plan.js';
 import { CliError, EXIT, formatError, usageError } from '../failures/errors.js';
 import { parseAge } from '../text/age.js';
 import type { ApiClient } from '../remote/api-client.js';
@@ -115,9 +118,20 @@ export function registerRemoteTasks(group: Command, ctx: CommandContext): void {
           .choices(['never', 'if-newer', 'always'])
           .default('never'),
       )
+      .addOption(tierOption())
+      .addOption(daysOption())
+      .option(
+        '--deadline <hours>',
+        'from a cold app: fail the task when the retrieval takes longer (default: twice the typical time)',
+        positiveNumber,
+      )
+      .option(
+        '--dry-run',
+        'print what the restore needs from archive storage, what it takes and costs; start nothing',
+      )
       .addHelpText(
         'after',
-        `${WAIT_HELP}\n\nExamples:\n  kloud remote restore main latest /etc --to-app scratch --path restored/etc --wait\n  kloud remote restore main 1a2b3c4d /home/me/docs --archive --wait`,
+        `${WAIT_HELP}\n\nFrom a cold app the task first retrieves the archived data packs the paths need (the state\nwaiting-for-retrieval, with the packs ready, the time left and the cost), then restores.\n\nExamples:\n  kloud remote restore main latest /etc --to-app scratch --path restored/etc --wait\n  kloud remote restore main 1a2b3c4d /home/me/docs --archive --wait\n  kloud remote restore cold latest /home --to-app scratch --path home --dry-run\n  kloud remote restore cold latest /home --to-app scratch --path home --tier bulk --wait`,
       ),
     true,
   ).action(
@@ -125,7 +139,15 @@ export function registerRemoteTasks(group: Command, ctx: CommandContext): void {
       ref: string,
       snapshot: string,
       paths: string[],
-      opts: StartOptions & { toApp?: string; path?: string; archive?: boolean; overwrite: string },
+      opts: StartOptions &
+        RetrievalFlags & {
+          toApp?: string;
+          path?: string;
+          archive?: boolean;
+          overwrite: string;
+          deadline?: number;
+          dryRun?: boolean;
+        },
       command: Command,
     ) => {
       if (
@@ -147,8 +169,19 @@ export function registerRemoteTasks(group: Command, ctx: CommandContext): void {
         ...(paths.length > 0 && { paths }),
         destination,
         overwrite: opts.overwrite,
+        retrieval: {
+          tier: opts.tier,
+          days: opts.days,
+          ...(opts.deadline !== undefined && { deadlineHours: opts.deadline }),
+        },
       };
-      await start(ctx, command, api, `/store-apps/${appId}/restores`, body, opts);
+      const path = `/store-apps/${appId}/restores`;
+      if (opts.dryRun) {
+        const plan = await api.post<RetrievalPlan>(path, { ...body, dryRun: true });
+        ctx.output(command).print(plan, retrievalPlanText);
+        return;
+      }
+      await start(ctx, command, api, path, body, opts);
     },
   );
 
@@ -253,6 +286,13 @@ function endFailure(task: Task): CliError | undefined {
     return new CliError(`${task.type} task ${task.id} was cancelled`, see, EXIT.taskCancelled);
   }
   return undefined;
+}
+
+function positiveNumber(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0)
+    throw usageError(`bad number "${text}"`, 'give a number above 0, e.g. 24');
+  return n;
 }
 
 function positiveInteger(text: string): number {

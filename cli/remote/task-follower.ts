@@ -4,7 +4,7 @@
  * Ctrl-C stops the following, never the task: it goes on, and the error says how to follow it again.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FINAL_STATES, type Task } from '../../layers/control/tasks/task.js';
+import { FINAL_STATES, isLive, type Task } from '../../layers/control/tasks/task.js';
 import { CliError, EXIT } from '../failures/errors.js';
 import { formatDuration } from '../text/human-units.js';
 import { type Progress, withProgress } from '../text/progress.js';
@@ -87,7 +87,8 @@ function barShow(bar: Progress): (task: Task) => void {
     bar.update({
       done: progress.done,
       ...(progress.total !== undefined && { total: progress.total }),
-      detail: progress.unit,
+      // a cold restore counts the packs retrieved before it counts files
+      detail: task.state === 'waiting-for-retrieval' ? `${progress.unit} retrieved` : progress.unit,
       ...(progress.message !== undefined && { path: progress.message }),
     });
   };
@@ -99,7 +100,7 @@ function lineShow(stderr: NodeJS.WritableStream): (task: Task) => void {
   let lastLine = '';
   let lastAt = 0;
   return (task) => {
-    const line = `task ${task.id} ${task.state}${task.progress && task.state === 'running' ? `: ${progressText(task.progress)}` : ''}`;
+    const line = `task ${task.id} ${task.state}${task.progress && isLive(task.state) ? `: ${progressText(task.progress)}` : ''}`;
     const now = Date.now();
     if (line === lastLine || (task.state === lastState && now - lastAt < LINE_INTERVAL_MS)) return;
     stderr.write(`${line}\n`);

@@ -1,6 +1,6 @@
 /** How tasks of the control plane read in a terminal: one line each, their progress and outcome. */
 import type { MaintenanceResult } from '../../layers/control/maintenance/maintenance-work.js';
-import type { Task, TaskProgress } from '../../layers/control/tasks/task.js';
+import { isLive, type Task, type TaskProgress } from '../../layers/control/tasks/task.js';
 import { formatBytes, plural } from '../text/human-units.js';
 import { terminalText } from '../text/name-text.js';
 
@@ -56,7 +56,7 @@ export function progressText(progress: TaskProgress): string {
 
 /** `kloud remote tasks`: ID, type, state, app, when it was created, and how far it is. */
 export function taskLine(task: Task): string {
-  const progress = task.state === 'running' && task.progress ? `  ${progressText(task.progress)}` : '';
+  const progress = isLive(task.state) && task.progress ? `  ${progressText(task.progress)}` : '';
   const failure = task.failure ? `  ${task.failure.code}: ${terminalText(task.failure.message)}` : '';
   return `${task.id}  ${task.type.padEnd(7)}  ${task.state.padEnd(9)}  app ${task.appId}  ${when(task.createdAt)}${progress}${failure}`;
 }
@@ -77,7 +77,7 @@ export function taskText(task: Task): string {
     `created:  ${when(task.createdAt)}`,
     ...(task.startedAt ? [`started:  ${when(task.startedAt)}`] : []),
     ...(task.endedAt ? [`ended:    ${when(task.endedAt)}`] : []),
-    ...(task.progress && task.state === 'running' ? [`progress: ${progressText(task.progress)}`] : []),
+    ...(task.progress && isLive(task.state) ? [`progress: ${progressText(task.progress)}`] : []),
     ...(task.failure ? [`failure:  ${task.failure.code}: ${terminalText(task.failure.message)}`] : []),
   ];
   const outcome = outcomeText(task);

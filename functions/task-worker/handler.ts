@@ -7,9 +7,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from '../../layers/control/runtime/observability.js';
 import { taskWorker } from '../../layers/control/runtime/task-worker-service.js';
-import type { BackupAnswer } from '../../layers/control/backup/backup-events.js';
-import type { WorkerAnswer, WorkerEvent } from '../../layers/control/tasks/task-runner.js';
+import type { WorkerEvent, WorkerReply } from '../../layers/control/tasks/task-runner.js';
 
-export const handler = middy((event: WorkerEvent, context: Context): Promise<WorkerAnswer | BackupAnswer> =>
+export const handler = middy((event: WorkerEvent, context: Context): Promise<WorkerReply> =>
   taskWorker().handle(event, context.getRemainingTimeInMillis()),
 ).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -68,7 +68,8 @@ test('restore from GLACIER asks for the data, exits 5 until it is retrieved, the
     /^this restore needs 1 data pack \(\d+ B\) in GLACIER: 0 ready, 1 being retrieved \(1 asked for now\)\na standard retrieval typically takes 3–5 hours; estimated cost of this request under \$0\.01 \(AWS list prices\)\n$/,
   );
   expect(first.stderr).toBe(
-    'note: run the same restore again once the retrieval is done (it asks for nothing twice), or add --wait\n',
+    'note: run the same restore again once the retrieval is done (it asks for nothing twice), or add --wait\n' +
+      "note: or, from a store app of a kloud control plane, let it wait and restore: 'kloud remote restore APP SNAPSHOT PATH --to-app APP --path PATH --wait' (--dry-run shows the cost first)\n",
   );
   const again = await sandbox.run(['at', '@cold', '--json', 'restore', `latest:${data}`, '--to', out], {
     env,

@@ -11,7 +11,7 @@ import { type LocalFunction, LocalTaskRunner } from '../../local/local-task-runn
 import {
   type AslDefinition,
   localFunctionArn,
-  taskStateMachineDefinition,
+  workflowDefinitions,
 } from '../../local/state-machine-definitions.js';
 
 let definition: AslDefinition;
@@ -19,7 +19,7 @@ let runner: LocalTaskRunner | undefined;
 const executionErrors: unknown[] = [];
 
 beforeAll(() => {
-  definition = taskStateMachineDefinition();
+  definition = workflowDefinitions().task;
 });
 
 afterEach(async () => {

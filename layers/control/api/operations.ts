@@ -17,7 +17,7 @@ import {
 import { BackupParameters } from '../backup/backup-parameters.js';
 import { MaintenanceParameters } from '../maintenance/maintenance-work.js';
 import { CheckParameters } from '../tasks/check-work.js';
-import { RestoreParameters } from '../tasks/restore/restore-parameters.js';
+import { RestoreRequest, RetrievalPlan } from '../tasks/restore/restore-parameters.js';
 import { SyncParameters } from '../tasks/sync-parameters.js';
 import type { Caller } from '../tasks/tasks.js';
 import { Task, TASK_STATES, TASK_TYPES, TaskId } from '../tasks/task.js';
@@ -123,8 +123,9 @@ export const OPERATIONS = {
   'POST /store-apps/{appId}/restores': {
     id: 'createRestore',
     path: AppId,
-    body: RestoreParameters,
-    response: Task,
+    body: RestoreRequest,
+    // C: 200 with the plan for a dry run
+    response: z.union([Task, RetrievalPlan]),
     status: 202,
     idempotent: true,
   },

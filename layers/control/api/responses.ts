@@ -3,6 +3,8 @@
  * the one place errors become HTTP statuses; an unexpected error is logged and answered with a
  * generic message (its text may hold internals).
  */
+import type { Created } from '../tasks/tasks.js';
+import type { Task } from '../tasks/task.js';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ApiError } from '../errors.js';
 import { logger } from '../runtime/observability.js';
@@ -34,4 +36,9 @@ export function errorResponse(err: unknown, requestId: string): APIGatewayProxyR
       message: `an unexpected error; the logs have it under request ID ${requestId}`,
     },
   });
+}
+
+/** 202 for a task created now, 200 for the one an earlier request with the same Idempotency-Key created. */
+export function createdAnswer({ created, task }: Created): Task | Answer<Task> {
+  return created ? task : new Answer(200, task);
 }

@@ -76,8 +76,9 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'POST',
     path: '/store-apps/{appId}/restores',
-    fn: 'tasks',
-    summary: 'Start a restore from a snapshot to a destination or an archive (a task)',
+    // C: the engine's function, to answer a dry run's plan (docs/ARCHITECTURE.md, "Cold restores")
+    fn: 'store-browse',
+    summary: 'Start a restore from a snapshot to a destination or an archive (a task), or plan it (dryRun)',
   },
   { method: 'GET', path: '/tasks', fn: 'tasks', summary: 'List the tasks, newest first' },
   { method: 'GET', path: '/tasks/{taskId}', fn: 'tasks', summary: 'Show a task' },

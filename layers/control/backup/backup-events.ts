@@ -17,12 +17,6 @@ export type BackupEvent =
   | { readonly action: 'commit'; readonly taskId: string }
   | { readonly action: 'record'; readonly taskId: string };
 
-export const BACKUP_ACTIONS: readonly string[] = ['plan', 'batch', 'commit', 'record'];
-
-export function isBackupEvent(event: { readonly action: string }): event is BackupEvent {
-  return BACKUP_ACTIONS.includes(event.action);
-}
-
 export interface PlanAnswer {
   /** the task ended meanwhile (cancelled, or failed with a reason the plan gave) */
   readonly ended: boolean;

@@ -4,6 +4,7 @@ import { KlosetAdapter } from '../engine/kloset-adapter.js';
 import { MaintenanceWork } from '../maintenance/maintenance-work.js';
 import { AppStores } from '../store-apps/app-store.js';
 import { DestinationTargets } from '../tasks/restore/destination-target.js';
+import { RetrievalSteps } from '../tasks/restore/retrieval-steps.js';
 import { RestoreWork } from '../tasks/restore-work.js';
 import { SyncWork } from '../tasks/sync-work.js';
 import { TASK_KINDS } from '../tasks/task-kinds.js';
@@ -36,6 +37,7 @@ export function taskWorker(): TaskWorker {
           failureOf,
         }),
         maintenance: new MaintenanceWork(apps),
+        retrieval: new RetrievalSteps(repository, lifecycle, apps),
       },
       {
         ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),

@@ -21,6 +21,7 @@ import type { DestinationTargets } from './restore/destination-target.js';
 import type { RestoreParameters } from './restore/restore-parameters.js';
 import { RestoreCounts, type RestoreCountsData } from './restore/restore-counts.js';
 import { retrievalNeeded } from '../engine/retrieval-needed.js';
+import type { RetrievalCheckpoint } from './restore/retrieval-steps.js';
 import type { SliceInput, SliceOutcome, TaskWork } from './task-work.js';
 
 export interface RestoreTaskResult extends Record<string, unknown>, RestoreCountsData {
@@ -38,6 +39,8 @@ export interface RestoreCheckpoint {
   /** where that path's walk continues (the engine's RestoreCursor); none: from its start */
   readonly resumeAt?: number[];
   readonly counts: RestoreCountsData;
+  /** the retrieval from archive storage before the first slice (restore/retrieval-steps.ts) */
+  readonly retrieval?: RetrievalCheckpoint;
 }
 
 // the API's side (validation, the exclusive key) carries no engine: it lives apart

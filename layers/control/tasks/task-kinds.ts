@@ -19,6 +19,7 @@ import type { StoreAppRecord } from '../store-apps/store-app.js';
 import { checkTask } from './check-work.js';
 import type { DestinationTargets } from './restore/destination-target.js';
 import { RestoreParameters, restoreExclusiveKey } from './restore/restore-parameters.js';
+import type { RetrievalSteps } from './restore/retrieval-steps.js';
 import type { RestoreCheckpoint, RestoreTaskResult } from './restore-work.js';
 import { SyncParameters, syncPeer } from './sync-parameters.js';
 import type { SyncCheckpoint, SyncTaskResult } from './sync-work.js';
@@ -36,6 +37,8 @@ export interface TaskContext {
   /** the backup workflow's stages (plan, batches, commit, record): not slices */
   readonly backup: BackupStages;
   readonly maintenance: TaskWork<MaintenanceParameters, MaintenanceCheckpoint, MaintenanceResult>;
+  /** the restore workflow's steps before its slices: the retrieval from archive storage */
+  readonly retrieval: RetrievalSteps;
 }
 
 /** What the API has when it creates a task, to find the key an exclusive task holds. */

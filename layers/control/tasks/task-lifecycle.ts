@@ -47,8 +47,9 @@ export class TaskLifecycle {
   async move(id: string, to: TaskState, change: TaskChange = {}): Promise<Transition> {
     const at = new Date(this.now()).toISOString();
     const stamped: TaskChange = {
-      ...change,
+      // a task back to running from a wait keeps its start (the change gives it)
       ...(to === 'running' && { startedAt: at }),
+      ...change,
       ...(isFinal(to) && { endedAt: at, checkpoint: undefined }),
     };
     const transition = await this.repository.transition(id, to, stamped);

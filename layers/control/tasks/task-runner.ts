@@ -5,7 +5,8 @@
  * is a `WorkerEvent`: `start` once, `slice` until it answers `done`, `fail` when a state failed;
  * `ended` comes from outside the execution, when it ended and left its task unfinished.
  */
-import type { BackupEvent } from '../backup/backup-events.js';
+import type { BackupAnswer, BackupEvent } from '../backup/backup-events.js';
+import type { RetrievalAnswer, RetrievalEvent } from './restore/retrieval-steps.js';
 import type { TaskRecord, TaskType } from './task.js';
 
 /**
@@ -15,7 +16,7 @@ import type { TaskRecord, TaskType } from './task.js';
 export const WORKFLOWS = ['task', 'backup', 'restore'] as const;
 export type Workflow = (typeof WORKFLOWS)[number];
 
-const WORKFLOW_OF: { readonly [type in TaskType]?: Workflow } = { backup: 'backup' };
+const WORKFLOW_OF: { readonly [type in TaskType]?: Workflow } = { backup: 'backup', restore: 'restore' };
 
 /** The state machine a task of this type runs on. */
 export function workflowOf(type: TaskType): Workflow {
@@ -44,7 +45,9 @@ export type WorkerEvent =
    */
   | { readonly action: 'ended'; readonly taskId: string; readonly status: ExecutionEnd }
   /** the backup workflow's stages */
-  | BackupEvent;
+  | BackupEvent
+  /** the restore workflow's retrieval steps */
+  | RetrievalEvent;
 
 /** How an execution ended without reaching its own end: Step Functions' status names. */
 export type ExecutionEnd = 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -53,3 +56,6 @@ export type ExecutionEnd = 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 export interface WorkerAnswer {
   readonly done: boolean;
 }
+
+/** The task-worker function's answer to any action. */
+export type WorkerReply = WorkerAnswer | BackupAnswer | RetrievalAnswer;

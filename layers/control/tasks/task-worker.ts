@@ -4,8 +4,6 @@
  * records why a state failed. The answer's `done` ends the state machine's loop: when the task
  * ended, whoever ended it (a cancel, a failure, the work's last slice).
  */
-import type { BackupAnswer } from '../backup/backup-events.js';
-import { isBackupEvent } from '../backup/backup-events.js';
 import { ApiError } from '../errors.js';
 import { engineAnswer, isKlosetError } from '../engine/engine-answers.js';
 import { logger } from '../runtime/observability.js';
@@ -14,7 +12,8 @@ import type { TaskContext, TaskKind } from './task-kinds.js';
 import type { TaskLifecycle } from './task-lifecycle.js';
 import { ProgressWriter } from './task-progress.js';
 import type { TaskRepository } from './task-repository.js';
-import type { ExecutionEnd, WorkerAnswer, WorkerEvent } from './task-runner.js';
+import type { RetrievalAnswer, RetrievalEvent } from './restore/retrieval-steps.js';
+import type { ExecutionEnd, WorkerAnswer, WorkerEvent, WorkerReply } from './task-runner.js';
 
 /** Kept free at the end of an invocation: the unit under way (a pack) and the checkpoint's write. */
 export const SAFETY_MARGIN_MS = 30_000;
@@ -69,13 +68,39 @@ export class TaskWorker {
   }
 
   /** `remainingMs`: what the invocation has left (Lambda's getRemainingTimeInMillis). */
-  async handle(event: WorkerEvent, remainingMs: number): Promise<WorkerAnswer | BackupAnswer> {
+  async handle(event: WorkerEvent, remainingMs: number): Promise<WorkerReply> {
     logger.appendKeys({ taskId: event.taskId, action: event.action });
-    if (isBackupEvent(event)) return this.context.backup.handle(event, remainingMs);
-    if (event.action === 'start') return this.start(event.taskId);
-    if (event.action === 'fail') return this.fail(event.taskId, event.error);
-    if (event.action === 'ended') return this.ended(event.taskId, event.status);
-    return this.slice(event.taskId, remainingMs);
+    switch (event.action) {
+      case 'start':
+        return this.start(event.taskId);
+      case 'fail':
+        return this.fail(event.taskId, event.error);
+      case 'ended':
+        return this.ended(event.taskId, event.status);
+      case 'slice':
+        return this.slice(event.taskId, remainingMs);
+      case 'plan':
+      case 'batch':
+      case 'commit':
+      case 'record':
+        return this.context.backup.handle(event, remainingMs);
+      case 'plan-restore':
+      case 'request-retrieval':
+      case 'poll-retrieval':
+        return this.retrieve(event);
+    }
+  }
+
+  /** A step of a cold restore's retrieval; a failure the user can act on (a tier not offered) ends the task. */
+  private async retrieve(event: RetrievalEvent): Promise<RetrievalAnswer> {
+    try {
+      return await this.context.retrieval.handle(event);
+    } catch (err) {
+      const failure = failureOf(err);
+      if (!failure) throw err;
+      await this.lifecycle.move(event.taskId, 'failed', { failure });
+      return { next: 'end', waitSeconds: 0 };
+    }
   }
 
   /** Queued → running; a task cancelled before it started is done. */

@@ -3,6 +3,9 @@
  * table keeps it and the API shows it.
  *
  *   queued ──► running ──► succeeded | failed | cancelled
+ *      │         ▲    │
+ *      │         │    ▼
+ *      │    waiting-for-retrieval ──► failed | cancelled (a cold restore: archived data is retrieved)
  *      └──────────────────────────────► failed | cancelled (it could not start, or was cancelled before)
  *
  * The work itself runs in slices, each inside one Lambda invocation (task-work.ts); between
@@ -14,14 +17,23 @@ import { z } from 'zod';
 export const TASK_TYPES = ['check', 'sync', 'restore', 'backup', 'maintenance'] as const;
 export type TaskType = (typeof TASK_TYPES)[number];
 
-export const TASK_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const TASK_STATES = [
+  'queued',
+  'running',
+  'waiting-for-retrieval',
+  'succeeded',
+  'failed',
+  'cancelled',
+] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const FINAL_STATES: readonly TaskState[] = ['succeeded', 'failed', 'cancelled'];
 
 const NEXT_STATES: Readonly<Record<TaskState, readonly TaskState[]>> = {
   // a task whose execution could not start, or whose start step failed, fails from queued
   queued: ['running', 'failed', 'cancelled'],
-  running: ['succeeded', 'failed', 'cancelled'],
+  running: ['waiting-for-retrieval', 'succeeded', 'failed', 'cancelled'],
+  // a restore from a cold app while its archived data packs are retrieved (restore/retrieval-steps.ts)
+  'waiting-for-retrieval': ['running', 'failed', 'cancelled'],
   succeeded: [],
   failed: [],
   cancelled: [],
@@ -34,6 +46,11 @@ export function canMove(from: TaskState, to: TaskState): boolean {
 
 export function isFinal(state: TaskState): boolean {
   return FINAL_STATES.includes(state);
+}
+
+/** Whether the task is under way (working, or waiting for its data): it shows progress and may be cancelled. */
+export function isLive(state: TaskState): boolean {
+  return state === 'running' || state === 'waiting-for-retrieval';
 }
 
 /**

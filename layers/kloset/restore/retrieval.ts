@@ -42,6 +42,8 @@ export interface RetrievalStatus {
   readonly requested: number;
   /** retrievals not done yet, those just asked for included */
   readonly pending: number;
+  /** the names of those packs (a failure that gives up on them lists them) */
+  readonly pendingPacks: string[];
   /** the archive classes the needed packs are in, e.g. `GLACIER` */
   readonly archives: string[];
   readonly estimate: RetrievalEstimate;
@@ -160,6 +162,7 @@ export class Retrieval {
       ready: this.ready,
       requested: this.requested,
       pending: this.pending,
+      pendingPacks: this.packs.filter((p) => this.states.get(p.name)?.state !== 'ready').map((p) => p.name),
       archives: [...archives].sort(),
       estimate: { hours, costUsd },
     };
