@@ -2,7 +2,8 @@
  * Maintenance end to end in local mode, through HTTP: a retention policy set on an app (a policy
  * that keeps nothing refused), a maintenance task run by the task state machine in slices capped
  * at 1 ms (KLOUD_TASK_SLICE_MS: each does one unit of work), the snapshots it leaves those the
- * policy keeps, and a check of every byte that then succeeds.
+ * policy keeps, and a check of every byte that then succeeds; `kloud remote apps retention` and
+ * `kloud remote maintenance` on the same routes.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { createStore, openStore } from '../../layers/kloset/index.js';
 import { TASK_STATES } from '../../lib/task-state-machine.js';
+import { Sandbox } from '../cli/sandbox.js';
 import { type Answer, LocalMode } from './local-mode.js';
 
 const PASSPHRASE = 'maintenance e2e passphrase never logged';
@@ -116,4 +118,37 @@ test("a maintenance by the app's policy runs in slices, leaves the snapshots it 
   }
   const check = await local.call('POST', `/store-apps/${appId}/checks`, { readData: true });
   expect((await untilEnded(check.body.id)).body).toMatchObject({ state: 'succeeded', result: { ok: true } });
+});
+
+test('kloud remote apps retention sets the policy (none: a usage error); kloud remote maintenance --dry-run reports and changes nothing', async () => {
+  const sandbox = await Sandbox.create();
+  const remote = (args: string[]) =>
+    sandbox.run(['remote', ...args], { env: { KLOUD_URL: local.url, KLOUD_TOKEN: local.token } });
+  try {
+    expect((await remote(['apps', 'retention', 'main'])).code).toBe(2);
+    const set = await remote(['apps', 'retention', 'main', '--keep-last', '1', '--keep-tag', 'release']);
+    expect(set).toMatchObject({ code: 0, stdout: 'app main: retention --keep-last 1 --keep-tag release\n' });
+    expect((await remote(['apps', 'show', 'main'])).stdout).toContain(
+      'retention:    --keep-last 1 --keep-tag release',
+    );
+
+    const dry = await remote(['maintenance', 'main', '--dry-run', '--wait']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`forgotten: ${snapshots[2]}`);
+    expect(dry.stdout).toContain('1 snapshot would be forgotten, 1 kept');
+    const json = await remote(['maintenance', 'main', '--keep-last', '2', '--dry-run', '--wait', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      state: 'succeeded',
+      parameters: { retention: { keepLast: 2 }, dryRun: true },
+      result: { snapshots: { forgottenCount: 0, keptCount: 2 } },
+    });
+    const store = await openStore(storeDir, { passphrase: PASSPHRASE });
+    try {
+      expect(await store.snapshots()).toHaveLength(2);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await sandbox.dispose();
+  }
 });
