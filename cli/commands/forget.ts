@@ -1,7 +1,8 @@
 /** `kloud forget --keep-daily 7 ...`: snapshots marked removed by a retention policy, group by group. */
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import type { ForgetGroup, GroupField, RetentionPolicy, SnapshotRecord } from '../../layers/kloset/index.js';
 import type { CommandContext } from '../context.js';
+import { type KeepFlags, addKeepOptions } from './keep-options.js';
 import { usageError } from '../failures/errors.js';
 import { parseCalendarSpan } from '../text/calendar-span.js';
 import { plural } from '../text/human-units.js';
@@ -9,37 +10,21 @@ import { snapshotLine } from '../text/listing-text.js';
 import { terminalText } from '../text/name-text.js';
 import { withStore } from '../store-session.js';
 
-interface ForgetFlags {
-  keepLast?: number;
-  keepHourly?: number;
-  keepDaily?: number;
-  keepWeekly?: number;
-  keepMonthly?: number;
-  keepYearly?: number;
-  keepWithin?: string;
-  keepTag: string[];
+interface ForgetFlags extends KeepFlags {
   groupBy: string;
   dryRun?: boolean;
   unsafeAllowRemoveAll?: boolean;
 }
 
 const GROUP_FIELDS: readonly GroupField[] = ['host', 'sources', 'tags'];
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export function registerForgetCommand(program: Command, ctx: CommandContext): void {
-  const count = (flag: string, what: string) =>
-    program.createOption(`${flag} <n>`, what).argParser(parseCount);
-  program
-    .command('forget')
-    .description('remove the snapshots a retention policy does not keep (instant: prune reclaims the space)')
-    .addOption(count('--keep-last', 'keep the N newest snapshots'))
-    .addOption(count('--keep-hourly', 'keep the newest snapshot of each of the last N hours that have one'))
-    .addOption(count('--keep-daily', 'keep the newest snapshot of each of the last N days that have one'))
-    .addOption(count('--keep-weekly', 'keep the newest snapshot of each of the last N weeks that have one'))
-    .addOption(count('--keep-monthly', 'keep the newest snapshot of each of the last N months that have one'))
-    .addOption(count('--keep-yearly', 'keep the newest snapshot of each of the last N years that have one'))
-    .option('--keep-within <duration>', 'keep every snapshot this close to the newest one: 30d, 1y2m, 12h')
-    .option('--keep-tag <tag>', 'keep every snapshot with this tag; repeatable', collect, [])
+  addKeepOptions(
+    program
+      .command('forget')
+      .description(
+        'remove the snapshots a retention policy does not keep (instant: prune reclaims the space)',
+      ),
+  )
     .option(
       '--group-by <fields>',
       'retain each group on its own: host, sources, tags, comma-separated',
@@ -82,11 +67,6 @@ Examples:
       out.print(groups.map(jsonGroup), () => groups.map((g) => groupText(g, dryRun)).join('\n'));
       if (!out.json) out.note(describeForgetting(groups, dryRun));
     });
-}
-
-function parseCount(text: string): number {
-  if (!/^[1-9]\d{0,5}$/.test(text)) throw new InvalidArgumentError('expected a whole number, 1 or more');
-  return Number(text);
 }
 
 function retentionPolicy(flags: ForgetFlags): RetentionPolicy {

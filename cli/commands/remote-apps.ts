@@ -9,6 +9,7 @@ import { resolvePassphrase } from '../passphrase/passphrase.js';
 import { resolveAppId } from '../remote/app-names.js';
 import { remoteApi } from '../remote/remote-api.js';
 import { terminalText } from '../text/name-text.js';
+import { type KeepFlags, addKeepOptions, retentionBody } from './keep-options.js';
 
 interface CreateOptions {
   resource: string;
@@ -23,7 +24,7 @@ interface CreateOptions {
 export function registerRemoteApps(group: Command, ctx: CommandContext): void {
   const apps = group
     .command('apps')
-    .description("the control plane's store apps: list, show, create, test, initialize")
+    .description("the control plane's store apps: list, show, create, test, initialize, retention")
     .addHelpText(
       'after',
       `
@@ -153,6 +154,55 @@ Examples:
         if (result.app.state === 'failed') ctx.exitCode = EXIT.failure;
       });
   }
+  registerRetention(apps, ctx);
+}
+
+/** `kloud remote apps retention APP --keep-daily 7 ...`: the policy a maintenance applies by default. */
+function registerRetention(apps: Command, ctx: CommandContext): void {
+  addKeepOptions(
+    apps
+      .command('retention')
+      .description("set the app's retention policy (what a maintenance keeps), or --clear it")
+      .argument('<app>', 'the app: its ID or name'),
+  )
+    .option('--clear', 'remove the policy (a maintenance then needs --keep-* options)')
+    .addHelpText(
+      'after',
+      `
+The rules are those of kloud forget, per group of host and sources; at least one is needed (a
+policy that keeps nothing is refused). The new policy replaces the old one whole.
+
+Examples:
+  kloud remote apps retention main --keep-daily 7 --keep-weekly 5 --keep-monthly 12
+  kloud remote apps retention main --keep-within 30d --keep-tag release
+  kloud remote apps retention main --clear`,
+    )
+    .action(async (ref: string, flags: KeepFlags & { clear?: boolean }, command: Command) => {
+      const retention = retentionBody(flags);
+      if ((Object.keys(retention).length === 0) === (flags.clear !== true)) {
+        throw usageError(
+          'retention needs --keep-* rules, or --clear (one of them)',
+          'e.g. kloud remote apps retention main --keep-daily 7',
+        );
+      }
+      const api = await remoteApi(ctx, command);
+      const app = await api.call<StoreApp>('PATCH', `/store-apps/${await resolveAppId(api, ref)}`, {
+        body: { retention: flags.clear ? null : retention },
+      });
+      ctx.output(command).print(app, (a) => `app ${a.name}: retention ${retentionText(a.retention)}`);
+    });
+}
+
+function retentionText(retention: StoreApp['retention']): string {
+  if (!retention) return 'none';
+  const flag = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  return Object.entries(retention)
+    .flatMap(([key, value]) =>
+      Array.isArray(value)
+        ? value.map((v) => `${flag(key).replace(/s$/, '')} ${v}`)
+        : [`${flag(key)} ${value}`],
+    )
+    .join(' ');
 }
 
 function appLine(app: StoreApp): string {
@@ -169,6 +219,7 @@ function appText(app: StoreApp): string {
     `protocol:     ${app.integration}/${app.protocol}`,
     `storage type: ${app.storageType}`,
     `credentials:  ${app.hasCredentials ? 'yes (kept by the control plane)' : 'none'}`,
+    `retention:    ${terminalText(retentionText(app.retention))}`,
     `updated:      ${app.updatedAt}`,
   ];
   if (app.lastTest) {

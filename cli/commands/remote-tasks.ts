@@ -1,5 +1,5 @@
 /**
- * `kloud remote check|sync|restore` start tasks on the control plane (`backup`:
+ * `kloud remote check|sync|restore|maintenance` start tasks on the control plane (`backup`:
  * remote-backup.ts); `tasks`, `task` and
  * `cancel` look at them. With `--wait` a task is followed until it ends and the exit code says
  * how it ended, which is what a CI job needs.
@@ -18,6 +18,7 @@ import { resolveAppId } from '../remote/app-names.js';
 import { remoteApi } from '../remote/remote-api.js';
 import { followTask } from '../remote/task-follower.js';
 import { outcomeText, startedText, taskLine, taskText } from '../remote/task-text.js';
+import { type KeepFlags, addKeepOptions, retentionBody } from './keep-options.js';
 
 interface WaitOptions {
   wait?: boolean;
@@ -184,6 +185,41 @@ export function registerRemoteTasks(group: Command, ctx: CommandContext): void {
       await start(ctx, command, api, path, body, opts);
     },
   );
+
+  waitOptions(
+    addKeepOptions(
+      group
+        .command('maintenance')
+        .description(
+          "forget an app's snapshots by a retention policy, then prune the store (space comes back)",
+        )
+        .argument('<app>', 'the app: its ID or name'),
+    )
+      .option('--dry-run', 'report what would be forgotten and freed, change nothing')
+      .addHelpText(
+        'after',
+        `
+Without --keep-* options the app's retention applies (set it with kloud remote apps retention).
+Prune deletes in two runs a grace period (24 h) apart: a maintenance plans what is unused now,
+and the next one (the next day's, on a schedule) deletes it. Two maintenances of one store never
+run at once (409 STORE_BUSY).
+${WAIT_HELP}
+
+Examples:
+  kloud remote maintenance main --dry-run --wait
+  kloud remote maintenance main --keep-daily 7 --keep-weekly 5 --wait`,
+      ),
+    true,
+  ).action(async (ref: string, opts: StartOptions & KeepFlags & { dryRun?: boolean }, command: Command) => {
+    const api = await remoteApi(ctx, command);
+    const appId = await resolveAppId(api, ref);
+    const retention = retentionBody(opts);
+    const body = {
+      ...(Object.keys(retention).length > 0 && { retention }),
+      dryRun: opts.dryRun === true,
+    };
+    await start(ctx, command, api, `/store-apps/${appId}/maintenance`, body, opts);
+  });
 
   group
     .command('tasks')

@@ -24,8 +24,9 @@ export const BackupParameters = z
 export type BackupParameters = z.infer<typeof BackupParameters>;
 
 /**
- * One backup into a store at a time: the key of its lease. A maintenance run that deletes
- * packs must not overlap a backup either, so it names the store, not the backup.
+ * One backup into a store at a time: the key of its lease. A maintenance must not overlap a
+ * backup either (a backup may outlast prune's grace period and reuse a pack it planned to
+ * delete), so the key names the store, as the maintenance's does.
  */
 export function storeLease(appId: string): { key: string; what: string } {
   return { key: `STORE#${appId}`, what: `the store of app ${appId}` };

@@ -314,6 +314,7 @@ async function applyPrune(
     did.planned.push(...report.planned);
     units++;
   }
+  const repackedPack = new Map(rewrite.map((packNo, k) => [packNo, report.repacked[k]!]));
   const bounded = opts.deadline !== undefined || opts.signal !== undefined;
   let repackedPacks = 0;
   for (const unit of repackUnits(rewrite, usage, bounded ? repo.config.packing.targetSize : Infinity)) {
@@ -321,7 +322,7 @@ async function applyPrune(
     const written = await repackPacks(repo, index, usage.live, new Set(unit), () =>
       opts.onProgress?.({ phase: 'repack', done: ++repackedPacks, total: rewrite.length }),
     );
-    const repacked = unit.map((i) => report.repacked[rewrite.indexOf(i)]!);
+    const repacked = unit.map((packNo) => repackedPack.get(packNo)!);
     // after the delta that locates their live blobs in the new packs
     await planPacks(repo, repacked);
     did.repacked.push(...repacked);
