@@ -1,4 +1,4 @@
-import { IndexTable, PACK_AT, RECORD_SIZE, compareAt, unionIds, unionPacks } from './index-table.js';
+import { IndexTable, RECORD_SIZE, mergeSorted, unionIds, unionPacks } from './index-table.js';
 import { CACHED_PAGE_COST, SpillWriter, type SpillShape, SpilledIndex } from './spilled-index.js';
 
 /** What the in-memory table costs a blob: the record and its 4-byte prefix. */
@@ -85,63 +85,12 @@ export class BudgetedMerge {
   }
 }
 
-/** A position in one sorted part: the page being read and the record in it. */
-interface Cursor {
-  buf: Buffer;
-  at: number;
-  readonly pages: Iterator<Buffer>;
-  readonly remap: readonly number[];
-  /** the part's place in the merge: on equal IDs the lower rank wins */
-  readonly rank: number;
-}
-
-function before(a: Cursor, b: Cursor): boolean {
-  const c = compareAt(a.buf, a.at, b.buf, b.at);
-  return c < 0 || (c === 0 && a.rank < b.rank);
-}
-
-/** Moves to the next record; false when the part is exhausted. */
-function advance(c: Cursor): boolean {
-  c.at += RECORD_SIZE;
-  while (c.at >= c.buf.length) {
-    const next = c.pages.next();
-    if (next.done) return false;
-    c.buf = next.value;
-    c.at = 0;
-  }
-  return true;
-}
-
-/** A k-way merge of sorted parts into a new spilled index, with a binary heap of cursors. */
+/** A k-way merge of sorted parts into a new spilled index. */
 function mergeParts(parts: readonly MergePart[], dir: string, shape: SpillShape): SpilledIndex {
   const { packs, remaps } = unionPacks(parts);
-  const heap: Cursor[] = [];
-  parts.forEach((part, rank) => {
-    const pages = part instanceof SpilledIndex ? part.recordPages() : [part.records][Symbol.iterator]();
-    const c: Cursor = { buf: Buffer.alloc(0), at: -RECORD_SIZE, pages, remap: remaps[rank]!, rank };
-    if (advance(c)) heap.push(c);
-  });
-  for (let i = (heap.length >>> 1) - 1; i >= 0; i--) siftDown(heap, i);
   const writer = new SpillWriter(dir, shape);
   try {
-    // the last record written, where it was read (pages are never reused, so it stays valid)
-    let lastBuf: Buffer | undefined;
-    let lastAt = 0;
-    while (heap.length > 0) {
-      const c = heap[0]!;
-      // a blob already written came from a part of lower rank: its first location stays
-      if (!lastBuf || compareAt(lastBuf, lastAt, c.buf, c.at) !== 0) {
-        writer.add(c.buf, c.at, c.remap[c.buf.readUInt32LE(c.at + PACK_AT)]!);
-        lastBuf = c.buf;
-        lastAt = c.at;
-      }
-      if (!advance(c)) {
-        const last = heap.pop()!;
-        if (heap.length === 0) break;
-        heap[0] = last;
-      }
-      siftDown(heap, 0);
-    }
+    mergeSorted(parts, remaps, writer);
     return writer.finish(
       packs,
       unionIds(parts, (p) => p.snapshots),
@@ -150,19 +99,5 @@ function mergeParts(parts: readonly MergePart[], dir: string, shape: SpillShape)
   } catch (err) {
     writer.abort();
     throw err;
-  }
-}
-
-function siftDown(heap: Cursor[], i: number): void {
-  const n = heap.length;
-  for (;;) {
-    const l = 2 * i + 1;
-    const r = l + 1;
-    let m = i;
-    if (l < n && before(heap[l]!, heap[m]!)) m = l;
-    if (r < n && before(heap[r]!, heap[m]!)) m = r;
-    if (m === i) return;
-    [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-    i = m;
   }
 }

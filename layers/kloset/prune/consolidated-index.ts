@@ -6,9 +6,9 @@ import type { Repository } from '../repository/repository.js';
 /**
  * Blobs per consolidated delta: a delta is sealed whole, so this bounds what writing one holds
  * (~6 MB of records, and its encoded, compressed and sealed copies) whatever the store's size,
- * and what a reader holds of it (the object and its records). 131,072 rather than more: at
- * 524,288 the copies of one delta were ~125 MB of a prune's peak; a store of 10 million blobs
- * opens from 77 such deltas, read and merged as fast as from 20 (docs/PERFORMANCE.md).
+ * and what a reader holds of it (the object and its records): at 524,288 blobs the copies of
+ * one delta being written were ~125 MB of a prune's peak. A store of 10 million blobs then
+ * opens from 77 deltas rather than 20: as many more reads, each of a quarter of the bytes.
  */
 export const CONSOLIDATED_DELTA_BLOBS = 128 * 1024;
 
