@@ -1,4 +1,7 @@
+import { constants } from 'node:buffer';
 import { corrupt } from '../core/errors.js';
+
+const MAX_LENGTH = constants.MAX_LENGTH;
 
 /**
  * Reads little-endian fields from bytes that come in pieces (a delta as it is decrypted and
@@ -38,7 +41,7 @@ export class PieceReader {
   }
 
   bytes(n: number): Buffer {
-    if (this.pos + n > this.limit) throw corrupt(`${this.what} is truncated`);
+    if (this.pos + n > this.limit || n > MAX_LENGTH) throw corrupt(`${this.what} is truncated`);
     this.pos += n;
     if (this.at + n <= this.piece.length) {
       this.at += n;
