@@ -20,7 +20,13 @@ import {
 import { Construct } from 'constructs';
 import { BACKUP_PREFIX } from '../layers/control/backup/backup-staging.js';
 import { nagResource } from './nag-resource.js';
-import { acknowledgeIam5, FAILURE_STATES, recordFailure, workerCall, workflowStateMachine } from './worker-states.js';
+import {
+  acknowledgeIam5,
+  FAILURE_STATES,
+  recordFailure,
+  workerCall,
+  workflowStateMachine,
+} from './worker-states.js';
 
 export interface BackupStateMachineProps {
   /** the task-worker function: `start`, then the backup's `plan`, `batch`, `commit`, `record`; `fail` */
@@ -181,7 +187,12 @@ export class BackupStateMachine extends Construct {
         nagResource(
           this,
           Arn.format(
-            { service: 'states', resource: 'execution', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME },
+            {
+              service: 'states',
+              resource: 'execution',
+              resourceName,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            },
             stack,
           ),
         ),

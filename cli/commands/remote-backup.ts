@@ -27,10 +27,15 @@ export function registerRemoteBackup(group: Command, ctx: CommandContext): void 
   waitOptions(
     group
       .command('backup')
-      .description("back up what another app's resource holds (S3 prefix, SFTP path, directory) into an app's store")
+      .description(
+        "back up what another app's resource holds (S3 prefix, SFTP path, directory) into an app's store",
+      )
       .argument('<app>', 'the app whose store receives the snapshot: its ID or name')
-      .requiredOption('--from <source>', "SOURCE_APP:PATH: the app whose resource holds the data, and the path below it")
-      .option('--tag <tag>', "a tag of the snapshot (repeat for more)", collect)
+      .requiredOption(
+        '--from <source>',
+        'SOURCE_APP:PATH: the app whose resource holds the data, and the path below it',
+      )
+      .option('--tag <tag>', 'a tag of the snapshot (repeat for more)', collect)
       .option('--exclude <pattern>', 'a glob pattern of paths not to back up (repeat for more)', collect)
       .addHelpText(
         'after',

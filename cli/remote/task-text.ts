@@ -134,8 +134,13 @@ function restoreText(result: RestoreResult): string {
 }
 
 function backupText(result: BackupResult): string {
-  const errors = result.errors.map((e) => `not backed up: ${terminalText(e.path)}: ${terminalText(e.message)}`);
-  const more = result.errorCount > result.errors.length ? [`and ${result.errorCount - result.errors.length} more errors: the snapshot lists them all`] : [];
+  const errors = result.errors.map(
+    (e) => `not backed up: ${terminalText(e.path)}: ${terminalText(e.message)}`,
+  );
+  const more =
+    result.errorCount > result.errors.length
+      ? [`and ${result.errorCount - result.errors.length} more errors: the snapshot lists them all`]
+      : [];
   const summary = `snapshot ${result.snapshot.slice(0, 8)}: ${plural(result.files, 'file')} and ${plural(result.dirs, 'directory', 'directories')} (${formatBytes(result.bytes)}); read ${plural(result.filesRead, 'file')} (${formatBytes(result.bytesRead)}) in ${plural(result.batches, 'batch', 'batches')}, added ${formatBytes(result.newBytes)}`;
   return [...errors, ...more, summary].join('\n');
 }

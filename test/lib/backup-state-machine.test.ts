@@ -42,7 +42,9 @@ function statementsOf(roleId: string): Statement[] {
 }
 
 const granting = (statements: Statement[], action: string) =>
-  statements.filter((s) => [s.Action].flat().includes(action)).flatMap((s) => [s.Resource].flat().map(render));
+  statements
+    .filter((s) => [s.Action].flat().includes(action))
+    .flatMap((s) => [s.Resource].flat().map(render));
 
 beforeAll(() => {
   synthesized = synthesizeStack({}, { bundle: false, cfnValidation: false });
@@ -113,9 +115,17 @@ test('every Lambda state retries throttling with full jitter and a crashed invoc
   const lambdaStates = [
     ...Object.entries(definition.States),
     ...Object.entries(definition.States[BACKUP_STATES.batches].ItemProcessor.States),
-  ].filter(([name, s]) => s.Resource === 'arn:aws:states:::lambda:invoke' && name !== BACKUP_STATES.recordFailure);
+  ].filter(
+    ([name, s]) => s.Resource === 'arn:aws:states:::lambda:invoke' && name !== BACKUP_STATES.recordFailure,
+  );
   expect(lambdaStates.map(([name]) => name).sort()).toEqual(
-    [BACKUP_STATES.start, BACKUP_STATES.plan, BACKUP_STATES.batch, BACKUP_STATES.commit, BACKUP_STATES.record].sort(),
+    [
+      BACKUP_STATES.start,
+      BACKUP_STATES.plan,
+      BACKUP_STATES.batch,
+      BACKUP_STATES.commit,
+      BACKUP_STATES.record,
+    ].sort(),
   );
   for (const [, state] of lambdaStates) {
     expect(state.Retry).toContainEqual({

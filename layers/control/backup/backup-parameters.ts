@@ -15,11 +15,7 @@ export const BackupParameters = z
           "below the app's resource: a key prefix (S3), a path on the server (SFTP), a subdirectory (fs); never inside a store",
       }),
     }),
-    tags: z
-      .array(z.string().min(1).max(128))
-      .max(20)
-      .optional()
-      .meta({ description: "the snapshot's tags" }),
+    tags: z.array(z.string().min(1).max(128)).max(20).optional().meta({ description: "the snapshot's tags" }),
     excludes: z.array(z.string().min(1).max(1024)).max(100).optional().meta({
       description: 'glob patterns of paths not to back up (as `kloud backup --exclude`)',
     }),
@@ -39,7 +35,10 @@ export function storeLease(appId: string): { key: string; what: string } {
  * What the worker would refuse, refused when the backup is asked for: a source app that is not
  * ready, a path that does not fit its app or overlaps a store.
  */
-export async function checkBackupSource(parameters: BackupParameters, context: CreationContext): Promise<void> {
+export async function checkBackupSource(
+  parameters: BackupParameters,
+  context: CreationContext,
+): Promise<void> {
   await context.readyApp(parameters.source.appId);
   await context.destinations.printable(parameters.source, 'source');
 }

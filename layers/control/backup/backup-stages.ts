@@ -114,7 +114,10 @@ export class BackupStages {
       case 'plan':
         return this.plan(event.taskId, remainingMs, event.answerItems === true);
       case 'batch':
-        return this.batch(event.taskId, event.items.map((i) => i.key));
+        return this.batch(
+          event.taskId,
+          event.items.map((i) => i.key),
+        );
       case 'commit':
         return this.commit(event.taskId);
       case 'record':
@@ -171,7 +174,11 @@ export class BackupStages {
         : undefined,
     );
     if (!saved.written) return answer(true);
-    logger.info('plan', { batches: checkpoint.batches, planned: checkpoint.planned, ms: Date.now() - started });
+    logger.info('plan', {
+      batches: checkpoint.batches,
+      planned: checkpoint.planned,
+      ms: Date.now() - started,
+    });
     return answer(false, checkpoint);
   }
 
@@ -255,7 +262,8 @@ export class BackupStages {
     } catch (err) {
       const failure = this.options.failureOf(err);
       // the Map fails on this worker; the execution's Catch keeps the reason recorded here
-      if (failure) await this.repository.update(taskId, (t) => (t.state === 'running' ? { failure } : undefined));
+      if (failure)
+        await this.repository.update(taskId, (t) => (t.state === 'running' ? { failure } : undefined));
       throw err;
     }
     return { backedUp: todo.length };
@@ -272,7 +280,8 @@ export class BackupStages {
     const records = await readRecords(this.stagingOf(taskId), checkpoint.batches);
     const result = await this.failing(task, async () =>
       this.stores.withStore(await this.stores.readyApp(task.appId), async (store) => {
-        const parent = checkpoint.parent === null ? undefined : await store.resolveSnapshot(checkpoint.parent);
+        const parent =
+          checkpoint.parent === null ? undefined : await store.resolveSnapshot(checkpoint.parent);
         const snapshot = await commitSnapshot(
           store.repo,
           records.map((r) => r.partialTree),

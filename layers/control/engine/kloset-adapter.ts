@@ -140,7 +140,10 @@ export class KlosetAdapter {
    * Opens the target as a backup source (not a store) for the duration of `call`, with the path
    * its place has in a snapshot (`/s3:BUCKET/prefix`, `/sftp:HOST/path`, a local path).
    */
-  withSource<T>(target: ConnectorTarget, call: (source: BackupSource, path: string) => Promise<T>): Promise<T> {
+  withSource<T>(
+    target: ConnectorTarget,
+    call: (source: BackupSource, path: string) => Promise<T>,
+  ): Promise<T> {
     return this.located(target, async (location) => {
       const opened = await openSources([location]);
       try {

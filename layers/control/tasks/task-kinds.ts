@@ -73,7 +73,8 @@ export function taskKind<P, C, R extends Record<string, unknown>>(
     precheck: async (appId, parameters, context) =>
       definition.precheck?.(appId, definition.parameters.parse(parameters), context),
     slice: (context, input) => {
-      if (!definition.work) throw new Error(`a ${input.task.type} task runs no slices: its workflow has stages`);
+      if (!definition.work)
+        throw new Error(`a ${input.task.type} task runs no slices: its workflow has stages`);
       return definition.work(context).slice({
         ...input,
         parameters: definition.parameters.parse(input.parameters),

@@ -116,7 +116,10 @@ export class TaskRepository {
    * moves on, so a writer holding the task as it was writes again. False when the task no
    * longer runs.
    */
-  async addProgress(id: string, counters: Readonly<Partial<Record<ProgressCounter, number>>>): Promise<boolean> {
+  async addProgress(
+    id: string,
+    counters: Readonly<Partial<Record<ProgressCounter, number>>>,
+  ): Promise<boolean> {
     const added = Object.fromEntries(Object.entries(counters).map(([name, n]) => [`progress.${name}`, n]));
     return this.table.add(
       taskKey(id).pk,

@@ -136,14 +136,14 @@ export class TaskWorker {
       failure: recorded
         ? recorded
         : timedOut
-        ? {
-            code: 'TIMED_OUT',
-            message: `a slice of the task ran past its time limit; the logs have it under task ID ${taskId}`,
-          }
-        : {
-            code: 'INTERNAL',
-            message: `the task failed unexpectedly; the logs have it under task ID ${taskId}`,
-          },
+          ? {
+              code: 'TIMED_OUT',
+              message: `a slice of the task ran past its time limit; the logs have it under task ID ${taskId}`,
+            }
+          : {
+              code: 'INTERNAL',
+              message: `the task failed unexpectedly; the logs have it under task ID ${taskId}`,
+            },
     });
     return DONE;
   }

@@ -11,7 +11,11 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Context } from 'aws-lambda';
 import { BackupStages } from '../../../../layers/control/backup/backup-stages.js';
 import { type ConnectorTarget } from '../../../../layers/control/engine/connector-target.js';
-import { type BackupSource, KlosetAdapter, KlosetError } from '../../../../layers/control/engine/kloset-adapter.js';
+import {
+  type BackupSource,
+  KlosetAdapter,
+  KlosetError,
+} from '../../../../layers/control/engine/kloset-adapter.js';
 import { StagingArea } from '../../../../layers/control/staging/staging-area.js';
 import { DestinationTargets } from '../../../../layers/control/tasks/restore/destination-target.js';
 import { newTaskId, type TaskRecord } from '../../../../layers/control/tasks/task.js';
@@ -25,7 +29,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { BACKUP_STATES } from '../../../../lib/backup-state-machine.js';
 import { LocalTaskRunner } from '../../../../local/local-task-runner.js';
 import { startS3rver, type S3rverHandle } from '../../../../local/s3rver.js';
-import { backupStateMachineDefinition, localFunctionArn } from '../../../../local/state-machine-definitions.js';
+import {
+  backupStateMachineDefinition,
+  localFunctionArn,
+} from '../../../../local/state-machine-definitions.js';
 import { dynaliteForTests } from '../dynalite-table.js';
 import { type TaskApps, taskApps } from '../tasks/task-apps.js';
 import { tempDir } from '../../kloset/fixtures.js';
@@ -36,8 +43,12 @@ const BUCKET = 'kloud-staging';
 /** The engine, its sources refused while `refusing` (a source whose credentials were revoked). */
 class RefusingSources extends KlosetAdapter {
   refusing = false;
-  override withSource<T>(target: ConnectorTarget, call: (s: BackupSource, p: string) => Promise<T>): Promise<T> {
-    if (this.refusing) return Promise.reject(new KlosetError('AUTH_FAILED', 'the source refused the credentials'));
+  override withSource<T>(
+    target: ConnectorTarget,
+    call: (s: BackupSource, p: string) => Promise<T>,
+  ): Promise<T> {
+    if (this.refusing)
+      return Promise.reject(new KlosetError('AUTH_FAILED', 'the source refused the credentials'));
     return super.withSource(target, call);
   }
 }
@@ -70,20 +81,43 @@ beforeAll(async () => {
   const claims = new TaskClaims(table, repository);
   const lifecycle = new TaskLifecycle(repository, claims, { publish: async () => undefined });
   const places = new DestinationTargets(apps.settings, apps.repository, apps.secrets);
-  const backup = new BackupStages(repository, lifecycle, apps.stores, engine, places, new StagingArea(s3, BUCKET), {
-    // a few batches: they run at once in this process, every one opening the store
-    batchBytes: 16_384,
-    batchEntries: 20,
-    safetyMarginMs: SAFETY_MARGIN_MS,
-    failureOf,
-  });
+  const backup = new BackupStages(
+    repository,
+    lifecycle,
+    apps.stores,
+    engine,
+    places,
+    new StagingArea(s3, BUCKET),
+    {
+      // a few batches: they run at once in this process, every one opening the store
+      batchBytes: 16_384,
+      batchEntries: 20,
+      safetyMarginMs: SAFETY_MARGIN_MS,
+      failureOf,
+    },
+  );
   worker = new TaskWorker(repository, lifecycle, {}, { backup } as unknown as TaskContext);
   const vault = await apps.directory('vault');
-  vaultId = (await apps.ready({ resourceId: vault.resourceId, name: 'vault', storageType: 'standard', configuration: { path: 'store' } })).id;
+  vaultId = (
+    await apps.ready({
+      resourceId: vault.resourceId,
+      name: 'vault',
+      storageType: 'standard',
+      configuration: { path: 'store' },
+    })
+  ).id;
   const files = await apps.directory('files');
-  sourceId = (await apps.ready({ resourceId: files.resourceId, name: 'files', storageType: 'standard', configuration: { path: 'store' } })).id;
+  sourceId = (
+    await apps.ready({
+      resourceId: files.resourceId,
+      name: 'files',
+      storageType: 'standard',
+      configuration: { path: 'store' },
+    })
+  ).id;
   await mkdir(join(files.path, 'data'));
-  for (let i = 0; i < 40; i++) await writeFile(join(files.path, 'data', `f${i}.txt`), `file ${i} `.repeat(50 + i * 7));
+  for (let i = 0; i < 40; i++)
+    await writeFile(join(files.path, 'data', `f${i}.txt`), `file ${i} `.repeat(50 + i * 7));
 }, 120_000);
 
 afterAll(async () => {
@@ -105,7 +139,11 @@ async function backUp(): Promise<TaskRecord> {
   };
   await repository.insert(task);
   const runner = new LocalTaskRunner(
-    { task: backupStateMachineDefinition(), backup: backupStateMachineDefinition(), restore: backupStateMachineDefinition() },
+    {
+      task: backupStateMachineDefinition(),
+      backup: backupStateMachineDefinition(),
+      restore: backupStateMachineDefinition(),
+    },
     {
       [localFunctionArn('task-worker')]: {
         timeoutMs: 900_000,
