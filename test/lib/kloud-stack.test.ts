@@ -306,7 +306,8 @@ describe('least privilege', () => {
       const table = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
       expect(table).toHaveLength(1);
       // only the calls layers/control/data/table.ts makes
-      const writes = name === 'StoreBrowse' ? [] : ['dynamodb:DeleteItem', 'dynamodb:PutItem'];
+      const writes =
+        name === 'StoreBrowse' ? [] : ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
       expect([...actionsOf(table[0]!)].sort()).toEqual(
         ['dynamodb:GetItem', 'dynamodb:Query', ...writes].sort(),
       );
