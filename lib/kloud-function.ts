@@ -37,7 +37,7 @@ const PROJECT_ROOT = findProjectRoot();
 
 /** Only what layers/control/data/table.ts sends (GetCommand, QueryCommand; PutCommand, DeleteCommand). */
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:DeleteItem'];
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 /** What DynamoDB does with a table's customer managed key on a caller's behalf. */
 const TABLE_KEY = [
   'kms:Decrypt',

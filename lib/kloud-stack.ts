@@ -2,7 +2,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../layers/control/api/routes.js';
-import { BackupSchedules } from './backup-schedules.js'; // schedules (B)
+import { BackupSchedules } from './backup-schedules.js';
 import { ControlApi } from './control-api.js';
 import { KloudFunction } from './kloud-function.js';
 import { MetadataTable } from './metadata-table.js';
@@ -75,7 +75,7 @@ export class KloudStack extends Stack {
       .bindSecrets(secretPrefix, this.key, 'read')
       .bindStoreBuckets(storeBuckets, 'objects');
     // reads stores (metadata, a downloaded file's data), writes none; stages large downloads under files/;
-    // C: creates restore tasks (their dry run plans with the engine): the table's tasks, the runner below
+    // creates restore tasks (their dry run plans with the engine): the table's tasks, the runner below
     const storeBrowse = new KloudFunction(this, 'StoreBrowse', {
       name: 'store-browse',
       engine: true,
@@ -127,7 +127,7 @@ export class KloudStack extends Stack {
     // restores are created where their dry run is planned, with the engine
     storeBrowse.bindTaskRunner(workflows).bindTaskEvents();
 
-    // schedules (B): Scheduler invokes scheduled-task, which creates each run's task as the tasks API does
+    // Scheduler invokes scheduled-task, which creates each run's task as the tasks API does
     const scheduledTask = new KloudFunction(this, 'ScheduledTask', { name: 'scheduled-task', ...sizing })
       .bindTable(table, 'RW')
       .bindStoreBuckets(storeBuckets, 'names')
@@ -139,7 +139,6 @@ export class KloudStack extends Stack {
       'RW',
     );
     schedules.bindManager(schedulesApi);
-    // end schedules (B)
 
     const { api } = new ControlApi(this, 'Api', {
       routes: ROUTES,
@@ -149,7 +148,7 @@ export class KloudStack extends Stack {
         'store-actions': storeActions.fn,
         tasks: tasksApi.fn,
         'store-browse': storeBrowse.fn,
-        schedules: schedulesApi.fn, // schedules (B)
+        schedules: schedulesApi.fn,
       },
       callers: props.apiCallers,
     });

@@ -16,7 +16,6 @@ import { createControlTable, startDynalite } from './dynalite-server.js';
 import { installStandIns } from '../layers/control/runtime/stand-ins.js';
 import { lambdaContext } from './lambda-context.js';
 import { services } from '../layers/control/runtime/services.js';
-import { readSettings } from '../layers/control/runtime/settings.js';
 import { ScheduleRepository } from '../layers/control/schedules/schedule-repository.js';
 import { LocalEventBus } from './local-event-bus.js';
 import { type LocalFunction, LocalTaskRunner } from './local-task-runner.js';
@@ -120,13 +119,13 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
       {
         log: (entry) =>
           process.stdout.write(`${JSON.stringify({ level: 'DEBUG', message: 'state machine', ...entry })}\n`),
-        // C: tests shorten the restore's Wait for a retrieval (AWS waits what the worker says)
+        // tests shorten the restore's Wait for a retrieval (AWS waits what the worker says)
         ...(process.env.KLOUD_LOCAL_RETRIEVAL_WAIT_MS && {
           waitTimeOverrides: { [RESTORE_STATES.wait]: Number(process.env.KLOUD_LOCAL_RETRIEVAL_WAIT_MS) },
         }),
       },
     );
-    // schedules (B): croner fires the schedules in-process, calling the scheduled-task handler
+    // croner fires the schedules in-process, calling the scheduled-task handler
     const scheduler = new LocalScheduler(
       {
         handler: (await import('../functions/scheduled-task/handler.js')).handler as LocalFunction,
@@ -136,13 +135,12 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
         process.stderr.write(
           `${JSON.stringify({ level: 'ERROR', message: 'scheduled run failed', ...event, error: String(err) })}\n`,
         ),
-      { minuteMs: readSettings().scheduleMinuteMs },
+      { minuteMs: services().settings.scheduleMinuteMs },
     );
     installStandIns({ taskRunner, taskEvents: events, scheduleBackend: scheduler });
     stops.push(() => taskRunner.stopAll());
     stops.push(() => scheduler.stop());
     await scheduler.armStored(new ScheduleRepository(services().table));
-    // end schedules (B)
 
     // imported once the environment is set: the handlers read it on first use
     const handlers: Record<ApiFunction, ProxyHandler> = {
@@ -151,7 +149,7 @@ export async function startControlPlane(options: LocalOptions): Promise<LocalCon
       'store-actions': (await import('../functions/store-actions/handler.js')).handler,
       tasks: (await import('../functions/tasks/handler.js')).handler,
       'store-browse': (await import('../functions/store-browse/handler.js')).handler,
-      schedules: (await import('../functions/schedules/handler.js')).handler, // schedules (B)
+      schedules: (await import('../functions/schedules/handler.js')).handler,
     };
     const server = createServer(apiGatewayAdapter(handlers, token));
     server.listen(options.port, '127.0.0.1');

@@ -15,7 +15,7 @@ import type { Remote } from '../remote/remotes.js';
 import { registerRemoteApps } from './remote-apps.js';
 import { registerRemoteBackup } from './remote-backup.js';
 import { registerRemoteBrowse } from './remote-browse.js';
-import { registerRemoteSchedules } from './remote-schedules.js'; // schedules (B)
+import { registerRemoteSchedules } from './remote-schedules.js';
 import { registerRemoteTasks } from './remote-tasks.js';
 
 const GROUP_HELP = `
@@ -76,7 +76,7 @@ export function registerRemoteCommands(program: Command, ctx: CommandContext): v
   registerRemoteTasks(group, ctx);
   registerRemoteBackup(group, ctx);
   registerRemoteBrowse(group, ctx);
-  registerRemoteSchedules(group, ctx); // schedules (B)
+  registerRemoteSchedules(group, ctx);
 }
 
 function registerNamedRemotes(group: Command, ctx: CommandContext): void {

@@ -344,7 +344,7 @@ test('bad input on every task route is a 4xx that says what is wrong', async () 
     [startCheck(appId, {}, { 'Idempotency-Key': 'k'.repeat(129) }), 400, /header Idempotency-Key/],
     [startCheck(unknownApp), 404, /no store app/],
     [listTasks({ state: 'finished' }), 400, /query\.state/],
-    [listTasks({ type: 'backup' }), 400, /query\.type/],
+    [listTasks({ type: 'defragment' }), 400, /query\.type/],
     [listTasks({ appId: 'x' }), 400, /query\.appId/],
     [listTasks({ limit: '0' }), 400, /limit must be at least 1/],
     [listTasks({ nextToken: 'not-a-token' }), 400, /nextToken/],

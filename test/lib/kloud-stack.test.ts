@@ -320,6 +320,7 @@ describe('least privilege', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
+        'dynamodb:UpdateItem',
       ]);
       expect(statements).toContainEqual(
         expect.objectContaining({

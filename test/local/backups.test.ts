@@ -20,7 +20,7 @@ import { type Answer, LocalMode } from './local-mode.js';
 const BUCKET = 'kloud-backups-e2e';
 const PASSPHRASE = 'backups e2e passphrase never logged';
 const SECRET_KEY = 'backups-secret-key-never-logged';
-const OBJECTS = Number(process.env.E2E_OBJECTS ?? 1500);
+const OBJECTS = 1000;
 const BATCH_BYTES = 64 * 1024;
 const BATCH_ENTRIES = 200;
 /** several batches' worth: backed up in ranges, joined at commit */

@@ -36,7 +36,7 @@ import {
   SnapshotsQuery,
 } from '../browse/browse-schemas.js';
 import { NoContent, pageOf, PageQuery } from './common-schemas.js';
-import { CreateScheduleBody, Schedule, ScheduleId, UpdateScheduleBody } from '../schedules/schedule.js'; // schedules (B)
+import { CreateScheduleBody, Schedule, ScheduleId, UpdateScheduleBody } from '../schedules/schedule.js';
 
 export interface OperationSpec {
   /** the OpenAPI operationId */
@@ -124,7 +124,7 @@ export const OPERATIONS = {
     id: 'createRestore',
     path: AppId,
     body: RestoreRequest,
-    // C: 200 with the plan for a dry run
+    // 200 with the plan for a dry run
     response: z.union([Task, RetrievalPlan]),
     status: 202,
     idempotent: true,
@@ -176,7 +176,6 @@ export const OPERATIONS = {
     response: pageOf(FoundItem),
     status: 200,
   },
-  // schedules (B)
   'POST /schedules': { id: 'createSchedule', body: CreateScheduleBody, response: Schedule, status: 201 },
   'GET /schedules': { id: 'listSchedules', query: PageQuery, response: pageOf(Schedule), status: 200 },
   'GET /schedules/{scheduleId}': { id: 'getSchedule', path: ScheduleId, response: Schedule, status: 200 },

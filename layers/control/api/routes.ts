@@ -12,7 +12,7 @@ export const API_FUNCTIONS = [
   'store-actions',
   'store-browse',
   'tasks',
-  'schedules', // schedules (B)
+  'schedules',
 ] as const;
 export type ApiFunction = (typeof API_FUNCTIONS)[number];
 
@@ -76,7 +76,7 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'POST',
     path: '/store-apps/{appId}/restores',
-    // C: the engine's function, to answer a dry run's plan (docs/ARCHITECTURE.md, "Cold restores")
+    // the engine's function, to answer a dry run's plan (docs/ARCHITECTURE.md, "Cold restores")
     fn: 'store-browse',
     summary: 'Start a restore from a snapshot to a destination or an archive (a task), or plan it (dryRun)',
   },
@@ -113,7 +113,6 @@ export const ROUTES: readonly Route[] = [
     fn: 'store-browse',
     summary: "Search a store app's snapshots",
   },
-  // schedules (B)
   { method: 'POST', path: '/schedules', fn: 'schedules', summary: 'Create a schedule of a task' },
   { method: 'GET', path: '/schedules', fn: 'schedules', summary: 'List the schedules' },
   {

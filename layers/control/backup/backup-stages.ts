@@ -17,6 +17,7 @@
  */
 import {
   backupBatch,
+  type BackupSource,
   batchBytes,
   commitSnapshot,
   type KlosetAdapter,
@@ -185,7 +186,7 @@ export class BackupStages {
   private async planSome(
     store: Store,
     parameters: BackupParameters,
-    source: Parameters<typeof planBackup>[1],
+    source: BackupSource,
     path: string,
     staging: BackupStaging,
     before: BackupCheckpoint | undefined,
@@ -332,12 +333,7 @@ export class BackupStages {
   /** Opens the task's store (the index within the function's memory budget) and its source. */
   private async withStoreAndSource<T>(
     task: TaskRecord,
-    call: (
-      store: Store,
-      parameters: BackupParameters,
-      source: Parameters<typeof planBackup>[1],
-      path: string,
-    ) => Promise<T>,
+    call: (store: Store, parameters: BackupParameters, source: BackupSource, path: string) => Promise<T>,
   ): Promise<T> {
     const parameters = BackupParameters.parse(task.parameters);
     const app = await this.stores.readyApp(task.appId);

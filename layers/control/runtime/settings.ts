@@ -30,7 +30,7 @@ export interface Settings {
   readonly eventBus?: string;
   /** caps each task slice's time (ms), below what the invocation has left; tests make it tiny */
   readonly taskSliceMs?: number;
-  // backup (A): a backup batch's bounds, for one worker invocation (docs/ARCHITECTURE.md, "Backups")
+  // a backup batch's bounds, for one worker invocation (docs/ARCHITECTURE.md, "Backups")
   /** content bytes one backup batch reads at most, a larger file split in ranges (default: 1 GiB) */
   readonly backupBatchBytes?: number;
   /** entries one backup batch holds at most (default: 5,000) */
@@ -41,12 +41,10 @@ export interface Settings {
   readonly localRoot?: string;
   /** set when S3 is a local service (local mode): its buckets form the S3 inventory */
   readonly localS3Endpoint?: string;
-  // schedules (B)
   /** EventBridge Scheduler's group, role and target for the schedules (AWS; local mode has a stand-in) */
   readonly scheduler?: { readonly group: string; readonly roleArn: string; readonly functionArn: string };
   /** local mode: how many ms one minute of schedule time lasts (default 60000; tests make it short) */
   readonly scheduleMinuteMs?: number;
-  // end schedules (B)
 }
 
 const StoreBuckets = z.array(
@@ -108,7 +106,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(env.KLOUD_TASK_STATE_MACHINE_ARN && { stateMachineArns: stateMachineArns(env) }),
     ...(env.KLOUD_EVENT_BUS && { eventBus: env.KLOUD_EVENT_BUS }),
     ...(env.KLOUD_TASK_SLICE_MS && { taskSliceMs: positiveInteger(env, 'KLOUD_TASK_SLICE_MS') }),
-    // backup (A)
     ...(env.KLOUD_BACKUP_BATCH_BYTES && {
       backupBatchBytes: positiveInteger(env, 'KLOUD_BACKUP_BATCH_BYTES'),
     }),
@@ -117,7 +114,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     }),
     ...(env.KLOUD_SECRETS_FILE && { secretsFile: env.KLOUD_SECRETS_FILE }),
     ...(env.KLOUD_LOCAL_ROOT && { localRoot: env.KLOUD_LOCAL_ROOT }),
-    // schedules (B)
     ...(env.KLOUD_SCHEDULE_GROUP && {
       scheduler: {
         group: env.KLOUD_SCHEDULE_GROUP,
@@ -128,7 +124,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(env.KLOUD_SCHEDULE_MINUTE_MS && {
       scheduleMinuteMs: positiveInteger(env, 'KLOUD_SCHEDULE_MINUTE_MS'),
     }),
-    // end schedules (B)
     ...((env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) && {
       localS3Endpoint: env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL,
     }),

@@ -4,7 +4,7 @@
  * handlers first build their services, which then use them instead of the AWS clients.
  * Everything else (DynamoDB, S3) is reached by its real protocol.
  */
-import type { ScheduleBackend } from '../schedules/schedule-backend.js'; // schedules (B)
+import type { ScheduleBackend } from '../schedules/schedule-backend.js';
 import type { TaskEventPublisher } from '../tasks/task-events.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
 
