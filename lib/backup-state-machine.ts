@@ -125,7 +125,7 @@ export class BackupStateMachine extends Construct {
       worker,
       payload: {
         action: 'batch',
-        taskId: JsonPath.stringAt('$.BatchInput.taskId'),
+        taskId: JsonPath.stringAt('$.Items[0].taskId'),
         items: JsonPath.listAt('$.Items'),
       },
       resultSelector: { 'backedUp.$': '$.Payload.backedUp' },
@@ -209,7 +209,7 @@ export class BackupStateMachine extends Construct {
         key: JsonPath.stringAt('$.plan.manifest'),
       }),
       // a batch is already a worker's share (bytes and entries): one a child, with its task
-      itemBatcher: new ItemBatcher({ maxItemsPerBatch: 1, batchInput: { 'taskId.$': '$.taskId' } }),
+      itemBatcher: new ItemBatcher({ maxItemsPerBatch: 1 }),
       maxConcurrency: props.maxConcurrency ?? DEFAULT_CONCURRENCY,
       // no batch may fail: the snapshot would lack its part (0 is Step Functions' default, which CDK leaves out)
       toleratedFailureCount: 0,
@@ -222,15 +222,12 @@ export class BackupStateMachine extends Construct {
     });
   }
 
-  /** Local mode's variant: the same processor, its input shaped as ItemBatcher's (`BatchInput`, `Items`). */
+  /** Local mode's variant: the same processor, its input shaped as ItemBatcher's (`Items`). */
   private inlineMap(props: BackupStateMachineProps): InlineMap {
     return new InlineMap(this, BACKUP_STATES.batches, {
       stateName: BACKUP_STATES.batches,
       itemsPath: '$.plan.items',
-      itemSelector: {
-        BatchInput: { taskId: JsonPath.stringAt('$.taskId') },
-        Items: JsonPath.array(JsonPath.stringAt('$$.Map.Item.Value')),
-      },
+      itemSelector: { Items: JsonPath.array(JsonPath.stringAt('$$.Map.Item.Value')) },
       maxConcurrency: props.maxConcurrency ?? DEFAULT_CONCURRENCY,
       resultPath: JsonPath.DISCARD,
     });

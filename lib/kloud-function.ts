@@ -206,10 +206,10 @@ export class KloudFunction extends Construct {
    * check or list locations against them, `read` also to read objects under them, `objects` to
    * read and write them.
    */
-  bindStoreBuckets(buckets: readonly StoreBucket[], access: 'names' | 'read' | 'objects'): this {
+  bindStoreBuckets(buckets: readonly StoreBucket[], access: 'names' | 'read' | 'objects' | 'maintain'): this {
     this.fn.addEnvironment('KLOUD_STORE_BUCKETS', JSON.stringify(buckets));
     if (access === 'names') return this;
-    const statements = storeBucketStatements(buckets, access === 'read' ? 'read' : 'write');
+    const statements = storeBucketStatements(buckets, access === 'objects' ? 'write' : access);
     for (const statement of statements) this.role.addToPolicy(statement);
     for (const { bucket, prefix } of buckets) {
       this.acknowledge(
@@ -235,8 +235,10 @@ export class KloudFunction extends Construct {
   /**
    * The control plane's staging bucket, under one key prefix: `KLOUD_STAGING_BUCKET`; writing
    * objects there and reading them (a presigned URL the function signs reads with its role), and
-   * listing that prefix only, so that a HEAD of a missing object answers 404 rather than 403. The
-   * bucket key serves only calls made through S3.
+   * listing the bucket, so that reading a missing object answers 404 rather than 403 (S3 grants
+   * that only to ListBucket on the bucket: a condition on `s3:prefix` does not count, a GET having
+   * no prefix). The bucket holds the control plane's own scratch files only. The bucket key serves
+   * only calls made through S3.
    */
   bindStagingBucket(bucket: IBucket, prefix: string): this {
     this.fn.addEnvironment('KLOUD_STAGING_BUCKET', bucket.bucketName);
@@ -251,7 +253,6 @@ export class KloudFunction extends Construct {
       new PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': `${prefix}*` } },
       }),
     );
     if (bucket.encryptionKey) {

@@ -27,7 +27,7 @@ export interface KloudStackProps extends StackProps {
   readonly workerMemory?: number;
   /** reserved concurrency of each function (default: none) */
   readonly reservedConcurrency?: number;
-  /** days before the staging bucket expires an object (default: 7) */
+  /** days before the staging bucket expires an object (default and least: 7, a backup's longest run: its batches live there) */
   readonly stagingExpiryDays?: number;
   /** the name prefix of the store apps' secrets (default: `kloud/store-apps/`) */
   readonly secretPrefix?: string;
@@ -43,6 +43,10 @@ export class KloudStack extends Stack {
 
   constructor(scope: Construct, id: string, props: KloudStackProps = {}) {
     super(scope, id, props);
+    if (props.stagingExpiryDays !== undefined && props.stagingExpiryDays < 7)
+      throw new Error(
+        `stagingExpiryDays is ${props.stagingExpiryDays}: at least 7, or a long backup's batches expire under it`,
+      );
     const secretPrefix = props.secretPrefix ?? 'kloud/store-apps/';
     this.key = props.kmsKeyArn
       ? Key.fromKeyArn(this, 'Key', props.kmsKeyArn)
@@ -96,7 +100,8 @@ export class KloudStack extends Stack {
     })
       .bindTable(table, 'RW')
       .bindSecrets(secretPrefix, this.key, 'read')
-      .bindStoreBuckets(storeBuckets, 'objects')
+      // a maintenance's prune deletes; nothing else of the control plane does
+      .bindStoreBuckets(storeBuckets, 'maintain')
       .bindStagingBucket(staging.bucket, 'restores/')
       .bindStagingBucket(staging.bucket, BACKUP_PREFIX)
       .bindArchiveRetrieval(storeBuckets)

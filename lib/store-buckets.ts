@@ -11,16 +11,20 @@ export interface StoreBucket {
 /**
  * The least privilege over the store buckets: object read/write under each prefix
  * (`arn:aws:s3:::bucket/prefix*`) and listing with an `s3:prefix` condition, so a function can
- * neither read nor list beyond the prefixes it was given. No delete: stores are write-once, and
- * removing objects (garbage collection) is not an action of the control plane yet. `read`: no
- * writes either (browsing a store reads it).
+ * neither read nor list beyond the prefixes it was given. `read`: no writes (browsing a store
+ * reads it); `write`: no delete either (stores are write-once, a backup or a restore only adds);
+ * `maintain`: delete too, for the task worker alone (a maintenance's prune removes packs, plans
+ * and the index deltas it consolidated).
  */
 export function storeBucketStatements(
   buckets: readonly StoreBucket[],
-  access: 'read' | 'write' = 'write',
+  access: 'read' | 'write' | 'maintain' = 'write',
 ): PolicyStatement[] {
-  const objectActions =
-    access === 'read' ? ['s3:GetObject'] : ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'];
+  const objectActions = {
+    read: ['s3:GetObject'],
+    write: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+    maintain: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
+  }[access];
   return buckets.flatMap(({ bucket, prefix }) => [
     new PolicyStatement({
       actions: objectActions,

@@ -92,7 +92,7 @@ test('the batches: a Distributed Map reading the manifest, one batch a STANDARD 
       ReaderConfig: { InputType: 'JSON' },
       Parameters: { Bucket: expect.stringMatching(/^<Staging/), 'Key.$': '$.plan.manifest' },
     },
-    ItemBatcher: { MaxItemsPerBatch: 1, BatchInput: { 'taskId.$': '$.taskId' } },
+    ItemBatcher: { MaxItemsPerBatch: 1 },
     MaxConcurrency: 40,
     ResultWriter: {
       Resource: 'arn:aws:states:::s3:putObject',
@@ -106,7 +106,7 @@ test('the batches: a Distributed Map reading the manifest, one batch a STANDARD 
   expect(map.ItemProcessor.ProcessorConfig).toEqual({ Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' });
   expect(map.ItemProcessor.States[BACKUP_STATES.batch].Parameters.Payload).toEqual({
     action: 'batch',
-    'taskId.$': '$.BatchInput.taskId',
+    'taskId.$': '$.Items[0].taskId',
     'items.$': '$.Items',
   });
 });
@@ -167,7 +167,7 @@ test('the local variant: an inline Map over the batches the plan answers, the sa
   expect(map).toMatchObject({
     Type: 'Map',
     ItemsPath: '$.plan.items',
-    ItemSelector: { BatchInput: { 'taskId.$': '$.taskId' }, 'Items.$': 'States.Array($$.Map.Item.Value)' },
+    ItemSelector: { 'Items.$': 'States.Array($$.Map.Item.Value)' },
     MaxConcurrency: 40,
   });
   expect(map.ItemReader).toBeUndefined();

@@ -7,6 +7,11 @@
 export interface BatchItemRef {
   /** the batch object's key in the staging bucket */
   readonly key: string;
+  /**
+   * its task: a batch's worker reads it from its first item (ItemBatcher's `BatchInput` would
+   * have to take it from the Map's input, which Step Functions does not document for paths)
+   */
+  readonly taskId: string;
 }
 
 export type BackupEvent =

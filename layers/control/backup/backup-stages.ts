@@ -156,7 +156,7 @@ export class BackupStages {
     );
     if (!step) return answer(true);
     const { checkpoint, cursor } = step;
-    if (cursor) await staging.put(staging.cursorKey, cursor);
+    if (cursor) await staging.put(staging.cursorKey(checkpoint.batches), cursor);
     else await staging.put(staging.manifestKey, staging.items(checkpoint.batches));
     const progress: Omit<TaskProgress, 'updatedAt'> = checkpoint.planned
       ? {
@@ -195,8 +195,9 @@ export class BackupStages {
   ): Promise<{ checkpoint: BackupCheckpoint; cursor?: PlanCursor }> {
     let cursor: PlanCursor | undefined;
     if (before) {
-      const saved = await staging.get(staging.cursorKey);
-      if (saved === undefined) throw new Error(`the plan's cursor ${staging.cursorKey} is missing`);
+      const key = staging.cursorKey(before.batches);
+      const saved = await staging.get(key);
+      if (saved === undefined) throw new Error(`the plan's cursor ${key} is missing`);
       cursor = parsePlanCursor(saved);
     }
     const plan = await planBackup(store.repo, source, [path], {
@@ -312,6 +313,8 @@ export class BackupStages {
     const { result } = checkpoint;
     await this.lifecycle.move(taskId, 'succeeded', {
       result,
+      // a batch that failed for a passing reason (an unavailable source) and then succeeded left it
+      failure: undefined,
       progress: {
         unit: 'batches',
         done: result.batches,

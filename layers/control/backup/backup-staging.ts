@@ -27,7 +27,7 @@ export class BackupStaging {
 
   constructor(
     private readonly area: StagingArea,
-    taskId: string,
+    private readonly taskId: string,
   ) {
     this.prefix = `${BACKUP_PREFIX}${taskId}/`;
   }
@@ -40,8 +40,14 @@ export class BackupStaging {
     return `${this.prefix}batches/${String(index).padStart(WIDTH, '0')}.json`;
   }
 
-  get cursorKey(): string {
-    return `${this.prefix}plan-cursor.json`;
+  /**
+   * Where the plan stopped once it had written `batches` batches: named after that count, so a
+   * plan invocation that died before saving its checkpoint leaves the cursor of the checkpoint
+   * its retry resumes from (one key for all would hand the retry the dead invocation's cursor,
+   * and its batches would overwrite the ones that invocation wrote).
+   */
+  cursorKey(batches: number): string {
+    return `${this.prefix}plan-cursors/${String(batches).padStart(WIDTH, '0')}.json`;
   }
 
   /** where the Distributed Map's ResultWriter writes (AWS) */
@@ -65,7 +71,7 @@ export class BackupStaging {
   }
 
   items(batches: number): BatchItemRef[] {
-    return Array.from({ length: batches }, (_, i) => ({ key: this.batchKey(i) }));
+    return Array.from({ length: batches }, (_, i) => ({ key: this.batchKey(i), taskId: this.taskId }));
   }
 
   put(key: string, value: unknown): Promise<void> {

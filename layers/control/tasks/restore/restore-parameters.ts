@@ -28,11 +28,12 @@ const Retrieval = z
     deadlineHours: z
       .number()
       .positive()
-      .max(24 * 30)
+      // the restore workflow's executions end after 7 days: a day is kept for the restore itself
+      .max(24 * 6)
       .optional()
       .meta({
         description:
-          "how long to wait for the retrieval before the task fails, listing the packs still archived (default: twice the tier's typical longest time, at least 1 hour: 10 h for a standard retrieval from Glacier Flexible Retrieval, 96 h for a bulk one from Deep Archive)",
+          "how long to wait for the retrieval before the task fails, listing the packs still archived (default: twice the tier's typical longest time, at least 1 hour: 10 h for a standard retrieval from Glacier Flexible Retrieval, 96 h for a bulk one from Deep Archive; at most 144 h)",
       }),
   })
   .meta({ id: 'RetrievalParameters' });
