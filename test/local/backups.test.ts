@@ -4,7 +4,8 @@
  * up in many batches and commits one snapshot. The source app reaches s3rver through a counting
  * proxy, so a second backup is seen to GET only the objects that changed. The snapshot, read
  * back through the engine, is the source byte for byte, an object of several batches (ranges
- * joined) among them.
+ * joined) among them. A schedule of a backup fires (a minute of schedule time lasts a second)
+ * and its run is a backup task that makes a snapshot.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -133,6 +134,8 @@ beforeAll(async () => {
     KLOUD_BACKUP_BATCH_ENTRIES: String(BATCH_ENTRIES),
     // each plan invocation (and restore slice) stops soon: the plan continues across invocations
     KLOUD_TASK_SLICE_MS: '400',
+    // a minute of schedule time lasts a second (local mode only)
+    KLOUD_SCHEDULE_MINUTE_MS: '1000',
   });
   await local.start();
   counter = await RequestCounter.start(local.s3Endpoint);
@@ -211,6 +214,37 @@ test('the snapshot reads back byte for byte, the large object joined from its ra
     await store.close();
   }
 }, 300_000);
+
+test('a schedule of a backup fires and its run is a backup task that makes a snapshot', async () => {
+  const created = await local.call('POST', '/schedules', {
+    name: 'every five minutes',
+    expression: 'rate(5 minutes)',
+    task: {
+      type: 'backup',
+      appId: vaultId,
+      parameters: { source: { appId: sourceId, path: 'data' }, tags: ['scheduled'] },
+    },
+  });
+  expect(created.status).toBe(201);
+  const scheduleId = created.body.id as string;
+  let lastRun: { taskId: string } | undefined;
+  for (let i = 0; i < 300 && !lastRun; i++) {
+    lastRun = (await local.call('GET', `/schedules/${scheduleId}`)).body.lastRun;
+    if (!lastRun) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(lastRun).toBeDefined();
+  expect(await local.call('POST', `/schedules/${scheduleId}/pause`)).toMatchObject({ status: 200 });
+  const ended = await untilEnded(lastRun!.taskId);
+  expect(ended.body).toMatchObject({
+    type: 'backup',
+    appId: vaultId,
+    state: 'succeeded',
+    principal: `schedule:${scheduleId}`,
+  });
+  const snapshots = await local.call('GET', `/store-apps/${vaultId}/snapshots?tag=scheduled`);
+  expect(snapshots.body.items).toEqual([expect.objectContaining({ id: ended.body.result.snapshot })]);
+  expect(await local.call('DELETE', `/schedules/${scheduleId}`)).toMatchObject({ status: 204 });
+}, 120_000);
 
 test('a source inside a store is refused when asked for, and no answer or log line holds a secret', async () => {
   const inStore = await local.call('POST', `/store-apps/${vaultId}/backups`, {
