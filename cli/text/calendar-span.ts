@@ -1,5 +1,9 @@
 /** Durations as `forget --keep-within` takes them, restic's way: `30d`, `1y2m`, `2d12h` (m is months). */
-import { type CalendarSpan, parseCalendarSpan as parseSpan } from '../../layers/kloset/index.js';
+// the rules' module alone (it imports nothing), not the engine's index: a command that opens no store starts without it
+import {
+  type CalendarSpan,
+  parseCalendarSpan as parseSpan,
+} from '../../layers/kloset/forget/retention-policy.js';
 import { usageError } from '../failures/errors.js';
 
 export function parseCalendarSpan(text: string): CalendarSpan {
