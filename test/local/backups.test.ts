@@ -21,7 +21,7 @@ import { type Answer, LocalMode } from './local-mode.js';
 const BUCKET = 'kloud-backups-e2e';
 const PASSPHRASE = 'backups e2e passphrase never logged';
 const SECRET_KEY = 'backups-secret-key-never-logged';
-const OBJECTS = 1000;
+const OBJECTS = 500;
 const BATCH_BYTES = 64 * 1024;
 const BATCH_ENTRIES = 200;
 /** several batches' worth: backed up in ranges, joined at commit */
@@ -133,7 +133,7 @@ beforeAll(async () => {
     KLOUD_BACKUP_BATCH_BYTES: String(BATCH_BYTES),
     KLOUD_BACKUP_BATCH_ENTRIES: String(BATCH_ENTRIES),
     // each plan invocation (and restore slice) stops soon: the plan continues across invocations
-    KLOUD_TASK_SLICE_MS: '400',
+    KLOUD_TASK_SLICE_MS: '100',
     // a minute of schedule time lasts a second (local mode only)
     KLOUD_SCHEDULE_MINUTE_MS: '1000',
   });
