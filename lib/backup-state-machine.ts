@@ -1,8 +1,6 @@
-import { Arn, ArnFormat, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Fn, Stack } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
   Choice,
@@ -24,13 +22,13 @@ import {
   acknowledgeIam5,
   FAILURE_STATES,
   recordFailure,
+  type WorkflowMachineProps,
   workerCall,
   workflowStateMachine,
 } from './worker-states.js';
 
-export interface BackupStateMachineProps {
-  /** the task-worker function: `start`, then the backup's `plan`, `batch`, `commit`, `record`; `fail` */
-  readonly worker: IFunction;
+/** The task-worker function (`start`, then the backup's `plan`, `batch`, `commit`, `record`; `fail`), and: */
+export interface BackupStateMachineProps extends WorkflowMachineProps {
   /** where the plan writes its batches and the Map its results, under `backups/` */
   readonly stagingBucket: IBucket;
   /** batch workers at once (default: 40) */
@@ -40,9 +38,6 @@ export interface BackupStateMachineProps {
    * ignores ItemReader, ItemBatcher and ResultWriter); AWS runs the Distributed Map
    */
   readonly local?: boolean;
-  /** how long a backup may run in all (default: 7 days) */
-  readonly timeout?: Duration;
-  readonly logRetention?: RetentionDays;
 }
 
 /** The state names, read as sentences: they are what a user sees in the console's graph. */
@@ -164,12 +159,7 @@ export class BackupStateMachine extends Construct {
           ),
         ),
     );
-    this.stateMachine = workflowStateMachine(this, {
-      worker,
-      definition,
-      timeout: props.timeout ?? Duration.days(7),
-      ...(props.logRetention && { logRetention: props.logRetention }),
-    });
+    this.stateMachine = workflowStateMachine(this, definition, props);
     if (!props.local) {
       this.grantStaging(props.stagingBucket);
       this.acknowledgeChildExecutions();

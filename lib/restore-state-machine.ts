@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import {
   Choice,
   Condition,
@@ -100,11 +99,6 @@ export class RestoreStateMachine extends Construct {
         .when(Condition.booleanEquals('$.start.done', true), ended)
         .otherwise(plan),
     );
-    this.stateMachine = workflowStateMachine(this, {
-      worker,
-      definition,
-      timeout: props.timeout ?? Duration.days(7),
-      ...(props.logRetention && { logRetention: props.logRetention }),
-    });
+    this.stateMachine = workflowStateMachine(this, definition, props);
   }
 }

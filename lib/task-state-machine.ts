@@ -1,18 +1,15 @@
-import { Duration } from 'aws-cdk-lib';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Choice, Condition, JsonPath, type StateMachine, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { FAILURE_STATES, recordFailure, workerCall, workflowStateMachine } from './worker-states.js';
+import {
+  FAILURE_STATES,
+  recordFailure,
+  type WorkflowMachineProps,
+  workerCall,
+  workflowStateMachine,
+} from './worker-states.js';
 
-export interface TaskStateMachineProps {
-  /** the task-worker function: answers `{ done }` to `start` and `slice`, records `fail` */
-  readonly worker: IFunction;
-  /** how long a task may run in all (default: 7 days; Step Functions allows a year) */
-  readonly timeout?: Duration;
-  /** log group of the executions (default: a new one kept a month) */
-  readonly logRetention?: RetentionDays;
-}
+/** The task-worker function (it answers `{ done }` to `start` and `slice`, records `fail`), a timeout, logs. */
+export type TaskStateMachineProps = WorkflowMachineProps;
 
 /** The state names, read as sentences: they are what a user sees in the console's graph. */
 export const TASK_STATES = {
@@ -66,11 +63,6 @@ export class TaskStateMachine extends Construct {
           ),
         ),
     );
-    this.stateMachine = workflowStateMachine(this, {
-      worker: props.worker,
-      definition,
-      timeout: props.timeout ?? Duration.days(7),
-      ...(props.logRetention && { logRetention: props.logRetention }),
-    });
+    this.stateMachine = workflowStateMachine(this, definition, props);
   }
 }

@@ -85,8 +85,9 @@ export function recordFailure(scope: Construct, worker: IFunction): IChainable {
 
 export interface WorkflowMachineProps {
   readonly worker: IFunction;
-  readonly definition: IChainable;
-  readonly timeout: Duration;
+  /** how long a task may run in all (default: 7 days; Step Functions allows a year) */
+  readonly timeout?: Duration;
+  /** log group of the executions (default: a new one kept a month) */
   readonly logRetention?: RetentionDays;
 }
 
@@ -94,15 +95,19 @@ export interface WorkflowMachineProps {
  * A workflow's state machine (STANDARD: tasks run for hours, and each state's retries and
  * history are kept), its executions logged without their payloads.
  */
-export function workflowStateMachine(scope: Construct, props: WorkflowMachineProps): StateMachine {
+export function workflowStateMachine(
+  scope: Construct,
+  definition: IChainable,
+  props: WorkflowMachineProps,
+): StateMachine {
   const logs = new LogGroup(scope, 'Logs', {
     retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     removalPolicy: RemovalPolicy.DESTROY,
   });
   const stateMachine = new StateMachine(scope, 'StateMachine', {
     stateMachineType: StateMachineType.STANDARD,
-    definitionBody: DefinitionBody.fromChainable(props.definition),
-    timeout: props.timeout,
+    definitionBody: DefinitionBody.fromChainable(definition),
+    timeout: props.timeout ?? Duration.days(7),
     tracingEnabled: true,
     // every state's entry and exit, without the payloads (task IDs only, but nothing to gain)
     logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
