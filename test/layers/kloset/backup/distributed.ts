@@ -95,6 +95,19 @@ export async function distributedBackup(
 }
 
 /** What a batch holds, item by item, as `kind path` (ranges with their offsets). */
+/**
+ * The batches with the metadata of the directories above `src` left out: those are shared
+ * (`/tmp`), and other suites running meanwhile change their link counts and times.
+ */
+export function belowSource(batches: readonly WorkBatch[], src: string): WorkBatch[] {
+  return batches.map((b) => ({
+    ...b,
+    items: b.items.map((i) =>
+      i.kind === 'entry' && !`${i.path}/`.startsWith(`${src}/`) ? { kind: i.kind, path: i.path } : i,
+    ) as WorkBatch['items'],
+  }));
+}
+
 export function itemsOf(batches: readonly WorkBatch[]): string[] {
   return batches.flatMap((b) =>
     b.items.map((i) =>
