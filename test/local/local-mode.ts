@@ -75,6 +75,25 @@ export class LocalMode {
     return code;
   }
 
+  /**
+   * Registers the store already at `directories/backups/NAME` as a store app of that name and
+   * tests it: a store is found there and the app is ready. Answers its ID.
+   */
+  async readyDirectoryApp(name: string, passphrase: string): Promise<string> {
+    const created = await this.call('POST', '/store-apps', {
+      resourceId: 'directory:backups',
+      name,
+      storageType: 'standard',
+      configuration: { path: name },
+      passphrase,
+    });
+    if (created.status !== 201) throw new Error(`app ${name} not created: ${JSON.stringify(created.body)}`);
+    const tested = await this.call('POST', `/store-apps/${created.body.id}/test`);
+    if (tested.body?.outcome !== 'store' || tested.body.app?.state !== 'ready')
+      throw new Error(`app ${name} is not a ready store: ${JSON.stringify(tested.body)}`);
+    return created.body.id as string;
+  }
+
   async call(
     method: string,
     path: string,

@@ -28,19 +28,7 @@ beforeAll(async () => {
   local = localMode();
   await local.start();
   await createStore(join(dir, 'data', 'directories', 'backups', 'main'), { passphrase: PASSPHRASE });
-  const created = await local.call('POST', '/store-apps', {
-    resourceId: 'directory:backups',
-    name: 'main',
-    storageType: 'standard',
-    configuration: { path: 'main' },
-    passphrase: PASSPHRASE,
-  });
-  expect(created.status).toBe(201);
-  appId = created.body.id;
-  expect(await local.call('POST', `/store-apps/${appId}/test`)).toMatchObject({
-    status: 200,
-    body: { app: { state: 'ready' } },
-  });
+  appId = await local.readyDirectoryApp('main', PASSPHRASE);
 }, 120_000);
 
 afterAll(async () => {
