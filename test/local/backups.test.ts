@@ -244,7 +244,8 @@ test('a schedule of a backup fires and its run is a backup task that makes a sna
   const snapshots = await local.call('GET', `/store-apps/${vaultId}/snapshots?tag=scheduled`);
   expect(snapshots.body.items).toEqual([expect.objectContaining({ id: ended.body.result.snapshot })]);
   expect(await local.call('DELETE', `/schedules/${scheduleId}`)).toMatchObject({ status: 204 });
-}, 120_000);
+  // the wait for the run (30 s at most) and for its task (4 minutes at most) bound it: a loaded CI is slow
+}, 300_000);
 
 test('a source inside a store is refused when asked for, and no answer or log line holds a secret', async () => {
   const inStore = await local.call('POST', `/store-apps/${vaultId}/backups`, {
