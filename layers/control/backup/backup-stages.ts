@@ -311,7 +311,7 @@ export class BackupStages {
     const checkpoint = task.checkpoint as BackupCheckpoint | undefined;
     if (task.state !== 'running' || !checkpoint?.result) return { ended: true };
     const { result } = checkpoint;
-    await this.lifecycle.move(taskId, 'succeeded', {
+    await this.lifecycle.finish(taskId, 'succeeded', {
       result,
       // a batch that failed for a passing reason (an unavailable source) and then succeeded left it
       failure: undefined,
@@ -357,7 +357,7 @@ export class BackupStages {
     } catch (err) {
       const failure = this.options.failureOf(err);
       if (!failure) throw err;
-      await this.lifecycle.move(task.id, 'failed', { failure });
+      await this.lifecycle.finish(task.id, 'failed', { failure });
       return undefined;
     }
   }

@@ -5,9 +5,10 @@
  *   its task; a repeat finds the claim and answers that task, or refuses when its request differs;
  * - a lease (`LEASE#key`) for task types that must not overlap on a store (or a destination): held
  *   by one task from creation until it ends; one left by a task that has ended is taken over.
- *   A task cancelled while it ran may still be finishing its last unit of work (a Lambda runs on
- *   after its execution is stopped): its lease holds until that slice lets go of it, or for at
- *   most the longest a slice can live.
+ *   A task that someone else than its work ended (a cancel, a failed or stopped execution) may
+ *   still be finishing its last unit of work (a Lambda runs on after its execution has ended):
+ *   its lease holds until the work lets go of it, or for at most the longest a Lambda can live
+ *   (task-lifecycle.ts).
  */
 import { createHash } from 'node:crypto';
 import type { Table } from '../data/table.js';
@@ -16,7 +17,7 @@ import { STALE_CLAIM_MS } from '../store-apps/store-app-repository.js';
 import { isFinal, type TaskRecord } from './task.js';
 import type { TaskRepository } from './task-repository.js';
 
-/** Lambda's time limit: no slice of a cancelled task outlives it. */
+/** Lambda's time limit: no unit of a task's work (a slice, a backup's batch) outlives it. */
 export const LAST_SLICE_MS = 15 * 60_000;
 
 const keyOf = (principal: string, key: string) => ({ pk: `IDEMPOTENCY#${principal}#${key}`, sk: 'KEY' });
@@ -88,9 +89,9 @@ export class TaskClaims {
       if (!held) continue;
       const holder = await this.tasks.find(String(held.taskId));
       const age = this.now() - Date.parse(String(held.leasedAt));
-      if (holder && this.finishing(holder))
+      if (holder?.workMayRunUntil !== undefined && this.now() < Date.parse(holder.workMayRunUntil))
         throw new Conflict(
-          `${what} is busy: task ${holder.id} was cancelled and may still be finishing its last unit of work; retry in a few minutes`,
+          `${what} is busy: task ${holder.id} has ended (${holder.state}) but may still be finishing its last unit of work, at the latest until ${holder.workMayRunUntil}; retry then`,
           'STORE_BUSY',
         );
       // a holder that has ended left it (a release that failed), or never was written (a create that died)
@@ -103,15 +104,6 @@ export class TaskClaims {
       await this.table.delete(item.pk, item.sk, { taskId: String(held.taskId) });
     }
     throw new Conflict(`${what} is busy: retry`, 'STORE_BUSY');
-  }
-
-  /** A task cancelled while it ran, whose last slice may still be at work. */
-  private finishing(task: TaskRecord): boolean {
-    return (
-      task.state === 'cancelled' &&
-      task.startedAt !== undefined &&
-      this.now() - Date.parse(task.endedAt ?? task.startedAt) < LAST_SLICE_MS
-    );
   }
 
   /** Frees the lease, unless another task holds it by now. */

@@ -27,7 +27,10 @@ export interface TaskFilter {
 
 /** What a state change writes besides the state. */
 export type TaskChange = Partial<
-  Pick<TaskRecord, 'progress' | 'result' | 'failure' | 'startedAt' | 'endedAt' | 'checkpoint'>
+  Pick<
+    TaskRecord,
+    'progress' | 'result' | 'failure' | 'startedAt' | 'endedAt' | 'checkpoint' | 'workMayRunUntil'
+  >
 >;
 
 export interface Transition {
@@ -130,10 +133,19 @@ export class TaskRepository {
     );
   }
 
-  /** Moves the task to `to` where its state allows, with `change`; else answers it as it is. */
-  async transition(id: string, to: TaskState, change: TaskChange = {}): Promise<Transition> {
+  /**
+   * Moves the task to `to` where its state allows, with `change` (or the change it makes of the
+   * task as it was); else answers it as it is.
+   */
+  async transition(
+    id: string,
+    to: TaskState,
+    change: TaskChange | ((from: TaskRecord) => TaskChange) = {},
+  ): Promise<Transition> {
     const { written, task, before } = await this.update(id, (t) =>
-      canMove(t.state, to) ? { ...change, state: to } : undefined,
+      canMove(t.state, to)
+        ? { ...(typeof change === 'function' ? change(t) : change), state: to }
+        : undefined,
     );
     return { moved: written, task, previousState: before.state };
   }

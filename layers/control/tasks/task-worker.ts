@@ -98,7 +98,7 @@ export class TaskWorker {
     } catch (err) {
       const failure = failureOf(err);
       if (!failure) throw err;
-      await this.lifecycle.move(event.taskId, 'failed', { failure });
+      await this.lifecycle.finish(event.taskId, 'failed', { failure });
       return { next: 'end', waitSeconds: 0 };
     }
   }
@@ -166,11 +166,11 @@ export class TaskWorker {
     state: 'succeeded' | 'failed',
     change: Partial<TaskRecord>,
   ): Promise<WorkerAnswer> {
-    const { moved, task: now } = await this.lifecycle.move(task.id, state, change);
+    const { moved, task: now } = await this.lifecycle.finish(task.id, state, change);
     return moved ? DONE : this.stopped(now);
   }
 
-  /** The work has stopped for a task that ended meanwhile (a cancel): its lease is free now. */
+  /** The work has stopped for a task that ended meanwhile (a cancel, its execution's end): its lease is free now. */
   private async stopped(task: TaskRecord): Promise<WorkerAnswer> {
     await this.lifecycle.letGo(task);
     return DONE;
@@ -179,13 +179,14 @@ export class TaskWorker {
   /**
    * A state of the execution failed (the Catch of the state machine): the error's text is
    * internal, so the task says where to look, not what it was, unless the state recorded its
-   * reason on the task first (a backup's batch worker: the Map's error does not carry it).
+   * reason on the task first (a backup's batch worker: the Map's error does not carry it). The
+   * work may still be running (a backup's other batch workers): the lease stays with it.
    */
   private async fail(taskId: string, error: { Error?: string; Cause?: string }): Promise<WorkerAnswer> {
     logger.error('task failed', { error: error.Error, cause: error.Cause });
     const timedOut = error.Error === 'States.Timeout' || error.Error === 'Sandbox.Timedout';
     const recorded = (await this.repository.get(taskId)).failure;
-    const { moved, task } = await this.lifecycle.move(taskId, 'failed', {
+    await this.lifecycle.move(taskId, 'failed', {
       failure: recorded
         ? recorded
         : timedOut
@@ -195,7 +196,7 @@ export class TaskWorker {
             }
           : unexpected(taskId),
     });
-    return moved ? DONE : this.stopped(task);
+    return DONE;
   }
 
   /**

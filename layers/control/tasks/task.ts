@@ -123,6 +123,11 @@ export interface TaskRecord extends Task {
   readonly idempotencyKey?: string;
   /** the lease it holds while it runs (task-claims.ts), for a task type that must not overlap */
   readonly exclusiveKey?: string;
+  /**
+   * Set when it ended while its work may still be running (a cancel, a failure its work did not
+   * make): its lease holds until the work lets go of it, or this time has passed (task-lifecycle.ts)
+   */
+  readonly workMayRunUntil?: string;
 }
 
 export function publicTask(record: TaskRecord): Task {

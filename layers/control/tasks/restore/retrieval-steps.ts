@@ -150,7 +150,7 @@ export class RetrievalSteps {
       return moved ? { next: 'restore', waitSeconds: 0 } : END;
     }
     if (this.now() >= retrieval.deadline) {
-      await this.lifecycle.move(task.id, 'failed', { progress, failure: timedOut(status, tier) });
+      await this.lifecycle.finish(task.id, 'failed', { progress, failure: timedOut(status, tier) });
       return END;
     }
     const saved = await this.repository.update(task.id, (t) =>

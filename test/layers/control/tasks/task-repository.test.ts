@@ -1,5 +1,6 @@
 /** Task items, idempotency keys and leases on dynalite. */
 import { LAST_SLICE_MS, TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
+import { TaskLifecycle } from '../../../../layers/control/tasks/task-lifecycle.js';
 import { TaskRepository } from '../../../../layers/control/tasks/task-repository.js';
 import { newTaskId, type TaskRecord } from '../../../../layers/control/tasks/task.js';
 import { STALE_CLAIM_MS } from '../../../../layers/control/store-apps/store-app-repository.js';
@@ -171,10 +172,10 @@ describe('claims', () => {
   });
 
   test('a task cancelled while it ran holds its lease for its last slice: until released, at most a slice long', async () => {
-    const started = new Date(clock).toISOString();
-    const holder = await newTask(APP_A, { state: 'running', startedAt: started });
+    const lifecycle = new TaskLifecycle(repository, claims, { publish: async () => undefined }, () => clock);
+    const holder = await newTask(APP_A, { state: 'running', exclusiveKey: `store:${APP_A}` });
     await claims.lease(`store:${APP_A}`, holder.id, 'the store');
-    await repository.transition(holder.id, 'cancelled', { endedAt: new Date(clock).toISOString() });
+    await lifecycle.move(holder.id, 'cancelled');
     await expect(claims.lease(`store:${APP_A}`, newTaskId(), 'the store')).rejects.toMatchObject({
       code: 'STORE_BUSY',
       message: expect.stringContaining('may still be finishing its last unit of work'),
@@ -183,9 +184,9 @@ describe('claims', () => {
     await claims.lease(`store:${APP_A}`, newTaskId(), 'the store');
 
     // cancelled before it ever ran: nothing of it can be writing
-    const queued = await newTask(APP_B);
+    const queued = await newTask(APP_B, { exclusiveKey: `queue:${APP_B}` });
     await claims.lease(`queue:${APP_B}`, queued.id, 'the store');
-    await repository.transition(queued.id, 'cancelled', { endedAt: new Date(clock).toISOString() });
+    await lifecycle.move(queued.id, 'cancelled');
     await claims.lease(`queue:${APP_B}`, newTaskId(), 'the store');
   });
 });

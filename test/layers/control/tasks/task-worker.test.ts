@@ -1,10 +1,11 @@
 /**
  * The worker's slices with a task type of the test's own (a counter of units), on dynalite:
- * budgets, checkpoints, progress writes that see a cancel, events that fail to publish.
+ * budgets, checkpoints, progress writes that see a cancel, events that fail to publish, and when
+ * a task that ended frees its lease.
  */
 import { jest } from '@jest/globals';
 import { logger } from '../../../../layers/control/runtime/observability.js';
-import { TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
+import { LAST_SLICE_MS, TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
 import type { TaskStateChange } from '../../../../layers/control/tasks/task-events.js';
 import { taskKind, type TaskContext } from '../../../../layers/control/tasks/task-kinds.js';
 import { TaskLifecycle } from '../../../../layers/control/tasks/task-lifecycle.js';
@@ -228,4 +229,87 @@ test('a cancel leaves the lease to the running slice, which frees it once it has
   expect(busyWhileSliceRan).toMatchObject({ code: 'STORE_BUSY' });
   // the slice has stopped: another task takes the destination at once
   await claims.lease(key, newTaskId(clock), 'the destination');
+});
+
+/** A queued task holding the lease on a destination of its own, and the claims and lifecycle that took it. */
+async function leasedTask(units: number) {
+  const claims = new TaskClaims(dynamo.table(), repository, now);
+  const lifecycle = new TaskLifecycle(repository, claims, { publish: async () => undefined }, now);
+  const task = await queuedTask(units);
+  const key = `DESTINATION#${task.id}`;
+  await claims.lease(key, task.id, 'the destination');
+  await repository.update(task.id, () => ({ exclusiveKey: key }));
+  /** another task's try at the lease: undefined when taken, else the refusal */
+  const another = () =>
+    claims.lease(key, newTaskId(clock), 'the destination').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  return { task, lifecycle, another };
+}
+
+test('a task its own work ends frees its lease at once, succeeded or failed', async () => {
+  const worker = workerWith();
+  for (const units of [2, 13]) {
+    const { task, another } = await leasedTask(units);
+    await worker.handle({ action: 'start', taskId: task.id }, 900_000);
+    expect(await worker.handle({ action: 'slice', taskId: task.id }, 900_000)).toEqual({ done: true });
+    const ended = await repository.get(task.id);
+    expect(ended.state).toBe(units === 13 ? 'failed' : 'succeeded');
+    expect(ended).not.toHaveProperty('workMayRunUntil');
+    expect(await another()).toBeUndefined();
+  }
+});
+
+test("a failure the execution's Catch records keeps the lease while the work may run: until LAST_SLICE_MS has passed", async () => {
+  const { task, another } = await leasedTask(10);
+  const worker = workerWith(3000);
+  await worker.handle({ action: 'start', taskId: task.id }, 900_000);
+  await worker.handle({ action: 'slice', taskId: task.id }, 900_000);
+  const failedAt = clock;
+  expect(
+    await worker.handle({ action: 'fail', taskId: task.id, error: { Error: 'Lambda.Unknown' } }, 900_000),
+  ).toEqual({ done: true });
+  const until = new Date(failedAt + LAST_SLICE_MS).toISOString();
+  expect(await repository.get(task.id)).toMatchObject({ state: 'failed', workMayRunUntil: until });
+  expect(await another()).toMatchObject({
+    status: 409,
+    code: 'STORE_BUSY',
+    message: `the destination is busy: task ${task.id} has ended (failed) but may still be finishing its last unit of work, at the latest until ${until}; retry then`,
+  });
+  clock += LAST_SLICE_MS - 1;
+  expect(await another()).toMatchObject({ code: 'STORE_BUSY' });
+  clock += 1;
+  expect(await another()).toBeUndefined();
+});
+
+test('an execution that ended under a running slice keeps the lease until that slice lets go', async () => {
+  const { task, another } = await leasedTask(50);
+  const worker = workerWith();
+  await worker.handle({ action: 'start', taskId: task.id }, 900_000);
+  let busyWhileSliceRan: unknown;
+  betweenUnits = async (unit) => {
+    if (unit === 2) {
+      await worker.handle({ action: 'ended', taskId: task.id, status: 'TIMED_OUT' }, 900_000);
+      busyWhileSliceRan = await another();
+    } else await repository.get(task.id);
+  };
+  expect(await worker.handle({ action: 'slice', taskId: task.id }, 900_000)).toEqual({ done: true });
+  expect(busyWhileSliceRan).toMatchObject({ code: 'STORE_BUSY' });
+  expect(await repository.get(task.id)).toMatchObject({ state: 'failed', failure: { code: 'TIMED_OUT' } });
+  // the slice has stopped: the lease is free long before LAST_SLICE_MS
+  expect(await another()).toBeUndefined();
+});
+
+test('a cold restore cancelled while it waits for its data frees its lease at once; failed there, it keeps it', async () => {
+  for (const end of ['cancelled', 'failed'] as const) {
+    const { task, lifecycle, another } = await leasedTask(1);
+    await lifecycle.move(task.id, 'running');
+    await lifecycle.move(task.id, 'waiting-for-retrieval');
+    // a cancel (Tasks.cancel), or the execution watch's end of a poll that never answered
+    await lifecycle.move(task.id, end);
+    expect(await another()).toEqual(
+      end === 'cancelled' ? undefined : expect.objectContaining({ code: 'STORE_BUSY' }),
+    );
+  }
 });
