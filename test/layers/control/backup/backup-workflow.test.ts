@@ -1,14 +1,17 @@
 /**
  * The backup workflow with its real parts: the local variant of the backup state machine run by
  * LocalTaskRunner, each Lambda state answered by a TaskWorker with the real BackupStages (dynalite,
- * s3rver for the staging bucket, directory apps for the source and the store), wrapped to fail
- * batch workers on purpose: one that crashes twice is retried into a snapshot; one that keeps
- * failing fails the task with its reason, and leaves no snapshot and a sound store.
+ * s3rver for the staging bucket, directory apps for the source and the store), each backup
+ * holding the store's lease as Tasks.create takes it, wrapped to fail batch workers on purpose:
+ * one that crashes twice is retried into a snapshot; one that keeps failing fails the task with
+ * its reason, leaves no snapshot and a sound store, and keeps the store's lease while its other
+ * workers may still run.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Context } from 'aws-lambda';
+import { storeLease } from '../../../../layers/control/backup/backup-parameters.js';
 import { BackupStages } from '../../../../layers/control/backup/backup-stages.js';
 import { type ConnectorTarget } from '../../../../layers/control/engine/connector-target.js';
 import {
@@ -19,7 +22,7 @@ import {
 import { StagingArea } from '../../../../layers/control/staging/staging-area.js';
 import { DestinationTargets } from '../../../../layers/control/tasks/restore/destination-target.js';
 import { newTaskId, type TaskRecord } from '../../../../layers/control/tasks/task.js';
-import { TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
+import { LAST_SLICE_MS, TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
 import type { TaskContext } from '../../../../layers/control/tasks/task-kinds.js';
 import { TaskLifecycle } from '../../../../layers/control/tasks/task-lifecycle.js';
 import { TaskRepository } from '../../../../layers/control/tasks/task-repository.js';
@@ -55,6 +58,9 @@ let s3: S3Client;
 let apps: TaskApps;
 let engine: RefusingSources;
 let repository: TaskRepository;
+let claims: TaskClaims;
+/** how far ahead of the wall clock the claims' clock runs (time passing for a lease) */
+let claimsAhead = 0;
 let worker: TaskWorker;
 let vaultId: string;
 let sourceId: string;
@@ -75,7 +81,7 @@ beforeAll(async () => {
   apps = await taskApps(table);
   engine = new RefusingSources(apps.settings.cacheDir);
   repository = new TaskRepository(table);
-  const claims = new TaskClaims(table, repository);
+  claims = new TaskClaims(table, repository, () => Date.now() + claimsAhead);
   const lifecycle = new TaskLifecycle(repository, claims, { publish: async () => undefined });
   const places = new DestinationTargets(apps.settings, apps.repository, apps.secrets);
   const backup = new BackupStages(
@@ -122,10 +128,14 @@ afterAll(async () => {
   await s3rver?.stop();
 });
 
-/** Runs one backup through the state machine to its end; the task as it ended. */
+/** Runs one backup, holding the store's lease, through the state machine to its end; the task as it ended. */
 async function backUp(): Promise<TaskRecord> {
+  const id = newTaskId();
+  const lease = storeLease(vaultId);
+  await claims.lease(lease.key, id, lease.what);
   const task: TaskRecord = {
-    id: newTaskId(),
+    id,
+    exclusiveKey: lease.key,
     type: 'backup',
     appId: vaultId,
     parameters: { source: { appId: sourceId, path: 'data' } },
@@ -188,6 +198,12 @@ test('a batch worker that keeps failing fails the task with its reason: no snaps
   expect(await apps.stores.withStore(app, (s) => s.snapshots())).toEqual(before);
   const report = await apps.stores.withStore(app, (s) => s.check());
   expect(report.problems).toEqual([]);
+  // the Map's other workers may still be writing: the store stays leased to the failed task
+  await expect(backUp()).rejects.toMatchObject({
+    code: 'STORE_BUSY',
+    message: expect.stringContaining(`task ${ended.id} has ended (failed) but may still be finishing`),
+  });
+  claimsAhead = LAST_SLICE_MS;
   // the next backup runs again from a fresh plan, in a staging prefix of its own
   const again = await backUp();
   expect(again).toMatchObject({ state: 'succeeded', result: { filesRead: 1 } });
