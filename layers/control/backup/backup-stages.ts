@@ -7,8 +7,10 @@
  *   batches. The last invocation writes the manifest the Distributed Map reads.
  * - **batch**: one worker's batches: each backed up into the store (`backupBatch`), its partial
  *   tree's ID recorded beside it in staging, the task's counters added to atomically.
- * - **commit**: one snapshot of the recorded partial trees and the parent's unchanged part; the
- *   result is kept in the checkpoint, so a retried commit does not commit twice.
+ * - **commit**: one snapshot of the recorded partial trees and the parent's unchanged part, at
+ *   a time saved in the checkpoint first, so that a retry of a commit that died after writing the
+ *   snapshot makes the same record and the engine writes nothing twice; the result is kept in
+ *   the checkpoint.
  * - **record**: the task succeeds with that result.
  *
  * A failure the user can act on (a typed error) ends the plan and the commit with the task
@@ -83,6 +85,8 @@ interface BackupCheckpoint {
   /** content bytes the batches read */
   readonly bytes: number;
   readonly planned: boolean;
+  /** the snapshot's time (epoch ms), fixed before the first attempt to commit */
+  readonly committedAt?: number;
   /** the commit's result, once committed */
   readonly result?: BackupTaskResult;
 }
@@ -271,13 +275,20 @@ export class BackupStages {
     return { backedUp: todo.length };
   }
 
-  /** The snapshot of every batch's partial tree; its result kept in the checkpoint. */
+  /**
+   * The snapshot of every batch's partial tree; its result kept in the checkpoint. The snapshot's
+   * time is saved before it is written: the engine makes the same record (the same ID) of the
+   * same trees and meta, so an attempt after one that died between the snapshot and the
+   * checkpoint finds it written and writes nothing more.
+   */
   private async commit(taskId: string): Promise<StageAnswer> {
     const task = await this.repository.get(taskId);
     if (task.state !== 'running') return { ended: true };
-    const checkpoint = task.checkpoint as BackupCheckpoint | undefined;
-    if (!checkpoint?.planned) throw new Error('commit before the plan completed');
-    if (checkpoint.result) return { ended: false };
+    const read = task.checkpoint as BackupCheckpoint | undefined;
+    if (!read?.planned) throw new Error('commit before the plan completed');
+    if (read.result) return { ended: false };
+    const checkpoint = await this.commitTimeFixed(taskId, read);
+    if (!checkpoint) return { ended: true };
     const { tags } = BackupParameters.parse(task.parameters);
     const records = await readRecords(this.stagingOf(taskId), checkpoint.batches);
     const result = await this.failing(task, async () =>
@@ -293,6 +304,7 @@ export class BackupStages {
             ...(tags && { tags }),
             hostname: BACKUP_HOSTNAME,
             startedAt: checkpoint.startedAt,
+            time: checkpoint.committedAt,
           },
         );
         return resultOf(snapshot, records);
@@ -303,6 +315,19 @@ export class BackupStages {
       t.state === 'running' ? { checkpoint: { ...checkpoint, result } } : undefined,
     );
     return { ended: !saved.written };
+  }
+
+  /** The checkpoint with the snapshot's time, saved on the first attempt; undefined once the task has ended. */
+  private async commitTimeFixed(
+    taskId: string,
+    checkpoint: BackupCheckpoint,
+  ): Promise<BackupCheckpoint | undefined> {
+    if (checkpoint.committedAt !== undefined) return checkpoint;
+    const fixed = { ...checkpoint, committedAt: Date.now() };
+    const saved = await this.repository.update(taskId, (t) =>
+      t.state === 'running' ? { checkpoint: fixed } : undefined,
+    );
+    return saved.written ? fixed : undefined;
   }
 
   /** The task succeeds with the commit's result. */

@@ -55,6 +55,12 @@ export interface SnapshotMeta {
   parent?: SnapshotRecord;
   /** when the backup started, for the duration */
   startedAt: number;
+  /**
+   * the snapshot's time (epoch ms; default: now). A distributed commit fixes it before it
+   * commits: with the same partial trees and meta the record is the same, its ID too, so a
+   * retried commit writes no second snapshot
+   */
+  time?: number;
 }
 
 /** The parent for incremental backups: the latest snapshot of the same sources from this host. */
@@ -86,10 +92,11 @@ async function assembleSnapshot(
     for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += p.counts[k];
   counts.files += joinedFiles;
   counts.filesRead += joinedFiles;
-  const summary: SnapshotSummary = { ...counts, durationMs: Date.now() - meta.startedAt };
+  const time = meta.time ?? Date.now();
+  const summary: SnapshotSummary = { ...counts, durationMs: time - meta.startedAt };
   const body: SnapshotBody = {
     v: 1,
-    time: new Date().toISOString(),
+    time: new Date(time).toISOString(),
     hostname: meta.hostname ?? osHostname(),
     username: who().username,
     tags: [...new Set(meta.tags ?? [])].sort(),
@@ -179,7 +186,9 @@ export async function backupBatch(
  * The commit step of a distributed backup: one snapshot from the batches' partial trees and the
  * unchanged part of `meta.parent` (the plan's parent: every partial tree must have been planned
  * against it). The snapshot record is written last: a run that fails before leaves no snapshot,
- * and its packs are adopted by the next plan.
+ * and its packs are adopted by the next plan. A repeat of a commit that went through (the same
+ * trees and meta, `meta.time` given) finds its record, trees and index delta there already and
+ * writes nothing.
  */
 export async function commitSnapshot(
   repo: Repository,
@@ -198,6 +207,7 @@ export async function commitSnapshot(
     );
   const writer = new RepositoryWriter(repo);
   const record = await assembleSnapshot(writer, partials, meta, base);
-  await writer.commit({ snapshots: [record.id] });
+  const named = repo.index.snapshots.includes(record.id);
+  await writer.commit({ snapshots: named ? [] : [record.id] });
   return record;
 }

@@ -5,9 +5,10 @@
  * holding the store's lease as Tasks.create takes it, wrapped to fail batch workers on purpose:
  * one that crashes twice is retried into a snapshot; one that keeps failing fails the task with
  * its reason, leaves no snapshot and a sound store, and keeps the store's lease while its other
- * workers may still run.
+ * workers may still run; a commit that dies right after writing its snapshot is retried into
+ * that snapshot, not a second one.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Context } from 'aws-lambda';
@@ -53,20 +54,43 @@ class RefusingSources extends KlosetAdapter {
   }
 }
 
+/**
+ * The tasks' table, where a commit may die between the engine's snapshot and the checkpoint's
+ * save of its result, as a Lambda invocation killed there would.
+ */
+class DyingCommits extends TaskRepository {
+  /** commits yet to die */
+  dying = 0;
+  override update(id: string, decide: (task: TaskRecord) => Partial<TaskRecord> | undefined) {
+    return super.update(id, (task) => {
+      const change = decide(task);
+      const saving = (change?.checkpoint as { result?: unknown } | undefined)?.result !== undefined;
+      if (saving && (task.checkpoint as { result?: unknown }).result === undefined && this.dying > 0) {
+        this.dying--;
+        throw new Error('the sandbox died after the snapshot was written');
+      }
+      return change;
+    });
+  }
+}
+
 let s3rver: S3rverHandle;
 let s3: S3Client;
 let apps: TaskApps;
 let engine: RefusingSources;
-let repository: TaskRepository;
+let repository: DyingCommits;
 let claims: TaskClaims;
 /** how far ahead of the wall clock the claims' clock runs (time passing for a lease) */
 let claimsAhead = 0;
 let worker: TaskWorker;
 let vaultId: string;
+let vaultPath: string;
 let sourceId: string;
 /** batch invocations to crash before the worker runs */
 let crashes = 0;
 const calls: string[] = [];
+/** the store's index deltas after each commit invocation, the one that died too */
+const deltasAfterCommits: string[][] = [];
 
 beforeAll(async () => {
   const dir = await tempDir('kloud-backup-workflow-');
@@ -80,7 +104,7 @@ beforeAll(async () => {
   const table = dynamo.table();
   apps = await taskApps(table);
   engine = new RefusingSources(apps.settings.cacheDir);
-  repository = new TaskRepository(table);
+  repository = new DyingCommits(table);
   claims = new TaskClaims(table, repository, () => Date.now() + claimsAhead);
   const lifecycle = new TaskLifecycle(repository, claims, { publish: async () => undefined });
   const places = new DestinationTargets(apps.settings, apps.repository, apps.secrets);
@@ -101,6 +125,7 @@ beforeAll(async () => {
   );
   worker = new TaskWorker(repository, lifecycle, {}, { backup } as unknown as TaskContext);
   const vault = await apps.directory('vault');
+  vaultPath = vault.path;
   vaultId = (
     await apps.ready({
       resourceId: vault.resourceId,
@@ -157,12 +182,17 @@ async function backUp(): Promise<TaskRecord> {
             crashes--;
             throw new Error('the sandbox crashed');
           }
-          return worker.handle(e, context.getRemainingTimeInMillis());
+          try {
+            return await worker.handle(e, context.getRemainingTimeInMillis());
+          } finally {
+            if (e.action === 'commit')
+              deltasAfterCommits.push((await readdir(join(vaultPath, 'store', 'index'))).sort());
+          }
         },
       },
     },
     () => undefined,
-    { retryIntervalOverrides: { [BACKUP_STATES.batch]: 0 } },
+    { retryIntervalOverrides: { [BACKUP_STATES.batch]: 0, [BACKUP_STATES.commit]: 0 } },
   );
   await runner.start(task);
   await runner.settled();
@@ -207,4 +237,25 @@ test('a batch worker that keeps failing fails the task with its reason: no snaps
   // the next backup runs again from a fresh plan, in a staging prefix of its own
   const again = await backUp();
   expect(again).toMatchObject({ state: 'succeeded', result: { filesRead: 1 } });
+}, 120_000);
+
+test('a commit that dies after writing its snapshot is retried into that snapshot: one snapshot, no second write, a sound store', async () => {
+  const app = await apps.stores.readyApp(vaultId);
+  const before = await apps.stores.withStore(app, (s) => s.snapshots());
+  await writeFile(join(apps.settings.localRoot!, 'files', 'data', 'f1.txt'), 'changed too');
+  calls.length = 0;
+  deltasAfterCommits.length = 0;
+  repository.dying = 1;
+  const ended = await backUp();
+  expect(repository.dying).toBe(0);
+  expect(calls.filter((a) => a === 'commit')).toHaveLength(2);
+  expect(ended.state).toBe('succeeded');
+  const snapshot = (ended.result as { snapshot: string }).snapshot;
+  const after = await apps.stores.withStore(app, (s) => s.snapshots());
+  expect(after.map((s) => s.id).sort()).toEqual([...before.map((s) => s.id), snapshot].sort());
+  const report = await apps.stores.withStore(app, (s) => s.check());
+  expect(report.problems).toEqual([]);
+  // the retry found the record, its trees and its index delta written, and wrote nothing
+  expect(deltasAfterCommits).toHaveLength(2);
+  expect(deltasAfterCommits[1]).toEqual(deltasAfterCommits[0]);
 }, 120_000);
