@@ -14,8 +14,9 @@
  * - **record**: the task succeeds with that result.
  *
  * A failure the user can act on (a typed error) ends the plan and the commit with the task
- * failed; a batch records it on the task and throws, so the Map fails and the execution's Catch
- * (`fail`) keeps the batch's reason.
+ * failed; a batch cannot end the task (the Map runs on): it records the reason in staging and
+ * throws, so the Map fails and the execution's Catch (`fail`) ends the task with that reason
+ * (`batchFailure`). The task's `failure` is only ever written with its end.
  */
 import {
   backupBatch,
@@ -267,9 +268,8 @@ export class BackupStages {
       });
     } catch (err) {
       const failure = this.options.failureOf(err);
-      // the Map fails on this worker; the execution's Catch keeps the reason recorded here
-      if (failure)
-        await this.repository.update(taskId, (t) => (t.state === 'running' ? { failure } : undefined));
+      // the Map fails on this worker; the execution's Catch reads the reason recorded here
+      if (failure) await staging.putFailure(failure);
       throw err;
     }
     return { backedUp: todo.length };
@@ -330,6 +330,12 @@ export class BackupStages {
     return saved.written ? fixed : undefined;
   }
 
+  /** Why a batch failed, as its worker recorded it; undefined when none did (or no staging is bound: none ran). */
+  async batchFailure(taskId: string): Promise<TaskFailure | undefined> {
+    if (!this.staging) return undefined;
+    return this.stagingOf(taskId).getFailure();
+  }
+
   /** The task succeeds with the commit's result. */
   private async record(taskId: string): Promise<StageAnswer> {
     const task = await this.repository.get(taskId);
@@ -338,8 +344,6 @@ export class BackupStages {
     const { result } = checkpoint;
     await this.lifecycle.finish(taskId, 'succeeded', {
       result,
-      // a batch that failed for a passing reason (an unavailable source) and then succeeded left it
-      failure: undefined,
       progress: {
         unit: 'batches',
         done: result.batches,

@@ -1,11 +1,13 @@
 /**
  * What a backup keeps in the staging bucket while it runs, under `backups/<taskId>/` (the bucket
  * expires it): the plan's batches, its cursor between invocations, the manifest the Distributed
- * Map reads, each batch's result as its worker recorded it, and the Map's own ResultWriter
- * output under `results/`. Batches are numbered in plan order, fixed width, so they list in order.
+ * Map reads, each batch's result as its worker recorded it, why a batch failed (for the task's
+ * end), and the Map's own ResultWriter output under `results/`. Batches are numbered in plan
+ * order, fixed width, so they list in order.
  */
 import type { BackupCounts } from '../engine/kloset-adapter.js';
 import type { StagingArea } from '../staging/staging-area.js';
+import type { TaskFailure } from '../tasks/task.js';
 import type { BatchItemRef } from './backup-events.js';
 
 /** The staging prefix the backup workflow owns: the worker's and the state machine's grants. */
@@ -88,5 +90,14 @@ export class BackupStaging {
 
   async getRecord(index: number): Promise<BatchRecord | undefined> {
     return (await this.area.getJson(this.recordKey(index))) as BatchRecord | undefined;
+  }
+
+  /** Why a batch failed, in words a user can act on: the last worker's to fail says it. */
+  putFailure(failure: TaskFailure): Promise<void> {
+    return this.area.putJson(`${this.prefix}failure.json`, failure);
+  }
+
+  async getFailure(): Promise<TaskFailure | undefined> {
+    return (await this.area.getJson(`${this.prefix}failure.json`)) as TaskFailure | undefined;
   }
 }

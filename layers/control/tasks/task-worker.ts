@@ -178,14 +178,15 @@ export class TaskWorker {
 
   /**
    * A state of the execution failed (the Catch of the state machine): the error's text is
-   * internal, so the task says where to look, not what it was, unless the state recorded its
-   * reason on the task first (a backup's batch worker: the Map's error does not carry it). The
-   * work may still be running (a backup's other batch workers): the lease stays with it.
+   * internal, so the task says where to look, not what it was, unless the work recorded its
+   * reason (a backup's batch worker, in staging: the Map's error does not carry it). The work
+   * may still be running (a backup's other batch workers): the lease stays with it.
    */
   private async fail(taskId: string, error: { Error?: string; Cause?: string }): Promise<WorkerAnswer> {
     logger.error('task failed', { error: error.Error, cause: error.Cause });
     const timedOut = error.Error === 'States.Timeout' || error.Error === 'Sandbox.Timedout';
-    const recorded = (await this.repository.get(taskId)).failure;
+    const task = await this.repository.get(taskId);
+    const recorded = task.type === 'backup' ? await this.context.backup.batchFailure(taskId) : undefined;
     await this.lifecycle.move(taskId, 'failed', {
       failure: recorded
         ? recorded

@@ -89,6 +89,8 @@ let sourceId: string;
 /** batch invocations to crash before the worker runs */
 let crashes = 0;
 const calls: string[] = [];
+/** the task's failure as `fail` found it: written only with the task's end */
+const failuresBeforeFail: unknown[] = [];
 /** the store's index deltas after each commit invocation, the one that died too */
 const deltasAfterCommits: string[][] = [];
 
@@ -178,6 +180,7 @@ async function backUp(): Promise<TaskRecord> {
         handler: async (event: unknown, context: Context) => {
           const e = event as WorkerEvent;
           calls.push(e.action);
+          if (e.action === 'fail') failuresBeforeFail.push((await repository.get(e.taskId)).failure);
           if (e.action === 'batch' && crashes > 0) {
             crashes--;
             throw new Error('the sandbox crashed');
@@ -225,6 +228,8 @@ test('a batch worker that keeps failing fails the task with its reason: no snaps
   expect(ended).toMatchObject({ state: 'failed', failure: { code: 'AUTH_FAILED' } });
   expect(ended.failure!.message).toContain('the source refused the credentials');
   expect(calls.filter((a) => a === 'fail')).toHaveLength(1);
+  // the batch kept its reason in staging: the task showed no failure while it ran
+  expect(failuresBeforeFail).toEqual([undefined]);
   expect(await apps.stores.withStore(app, (s) => s.snapshots())).toEqual(before);
   const report = await apps.stores.withStore(app, (s) => s.check());
   expect(report.problems).toEqual([]);
