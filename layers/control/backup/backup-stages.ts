@@ -330,10 +330,15 @@ export class BackupStages {
     return saved.written ? fixed : undefined;
   }
 
-  /** Why a batch failed, as its worker recorded it; undefined when none did (or no staging is bound: none ran). */
-  async batchFailure(taskId: string): Promise<TaskFailure | undefined> {
-    if (!this.staging) return undefined;
-    return this.stagingOf(taskId).getFailure();
+  /**
+   * Why a batch failed, as its worker recorded it; undefined when none did (or no staging is
+   * bound: none ran), or once the commit has begun: the Map went through, so that batch's retry
+   * did, and the task failed for another reason.
+   */
+  async batchFailure(task: TaskRecord): Promise<TaskFailure | undefined> {
+    const checkpoint = task.checkpoint as BackupCheckpoint | undefined;
+    if (!this.staging || checkpoint?.committedAt !== undefined) return undefined;
+    return this.stagingOf(task.id).getFailure();
   }
 
   /** The task succeeds with the commit's result. */

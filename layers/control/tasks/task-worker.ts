@@ -186,7 +186,7 @@ export class TaskWorker {
     logger.error('task failed', { error: error.Error, cause: error.Cause });
     const timedOut = error.Error === 'States.Timeout' || error.Error === 'Sandbox.Timedout';
     const task = await this.repository.get(taskId);
-    const recorded = task.type === 'backup' ? await this.context.backup.batchFailure(taskId) : undefined;
+    const recorded = task.type === 'backup' ? await this.context.backup.batchFailure(task) : undefined;
     await this.lifecycle.move(taskId, 'failed', {
       failure: recorded
         ? recorded

@@ -6,7 +6,8 @@
  * one that crashes twice is retried into a snapshot; one that keeps failing fails the task with
  * its reason, leaves no snapshot and a sound store, and keeps the store's lease while its other
  * workers may still run; a commit that dies right after writing its snapshot is retried into
- * that snapshot, not a second one.
+ * that snapshot, not a second one; a batch that failed once and then succeeded is not the reason
+ * of a later failure.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -41,15 +42,21 @@ import { tempDir } from '../../kloset/fixtures.js';
 const dynamo = dynaliteForTests();
 const BUCKET = 'kloud-staging';
 
-/** The engine, its sources refused while `refusing` (a source whose credentials were revoked). */
+/**
+ * The engine, its sources refused while `refusing`, or the next `refusals` times (a source whose
+ * credentials were revoked, or for a moment).
+ */
 class RefusingSources extends KlosetAdapter {
   refusing = false;
+  refusals = 0;
   override withSource<T>(
     target: ConnectorTarget,
     call: (s: BackupSource, p: string) => Promise<T>,
   ): Promise<T> {
-    if (this.refusing)
+    if (this.refusing || this.refusals > 0) {
+      this.refusals = Math.max(0, this.refusals - 1);
       return Promise.reject(new KlosetError('AUTH_FAILED', 'the source refused the credentials'));
+    }
     return super.withSource(target, call);
   }
 }
@@ -88,6 +95,8 @@ let vaultPath: string;
 let sourceId: string;
 /** batch invocations to crash before the worker runs */
 let crashes = 0;
+/** whether the source refuses the first batch invocation once (then it is retried) */
+let refuseFirstBatch = false;
 const calls: string[] = [];
 /** the task's failure as `fail` found it: written only with the task's end */
 const failuresBeforeFail: unknown[] = [];
@@ -181,6 +190,10 @@ async function backUp(): Promise<TaskRecord> {
           const e = event as WorkerEvent;
           calls.push(e.action);
           if (e.action === 'fail') failuresBeforeFail.push((await repository.get(e.taskId)).failure);
+          if (e.action === 'batch' && refuseFirstBatch) {
+            refuseFirstBatch = false;
+            engine.refusals = 1;
+          }
           if (e.action === 'batch' && crashes > 0) {
             crashes--;
             throw new Error('the sandbox crashed');
@@ -263,4 +276,20 @@ test('a commit that dies after writing its snapshot is retried into that snapsho
   // the retry found the record, its trees and its index delta written, and wrote nothing
   expect(deltasAfterCommits).toHaveLength(2);
   expect(deltasAfterCommits[1]).toEqual(deltasAfterCommits[0]);
+}, 120_000);
+
+test("a batch's passing failure is not the reason of a later one: a commit that keeps dying fails the task as INTERNAL", async () => {
+  await writeFile(join(apps.settings.localRoot!, 'files', 'data', 'f2.txt'), 'changed as well');
+  calls.length = 0;
+  refuseFirstBatch = true;
+  // the commit and its two retries
+  repository.dying = 3;
+  const ended = await backUp();
+  expect(engine.refusals).toBe(0);
+  expect(repository.dying).toBe(0);
+  expect(calls.filter((a) => a === 'batch').length).toBeGreaterThan(1);
+  expect(ended).toMatchObject({
+    state: 'failed',
+    failure: { code: 'INTERNAL', message: expect.stringContaining(ended.id) },
+  });
 }, 120_000);
