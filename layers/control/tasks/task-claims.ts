@@ -5,7 +5,7 @@
  *   its task; a repeat finds the claim and answers that task, or refuses when its request differs;
  * - a lease (`LEASE#key`) for task types that must not overlap on a store (or a destination): held
  *   by one task from creation until it ends; one left by a task that has ended is taken over.
- *   A task that someone else than its work ended (a cancel, a failed or stopped execution) may
+ *   A task that someone other than its work ended (a cancel, a failed or stopped execution) may
  *   still be finishing its last unit of work (a Lambda runs on after its execution has ended):
  *   its lease holds until the work lets go of it, or for at most the longest a Lambda can live
  *   (task-lifecycle.ts).
