@@ -13,7 +13,13 @@ import type { TaskLifecycle } from './task-lifecycle.js';
 import { ProgressWriter } from './task-progress.js';
 import type { TaskRepository } from './task-repository.js';
 import type { RetrievalAnswer, RetrievalEvent } from './restore/retrieval-steps.js';
-import type { ExecutionEnd, WorkerAnswer, WorkerEvent, WorkerReply } from './task-runner.js';
+import {
+  type ExecutionEnd,
+  type WorkerAnswer,
+  type WorkerEvent,
+  type WorkerReply,
+  workflowOf,
+} from './task-runner.js';
 
 /** Kept free at the end of an invocation: the unit under way (a pack) and the checkpoint's write. */
 export const SAFETY_MARGIN_MS = 30_000;
@@ -179,15 +185,20 @@ export class TaskWorker {
   /**
    * A state of the execution failed (the Catch of the state machine): the error's text is
    * internal, so the task says where to look, not what it was, unless the work recorded its
-   * reason (a backup's batch worker, in staging: the Map's error does not carry it). The work
-   * may still be running (a backup's other batch workers): the lease stays with it.
+   * reason (a backup's batch worker, in staging: the Map's error does not carry it). The Catch
+   * follows the failed invocation's end, so the work has stopped, except in the backup workflow,
+   * whose other batch workers may still be running: there the lease stays with them.
    */
   private async fail(taskId: string, error: { Error?: string; Cause?: string }): Promise<WorkerAnswer> {
     logger.error('task failed', { error: error.Error, cause: error.Cause });
     const timedOut = error.Error === 'States.Timeout' || error.Error === 'Sandbox.Timedout';
     const task = await this.repository.get(taskId);
+    const parallel = workflowOf(task.type) === 'backup';
     const recorded = task.type === 'backup' ? await this.context.backup.batchFailure(task) : undefined;
-    await this.lifecycle.move(taskId, 'failed', {
+    const end = parallel
+      ? this.lifecycle.move.bind(this.lifecycle)
+      : this.lifecycle.finish.bind(this.lifecycle);
+    const { moved, task: now } = await end(taskId, 'failed', {
       failure: recorded
         ? recorded
         : timedOut
@@ -197,7 +208,8 @@ export class TaskWorker {
             }
           : unexpected(taskId),
     });
-    return DONE;
+    // a task that ended meanwhile (a cancel) left its lease to the work, which has now stopped
+    return moved || parallel ? DONE : this.stopped(now);
   }
 
   /**

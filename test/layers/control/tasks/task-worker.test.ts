@@ -261,16 +261,28 @@ test('a task its own work ends frees its lease at once, succeeded or failed', as
   }
 });
 
-test("a failure the execution's Catch records keeps the lease while the work may run: until LAST_SLICE_MS has passed", async () => {
+test("a failure the execution's Catch records frees the lease at once: the failed invocation was the task's only work", async () => {
   const { task, another } = await leasedTask(10);
   const worker = workerWith(3000);
   await worker.handle({ action: 'start', taskId: task.id }, 900_000);
   await worker.handle({ action: 'slice', taskId: task.id }, 900_000);
-  const failedAt = clock;
   expect(
     await worker.handle({ action: 'fail', taskId: task.id, error: { Error: 'Lambda.Unknown' } }, 900_000),
   ).toEqual({ done: true });
-  const until = new Date(failedAt + LAST_SLICE_MS).toISOString();
+  const failed = await repository.get(task.id);
+  expect(failed).toMatchObject({ state: 'failed', failure: { code: 'INTERNAL' } });
+  expect(failed).not.toHaveProperty('workMayRunUntil');
+  expect(await another()).toBeUndefined();
+});
+
+test('an execution that ended with its task running keeps the lease while the work may run: until LAST_SLICE_MS has passed', async () => {
+  const { task, another } = await leasedTask(10);
+  const worker = workerWith(3000);
+  await worker.handle({ action: 'start', taskId: task.id }, 900_000);
+  await worker.handle({ action: 'slice', taskId: task.id }, 900_000);
+  const endedAt = clock;
+  await worker.handle({ action: 'ended', taskId: task.id, status: 'ABORTED' }, 900_000);
+  const until = new Date(endedAt + LAST_SLICE_MS).toISOString();
   expect(await repository.get(task.id)).toMatchObject({ state: 'failed', workMayRunUntil: until });
   expect(await another()).toMatchObject({
     status: 409,
