@@ -1,6 +1,9 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
@@ -11,15 +14,46 @@ export interface TaskExecutionWatchProps {
   readonly stateMachines: readonly IStateMachine[];
 }
 
+/** Deliveries to the worker EventBridge tries (with its exponential backoff) before giving up. */
+const RETRY_ATTEMPTS = 8;
+
+/**
+ * How long EventBridge keeps trying: longer than the worker could be throttled or failing for a
+ * moment; an event still undelivered then goes to the dead-letter queue rather than being kept.
+ */
+const MAX_EVENT_AGE = Duration.hours(2);
+
+/** SQS's longest retention: two weeks to notice the alarm and redrive (docs/DEPLOY.md, section 7). */
+const DEAD_LETTER_RETENTION = Duration.days(14);
+
 /**
  * Tells the worker when an execution ends without reaching its own end: past its timeout, stopped
  * from outside kloud, or failed where no Catch records it (the recording itself failing). Without
  * it such a task would stay `running`. Step Functions sends these status changes to the default
  * bus by itself; the worker leaves a task that has ended (a cancel, its own Catch) as it is.
+ * An event the worker could not take through every retry is kept in a dead-letter queue, and
+ * the alarm says it is there: such a task stays `running` until the event is redriven.
  */
 export class TaskExecutionWatch extends Construct {
+  /** where EventBridge puts the events it could not deliver to the worker */
+  public readonly deadLetterQueue: Queue;
+  /** in ALARM while the dead-letter queue holds an event */
+  public readonly alarm: Alarm;
+
   constructor(scope: Construct, id: string, props: TaskExecutionWatchProps) {
     super(scope, id);
+    // SQS-managed keys: EventBridge writes to the queue without a grant on a KMS key (the stack's
+    // key may be imported, its policy not ours to extend)
+    this.deadLetterQueue = new Queue(this, 'Undelivered', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DEAD_LETTER_RETENTION,
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions::AwsSolutions-SQS3',
+      reason:
+        "it is the dead-letter queue of the execution watch's EventBridge target, which cdk-nag does not recognize as one",
+    });
     new Rule(this, 'ExecutionEnded', {
       description: 'a kloud task execution that timed out, was stopped or failed: its task must end too',
       eventPattern: {
@@ -37,9 +71,25 @@ export class TaskExecutionWatch extends Construct {
             taskId: EventField.fromPath('$.detail.name'),
             status: EventField.fromPath('$.detail.status'),
           }),
-          retryAttempts: 8,
+          retryAttempts: RETRY_ATTEMPTS,
+          maxEventAge: MAX_EVENT_AGE,
+          // the target adds the queue policy: events.amazonaws.com may send, from this rule only
+          deadLetterQueue: this.deadLetterQueue,
         }),
       ],
+    });
+    this.alarm = new Alarm(this, 'UndeliveredAlarm', {
+      alarmDescription:
+        'an execution ended and the task worker never learned it: its task stays running until the event is redriven (docs/DEPLOY.md, section 7)',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      // SQS sends no datapoints for a queue nobody touches: that is an empty queue
+      treatMissingData: TreatMissingData.NOT_BREACHING,
     });
   }
 }
