@@ -3,6 +3,7 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import { Rule, RuleTargetInput, EventField } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -17,9 +18,13 @@ export interface TaskExecutionWatchProps {
 /** Deliveries to the worker EventBridge tries (with its exponential backoff) before giving up. */
 const RETRY_ATTEMPTS = 8;
 
+/** Runs Lambda tries again when the worker took the event and failed on it (Lambda's most). */
+const RUN_RETRIES = 2;
+
 /**
- * How long EventBridge keeps trying: longer than the worker could be throttled or failing for a
- * moment; an event still undelivered then goes to the dead-letter queue rather than being kept.
+ * How long EventBridge keeps trying to deliver, and Lambda to run, one event: longer than the
+ * worker could be throttled or failing for a moment; an event still not taken then goes to the
+ * dead-letter queue rather than being kept.
  */
 const MAX_EVENT_AGE = Duration.hours(2);
 
@@ -31,11 +36,14 @@ const DEAD_LETTER_RETENTION = Duration.days(14);
  * from outside kloud, or failed where no Catch records it (the recording itself failing). Without
  * it such a task would stay `running`. Step Functions sends these status changes to the default
  * bus by itself; the worker leaves a task that has ended (a cancel, its own Catch) as it is.
- * An event the worker could not take through every retry is kept in a dead-letter queue, and
- * the alarm says it is there: such a task stays `running` until the event is redriven.
+ * EventBridge invokes the worker asynchronously, so an event can be lost two ways: never delivered
+ * (throttled, not permitted: EventBridge's retries, then the rule target's dead-letter queue) or
+ * delivered and failed on (the worker throwing: Lambda's retries, then the worker's on-failure
+ * destination). Both end in one queue, and the alarm says an event waits there: its task stays
+ * `running` until the event is redriven (docs/DEPLOY.md, section 7).
  */
 export class TaskExecutionWatch extends Construct {
-  /** where EventBridge puts the events it could not deliver to the worker */
+  /** the events the worker never took: EventBridge's undelivered ones, Lambda's failed runs */
   public readonly deadLetterQueue: Queue;
   /** in ALARM while the dead-letter queue holds an event */
   public readonly alarm: Alarm;
@@ -78,9 +86,15 @@ export class TaskExecutionWatch extends Construct {
         }),
       ],
     });
+    // the worker's only asynchronous invocations are this rule's (the workflows invoke it and wait)
+    props.worker.configureAsyncInvoke({
+      retryAttempts: RUN_RETRIES,
+      maxEventAge: MAX_EVENT_AGE,
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
     this.alarm = new Alarm(this, 'UndeliveredAlarm', {
       alarmDescription:
-        'an execution ended and the task worker never learned it: its task stays running until the event is redriven (docs/DEPLOY.md, section 7)',
+        'an execution ended and the task worker never took the event: its task stays running until the event is redriven (docs/DEPLOY.md, section 7)',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',

@@ -1,7 +1,8 @@
 /**
- * The execution watch cannot lose an event: what EventBridge fails to deliver to the task worker
- * goes to an encrypted dead-letter queue that only this rule may write to, and an alarm says so.
- * cdk-nag's checks run in the synthesis: a finding would throw.
+ * The execution watch cannot lose an event: what EventBridge fails to deliver to the task worker,
+ * and what the worker failed on through Lambda's retries, goes to an encrypted dead-letter queue
+ * that only this rule and the worker may write to, and an alarm says so. cdk-nag's checks run in
+ * the synthesis: a finding would throw.
  */
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
@@ -42,6 +43,33 @@ test("the rule's target retries, ages out and then puts the event in the dead-le
     RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
     DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue.id, 'Arn'] } },
   });
+});
+
+test("the worker's asynchronous runs: retried twice, then the same queue; the worker may send to it", () => {
+  const queue = only('AWS::SQS::Queue');
+  const config = only('AWS::Lambda::EventInvokeConfig').props;
+  expect(config).toMatchObject({
+    FunctionName: { Ref: expect.stringMatching(/^TaskWorkerFunction[0-9A-F]+$/) },
+    Qualifier: '$LATEST',
+    MaximumRetryAttempts: 2,
+    MaximumEventAgeInSeconds: 7200,
+    DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue.id, 'Arn'] } } },
+  });
+  const worker = resources[(config.FunctionName as { Ref: string }).Ref]!.Properties;
+  const roleId = (worker.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const sends = idsOf('AWS::IAM::Policy')
+    .map((p) => resources[p]!.Properties)
+    .filter((p) => (p.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap((p) => (p.PolicyDocument as { Statement: Statement[] }).Statement)
+    .filter((st) => [st.Action].flat().some((a) => a.startsWith('sqs:')));
+  expect(sends).toEqual([
+    expect.objectContaining({
+      Effect: 'Allow',
+      // what grantSendMessages gives: sending, and the two reads an SQS client makes first
+      Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+      Resource: { 'Fn::GetAtt': [queue.id, 'Arn'] },
+    }),
+  ]);
 });
 
 test('the queue: encrypted, kept 14 days, written over TLS by events.amazonaws.com for this rule only', () => {
