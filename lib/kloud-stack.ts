@@ -119,7 +119,7 @@ export class KloudStack extends Stack {
       backup: backups.stateMachine,
       restore: restores.stateMachine,
     };
-    new TaskExecutionWatch(this, 'ExecutionWatch', {
+    const watch = new TaskExecutionWatch(this, 'ExecutionWatch', {
       worker: taskWorker.fn,
       stateMachines: Object.values(workflows),
     });
@@ -165,6 +165,13 @@ export class KloudStack extends Stack {
     });
     new CfnOutput(this, 'TaskStateMachineArn', { value: tasks.stateMachine.stateMachineArn });
     new CfnOutput(this, 'BackupStateMachineArn', { value: backups.stateMachine.stateMachineArn });
+    // what an operator needs when the watch's alarm fires (docs/DEPLOY.md, section 7)
+    new CfnOutput(this, 'UndeliveredEndsQueueUrl', {
+      value: watch.deadLetterQueue.queueUrl,
+      description: 'execution ends the task worker never received (redrive them to it)',
+    });
+    new CfnOutput(this, 'UndeliveredEndsAlarmName', { value: watch.alarm.alarmName });
+    new CfnOutput(this, 'TaskWorkerName', { value: taskWorker.fn.functionName });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'KeyArn', { value: this.key.keyArn });
   }

@@ -15,6 +15,10 @@ export interface StoreBucket {
  * reads it); `write`: no delete either (stores are write-once, a backup or a restore only adds);
  * `maintain`: delete too, for the task worker alone (a maintenance's prune removes packs, plans
  * and the index deltas it consolidated).
+ * Under a prefix, S3 answers a GET or HEAD of a missing key with 403, not 404 (404 is only for a
+ * caller with ListBucket on the whole bucket); the engine's S3 connector then lists that exact key
+ * (allowed by the condition) to tell a missing object from a real refusal (s3-requests.ts,
+ * `isMissingKey`), so no wider listing right is needed.
  */
 export function storeBucketStatements(
   buckets: readonly StoreBucket[],

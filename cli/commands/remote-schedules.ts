@@ -6,10 +6,12 @@ import { type Command, Option } from 'commander';
 import type { Schedule } from '../../layers/control/schedules/schedule.js';
 import { TASK_TYPES } from '../../layers/control/tasks/task.js';
 import type { CommandContext } from '../context.js';
+import { usageError } from '../failures/errors.js';
 import type { ApiClient } from '../remote/api-client.js';
 import { resolveAppId } from '../remote/app-names.js';
 import { remoteApi } from '../remote/remote-api.js';
 import { terminalText } from '../text/name-text.js';
+import { type KeepFlags, addKeepOptions, retentionBody } from './keep-options.js';
 import { jsonObject } from './remote-apps.js';
 
 const EXPRESSION_HELP = `
@@ -21,7 +23,13 @@ Expressions are EventBridge Scheduler's, in --timezone (an IANA name, default UT
 Each run is a task started by schedule:ID (kloud remote tasks); a run the control plane
 refuses (the app not ready, the store busy) is a failed task saying why.`;
 
-interface DefinitionOptions {
+const RETENTION_HELP = `
+A maintenance's --keep-* options are its own retention (parameters.retention), applied on each
+run instead of the app's (kloud remote apps retention); without them the app's applies. Each run
+forgets what its own policy does not keep: two maintenance schedules of one app do not add up,
+so give one policy every rule the app's history needs.`;
+
+interface DefinitionOptions extends KeepFlags {
   app?: string;
   type?: string;
   expression?: string;
@@ -66,9 +74,7 @@ Examples:
   kloud remote schedule pause 5f0c3b9e-...`,
     );
 
-  schedule
-    .command('create')
-    .description('create a schedule that starts a task on an app')
+  addKeepOptions(schedule.command('create').description('create a schedule that starts a task on an app'))
     .argument('<name>', 'a label for people')
     .requiredOption('--app <app>', 'the app the task runs on: its ID or name')
     .requiredOption('--expression <expression>', 'when: cron(...), rate(...) or at(...)')
@@ -82,10 +88,13 @@ Examples:
     .addHelpText(
       'after',
       `${EXPRESSION_HELP}
+${RETENTION_HELP}
 
 Examples:
   kloud remote schedule create nightly-check --app main --expression 'cron(0 2 * * ? *)' --timezone Europe/Paris
-  kloud remote schedule create weekly-read --app main --expression 'cron(0 3 ? * 1 *)' --parameters '{"readData":true}'`,
+  kloud remote schedule create weekly-read --app main --expression 'cron(0 3 ? * 1 *)' --parameters '{"readData":true}'
+  kloud remote schedule create nightly-prune --app main --type maintenance --expression 'cron(0 4 * * ? *)' \\
+    --keep-daily 7 --keep-weekly 8`,
     )
     .action(
       async (
@@ -102,7 +111,11 @@ Examples:
           task: {
             type: opts.type,
             appId: await resolveAppId(api, opts.app),
-            parameters: opts.parameters === undefined ? {} : jsonObject(opts.parameters, '--parameters'),
+            parameters: taskParameters(
+              opts.type,
+              opts.parameters === undefined ? {} : jsonObject(opts.parameters, '--parameters'),
+              opts,
+            ),
           },
           enabled: opts.paused !== true,
         });
@@ -120,10 +133,12 @@ Examples:
       ctx.output(command).print(await api.get<Schedule>(path(id)), scheduleText);
     });
 
-  schedule
-    .command('update')
-    .description('change a schedule: what is not given stays as it is')
-    .argument('<id>', 'the schedule ID')
+  addKeepOptions(
+    schedule
+      .command('update')
+      .description('change a schedule: what is not given stays as it is')
+      .argument('<id>', 'the schedule ID'),
+  )
     .option('--name <name>', 'a new label')
     .option('--expression <expression>', 'a new expression')
     .option('--timezone <zone>', 'a new time zone')
@@ -132,7 +147,13 @@ Examples:
     .option('--parameters <json>', "the task's parameters, replacing the current ones")
     .addHelpText(
       'after',
-      `\nPause and resume with their own commands.\n\nExamples:\n  kloud remote schedule update 5f0c3b9e-... --expression 'cron(30 1 * * ? *)'`,
+      `\nPause and resume with their own commands. --keep-* options replace a maintenance's retention
+(the rest of its parameters stays).
+${RETENTION_HELP}
+
+Examples:
+  kloud remote schedule update 5f0c3b9e-... --expression 'cron(30 1 * * ? *)'
+  kloud remote schedule update 5f0c3b9e-... --keep-last 14`,
     )
     .action(async (id: string, opts: DefinitionOptions, command: Command) => {
       const api = await remoteApi(ctx, command);
@@ -174,17 +195,37 @@ Examples:
 
 /** The PUT body: the current definition with what the options change. */
 async function definition(api: ApiClient, current: Schedule, opts: DefinitionOptions) {
+  const type = opts.type ?? current.task.type;
   return {
     name: opts.name ?? current.name,
     expression: opts.expression ?? current.expression,
     timezone: opts.timezone ?? current.timezone,
     task: {
-      type: opts.type ?? current.task.type,
+      type,
       appId: opts.app === undefined ? current.task.appId : await resolveAppId(api, opts.app),
-      parameters:
+      parameters: taskParameters(
+        type,
         opts.parameters === undefined ? current.task.parameters : jsonObject(opts.parameters, '--parameters'),
+        opts,
+      ),
     },
   };
+}
+
+/** The task's parameters with the --keep-* options as a maintenance's own retention, if any are given. */
+function taskParameters(
+  type: string,
+  parameters: Record<string, unknown>,
+  flags: KeepFlags,
+): Record<string, unknown> {
+  const retention = retentionBody(flags);
+  if (Object.keys(retention).length === 0) return parameters;
+  if (type !== 'maintenance')
+    throw usageError(
+      `--keep-* options are a maintenance's retention, not a ${type}'s`,
+      'add --type maintenance, or leave them out',
+    );
+  return { ...parameters, retention };
 }
 
 function lastRunText(schedule: Schedule): string {

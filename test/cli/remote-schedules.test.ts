@@ -113,3 +113,47 @@ test("the API's refusal of an expression is on stderr, exit code 1", async () =>
   expect(refused.stderr).toContain('one of day-of-month and day-of-week must be "?"');
   expect(refused.stdout).toBe('');
 });
+
+test("a maintenance schedule's --keep-* options are its own retention; other types refuse them", async () => {
+  const created = await remote([
+    'schedule',
+    'create',
+    'nightly prune',
+    '--app',
+    'main',
+    '--type',
+    'maintenance',
+    '--expression',
+    'cron(0 4 * * ? *)',
+    '--keep-daily',
+    '7',
+    '--keep-weekly',
+    '8',
+    '--paused',
+    '--json',
+  ]);
+  expect(created).toMatchObject({ code: 0, stderr: '' });
+  const schedule = JSON.parse(created.stdout);
+  expect(schedule.task).toEqual({
+    type: 'maintenance',
+    appId,
+    parameters: { retention: { keepDaily: 7, keepWeekly: 8 }, dryRun: false },
+  });
+
+  // --keep-* replace the retention whole; the other parameters stay
+  await remote(['schedule', 'update', schedule.id, '--parameters', '{"dryRun":true}']);
+  const updated = await remote(['schedule', 'update', schedule.id, '--keep-last', '14']);
+  expect(updated.code).toBe(0);
+  expect(updated.stdout).toContain(
+    `task:       maintenance on app ${appId} {"retention":{"keepLast":14},"dryRun":true}`,
+  );
+
+  const check = await remote(['schedule', 'update', schedule.id, '--type', 'check', '--keep-last', '1']);
+  expect(check.code).toBe(2);
+  expect(check.stderr).toContain("--keep-* options are a maintenance's retention, not a check's");
+  // the API refuses a policy that keeps nothing, as for an app
+  const none = await remote(['schedule', 'update', schedule.id, '--parameters', '{"retention":{}}']);
+  expect(none.code).toBe(1);
+  expect(none.stderr).toContain('body.task.parameters.retention');
+  expect((await remote(['schedule', 'delete', schedule.id])).code).toBe(0);
+}, 60_000);

@@ -22,10 +22,10 @@ export const ScheduledTask = z
   .strictObject({
     type: z.enum(TASK_TYPES),
     appId: AppId.shape.appId,
-    parameters: z
-      .record(z.string(), z.unknown())
-      .default({})
-      .meta({ description: "the body the task's own route takes, checked as that route checks it" }),
+    parameters: z.record(z.string(), z.unknown()).default({}).meta({
+      description:
+        "the body the task's own route takes, checked as that route checks it; a maintenance's `retention` applies on each run instead of the app's",
+    }),
   })
   .meta({ description: 'the task each run creates, as its own route would' });
 export type ScheduledTask = z.infer<typeof ScheduledTask>;

@@ -11,9 +11,16 @@ import {
 } from '../../core/restore-destination.js';
 import { archiveTerms } from './s3-archive.js';
 import { createS3Client } from './s3-client.js';
-import { isNotFound, isPreconditionFailed } from './s3-errors.js';
+import { isPreconditionFailed } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
-import { type Multipart, anyKeyUnder, encryptionParams, putObject, s3Call } from './s3-requests.js';
+import {
+  type Multipart,
+  anyKeyUnder,
+  encryptionParams,
+  isMissingKey,
+  putObject,
+  s3Call,
+} from './s3-requests.js';
 import type { S3Location } from '../../core/location.js';
 
 /** Files from this size on are streamed as multipart uploads; smaller ones are one PutObject. */
@@ -70,9 +77,10 @@ export class S3Destination implements RestoreDestination {
   }
 
   async stat(path: string): Promise<ExistingEntry | undefined> {
+    const key = this.key(path);
     try {
       const head = await s3Call(this.settings, 'HeadObject', () =>
-        this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.key(path) })),
+        this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key })),
       );
       const mtime = head.Metadata?.[META.mtime];
       return {
@@ -81,9 +89,9 @@ export class S3Destination implements RestoreDestination {
         size: head.ContentLength ?? 0,
       };
     } catch (err) {
-      if (!(err instanceof KlosetError && isNotFound(err.cause))) throw err;
+      if (!(await isMissingKey(this.client, this.settings, key, err))) throw err;
     }
-    return (await anyKeyUnder(this.client, this.settings, `${this.key(path)}/`))
+    return (await anyKeyUnder(this.client, this.settings, `${key}/`))
       ? { type: 'dir', mtimeMs: 0, size: 0 }
       : undefined;
   }

@@ -27,6 +27,17 @@ const TRANSIENT_NAMES = new Set([
   'TooManyRequestsException',
 ]);
 
+/** 403 answers that are not a refusal by policy: a key or token S3 rejects, an archived object, a clock. */
+const OTHER_FORBIDDEN = new Set([
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'InvalidToken',
+  'TokenRefreshRequired',
+  'InvalidObjectState',
+  'RequestTimeTooSkewed',
+]);
+
 interface SdkError {
   name?: string;
   code?: string;
@@ -50,6 +61,15 @@ export function httpStatus(err: unknown): number | undefined {
 export function isNotFound(err: unknown): boolean {
   const name = s3ErrorName(err);
   return name === 'NoSuchKey' || name === 'NotFound' || (httpStatus(err) === 404 && name !== 'NoSuchBucket');
+}
+
+/**
+ * Whether the policy refused the request: S3's AccessDenied, or a 403 with no other name (a HEAD's
+ * answer has no body, so the SDK knows only its status).
+ */
+export function isAccessDenied(err: unknown): boolean {
+  const name = s3ErrorName(err) ?? '';
+  return name === 'AccessDenied' || (httpStatus(err) === 403 && !OTHER_FORBIDDEN.has(name));
 }
 
 /** Whether a conditional write lost against an existing object. */
@@ -106,8 +126,7 @@ export function s3Failure(err: unknown, s: S3Settings, action: string): Error {
     return new KlosetError('IO', `the secret access key for ${s.location} is wrong`, opts);
   if (name === 'ExpiredToken' || name === 'InvalidToken' || name === 'TokenRefreshRequired')
     return new KlosetError('IO', `the session token for ${s.location} is invalid or expired`, opts);
-  if (name === 'AccessDenied' || name === 'Forbidden' || status === 403)
-    return new KlosetError('IO', `access denied to ${s.location} (${action})`, opts);
+  if (isAccessDenied(err)) return new KlosetError('IO', `access denied to ${s.location} (${action})`, opts);
   if (name === 'CredentialsProviderError')
     return new KlosetError(
       'IO',

@@ -5,7 +5,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { s3Failure } from './s3-errors.js';
+import { KlosetError } from '../../core/errors.js';
+import { isAccessDenied, isNotFound, s3Failure } from './s3-errors.js';
 import type { S3Settings } from './s3-options.js';
 
 /** Runs one SDK request, turning its failure into the connector's one-line error. */
@@ -23,6 +24,31 @@ export async function anyKeyUnder(client: S3Client, s: S3Settings, prefix: strin
     client.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: prefix, MaxKeys: 1 })),
   );
   return (res.KeyCount ?? res.Contents?.length ?? 0) > 0;
+}
+
+/**
+ * Whether a key-level read (GetObject, HeadObject) failed with `err` because `key` does not exist.
+ * S3 answers a missing key with 404 only to a caller allowed to list the bucket; one whose
+ * s3:ListBucket carries an s3:prefix condition (a store bucket given with a prefix,
+ * lib/store-buckets.ts) gets 403 AccessDenied. A refusal is settled by listing that exact key,
+ * which the condition allows (the first key from Prefix=key is the key itself, if it exists): no
+ * such key, it is missing; the key exists (or the listing is refused too), the refusal is real.
+ */
+export async function isMissingKey(
+  client: S3Client,
+  s: S3Settings,
+  key: string,
+  err: unknown,
+): Promise<boolean> {
+  if (!(err instanceof KlosetError)) return false;
+  if (isNotFound(err.cause)) return true;
+  if (!isAccessDenied(err.cause)) return false;
+  try {
+    const res = await client.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: key, MaxKeys: 1 }));
+    return res.Contents?.[0]?.Key !== key;
+  } catch {
+    return false; // the caller reports the read's own AccessDenied
+  }
 }
 
 /** The server-side encryption a location asks for, as PutObject parameters. */

@@ -9,9 +9,8 @@ import {
 import { KlosetError } from '../../core/errors.js';
 import type { BackupSource, ByteRange, SourceEntry, WalkedSourceEntry } from '../../core/backup-source.js';
 import { createS3Client } from './s3-client.js';
-import { isNotFound } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
-import { anyKeyUnder, s3Call } from './s3-requests.js';
+import { anyKeyUnder, isMissingKey, s3Call } from './s3-requests.js';
 import type { S3Location } from '../../core/location.js';
 
 /**
@@ -117,7 +116,7 @@ export class S3Source implements BackupSource {
         this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key })),
       );
     } catch (err) {
-      if (!(err instanceof KlosetError && isNotFound(err.cause))) throw err;
+      if (!(await isMissingKey(this.client, this.settings, key, err))) throw err;
     }
     if (await anyKeyUnder(this.client, this.settings, `${key}/`)) return this.dirEntry(name);
     if (head) return this.fileEntry(name, head.ContentLength ?? 0, head.LastModified, head.ETag);

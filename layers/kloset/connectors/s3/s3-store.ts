@@ -21,9 +21,9 @@ import type {
 } from '../../core/store-backend.js';
 import { S3_TIER, archiveTerms, thawStateOf } from './s3-archive.js';
 import { createS3Client } from './s3-client.js';
-import { isNotFound, isPreconditionFailed, s3ErrorName } from './s3-errors.js';
+import { isPreconditionFailed, s3ErrorName } from './s3-errors.js';
 import { type S3Settings, parseS3Location } from './s3-options.js';
-import { anyKeyUnder, encryptionParams, putObject, s3Call } from './s3-requests.js';
+import { anyKeyUnder, encryptionParams, isMissingKey, putObject, s3Call } from './s3-requests.js';
 import type { S3Location } from '../../core/location.js';
 import { missingObject, noStoreAt } from '../store-errors.js';
 import { objectPath } from '../store-layout.js';
@@ -85,6 +85,11 @@ export class S3Store implements StoreBackend {
 
   private send<T>(action: string, fn: () => Promise<T>): Promise<T> {
     return this.slots.run(() => s3Call(this.settings, action, fn));
+  }
+
+  /** Whether a read of the object failed because it does not exist (its own request slot). */
+  private missing(kind: ObjectKind, name: string, err: unknown): Promise<boolean> {
+    return this.slots.run(() => isMissingKey(this.client, this.settings, this.key(kind, name), err));
   }
 
   /**
@@ -163,8 +168,7 @@ export class S3Store implements StoreBackend {
     try {
       return (await this.read(kind, name)).data;
     } catch (err) {
-      if (kind === 'config' && err instanceof KlosetError && isNotFound(err.cause))
-        throw await this.noStore();
+      if (kind === 'config' && (await this.missing(kind, name, err))) throw await this.noStore();
       throw err;
     }
   }
@@ -199,7 +203,7 @@ export class S3Store implements StoreBackend {
       });
     } catch (err) {
       if (kind === 'config' || !(err instanceof KlosetError)) throw err;
-      if (isNotFound(err.cause)) throw missingObject(this.location, kind, name, err);
+      if (await this.missing(kind, name, err)) throw missingObject(this.location, kind, name, err);
       if (s3ErrorName(err.cause) === 'InvalidObjectState') {
         const storageClass = (err.cause as { StorageClass?: string }).StorageClass ?? 'archive storage';
         throw new KlosetError(
@@ -232,7 +236,7 @@ export class S3Store implements StoreBackend {
       );
       return res.ContentLength ?? 0;
     } catch (err) {
-      if (err instanceof KlosetError && isNotFound(err.cause)) return undefined;
+      if (await this.missing(kind, name, err)) return undefined;
       throw err;
     }
   }
@@ -276,8 +280,7 @@ export class S3Store implements StoreBackend {
       );
       return thawStateOf(res.StorageClass, res.Restore);
     } catch (err) {
-      if (err instanceof KlosetError && isNotFound(err.cause))
-        throw missingObject(this.location, kind, name, err);
+      if (await this.missing(kind, name, err)) throw missingObject(this.location, kind, name, err);
       throw err;
     }
   }

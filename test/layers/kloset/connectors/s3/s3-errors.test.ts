@@ -1,4 +1,4 @@
-import { s3Failure } from '../../../../../layers/kloset/connectors/s3/s3-errors.js';
+import { isAccessDenied, s3Failure } from '../../../../../layers/kloset/connectors/s3/s3-errors.js';
 import { parseS3Location } from '../../../../../layers/kloset/connectors/s3/s3-options.js';
 import { parseLocation, type S3Location } from '../../../../../layers/kloset/core/location.js';
 
@@ -52,4 +52,15 @@ test.each([
   ['InvalidArgument', 400, 'IO'],
 ])('%s is not transient', (name, status, code) => {
   expect((s3Failure(sdkError(name, status), settings, 'GetObject') as { code?: string }).code).toBe(code);
+});
+
+test("a HEAD's bodiless 403 is a refusal; an archived object's or a bad key's 403 is not", () => {
+  expect(isAccessDenied(sdkError('AccessDenied', 403))).toBe(true);
+  expect(isAccessDenied(sdkError('Unknown', 403))).toBe(true);
+  expect(isAccessDenied(sdkError('InvalidObjectState', 403))).toBe(false);
+  expect(isAccessDenied(sdkError('SignatureDoesNotMatch', 403))).toBe(false);
+  expect(isAccessDenied(sdkError('NotFound', 404))).toBe(false);
+  expect(s3Failure(sdkError('Unknown', 403), settings, 'HeadObject').message).toBe(
+    'access denied to s3://bucket-x/p (HeadObject)',
+  );
 });
