@@ -32,7 +32,8 @@ export async function anyKeyUnder(client: S3Client, s: S3Settings, prefix: strin
  * s3:ListBucket carries an s3:prefix condition (a store bucket given with a prefix,
  * lib/store-buckets.ts) gets 403 AccessDenied. A refusal is settled by listing that exact key,
  * which the condition allows (the first key from Prefix=key is the key itself, if it exists): no
- * such key, it is missing; the key exists (or the listing is refused too), the refusal is real.
+ * such key, it is missing; the key exists (or the listing is refused too), the refusal is real; a
+ * listing that fails otherwise (throttled past the SDK's retries) throws its own error.
  */
 export async function isMissingKey(
   client: S3Client,
@@ -46,8 +47,10 @@ export async function isMissingKey(
   try {
     const res = await client.send(new ListObjectsV2Command({ Bucket: s.bucket, Prefix: key, MaxKeys: 1 }));
     return res.Contents?.[0]?.Key !== key;
-  } catch {
-    return false; // the caller reports the read's own AccessDenied
+  } catch (listErr) {
+    // refused too: the caller reports the read's own AccessDenied; any other failure is its own
+    if (isAccessDenied(listErr)) return false;
+    throw s3Failure(listErr, s, 'ListObjectsV2');
   }
 }
 

@@ -4,7 +4,9 @@
  *   - GET or HEAD of a missing key: 403 AccessDenied, not 404 (S3 does not tell a caller that may
  *     not list the bucket whether a key exists);
  *   - a listing whose `prefix` does not start with `allowedPrefix`: 403 AccessDenied;
- *   - GET or HEAD of a key in `denied`: 403 AccessDenied although it exists (a real refusal).
+ *   - GET or HEAD of a key in `denied`: 403 AccessDenied although it exists (a real refusal);
+ *   - with `failingListings` set, every listing: 400 InvalidArgument (a listing failing otherwise
+ *     than by a refusal, answered at once: not retried, unlike a throttle).
  * Everything else passes through, streamed. Listings are recorded with their parameters.
  */
 import { type IncomingMessage, type ServerResponse, Agent, createServer } from 'node:http';
@@ -23,6 +25,8 @@ export interface PrefixPolicyProxy {
   readonly options: Record<string, string>;
   /** keys whose GET and HEAD are refused although they exist */
   readonly denied: Set<string>;
+  /** listings answered 400 InvalidArgument while set */
+  failingListings: boolean;
   /** the listings asked for, in order */
   readonly listings: Listing[];
   /** key-level reads answered 403 because the key was missing */
@@ -64,6 +68,14 @@ export async function startPrefixPolicyProxy(
       const maxKeys = url.searchParams.get('max-keys');
       listings.push({ prefix, ...(maxKeys !== null && { maxKeys: Number(maxKeys) }) });
       if (!prefix.startsWith(allowedPrefix)) return accessDenied(req, res);
+      if (proxy.failingListings) {
+        req.resume();
+        return answerS3Error(res, 400, {
+          code: 'InvalidArgument',
+          message: 'Invalid Argument',
+          requestId: 'prefix-policy-proxy',
+        });
+      }
     }
     if (keyRead && proxy.denied.has(key)) return accessDenied(req, res);
     const up = requestUpstream(upstream, agent, req, (upRes) => {
@@ -89,6 +101,7 @@ export async function startPrefixPolicyProxy(
     endpoint,
     options: { ...upstream.options, endpoint },
     denied: new Set(),
+    failingListings: false,
     listings,
     get hiddenMisses() {
       return hiddenMisses;

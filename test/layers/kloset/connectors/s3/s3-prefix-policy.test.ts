@@ -138,3 +138,17 @@ test('a key beside a longer one is told apart: only the exact key counts', async
     await store.close();
   }
 });
+
+test('a listing that fails otherwise than by a refusal is its own error, not an access denied', async () => {
+  const store = new S3Store(at('failing'));
+  proxy.failingListings = true;
+  try {
+    const err = await failureOf(store.stat('config', 'config'));
+    expect(err).toBeInstanceOf(KlosetError);
+    expect(err.message).toMatch(/ListObjectsV2/);
+    expect(err.message).not.toMatch(/access denied/);
+  } finally {
+    proxy.failingListings = false;
+    await store.close();
+  }
+});
