@@ -225,10 +225,9 @@ export async function pruneStep(repo: Repository, opts: PruneStepOptions = {}): 
       return step;
     }
     // a mark of the deltas just consolidated away is of no use: the next step marks afresh
-    const { mark: _, ...rest } = step.checkpoint;
-    return step.report.deltasReplaced > 0
-      ? { ...step, checkpoint: rest }
-      : { ...step, checkpoint: await keepMark(step.checkpoint) };
+    if (step.report.deltasReplaced === 0) return { ...step, checkpoint: await keepMark(step.checkpoint) };
+    const { v, startedAt, repackedBytes, consolidated } = step.checkpoint;
+    return { ...step, checkpoint: { v, startedAt, repackedBytes, consolidated } };
   } finally {
     index.close();
   }
