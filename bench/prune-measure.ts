@@ -131,6 +131,7 @@ async function measureSteps(root: string, location: string, stepS: number, budge
   let checkpoint: PruneCheckpoint | undefined;
   let markSteps = 0;
   let stateBytes = 0;
+  let planned = 0;
   for (let steps = 1; ; steps++) {
     const step = await store.pruneStep({
       graceMs: 0,
@@ -139,9 +140,10 @@ async function measureSteps(root: string, location: string, stepS: number, budge
       scratch,
       ...(checkpoint && { checkpoint }),
     });
+    planned += step.report.planned.length;
     if (step.done) {
       console.log(
-        `${location}, steps of ${stepS} s: ${steps} steps (${markSteps} marking only; mark state ${(stateBytes / 2 ** 20).toFixed(1)} MiB), ${step.report.planned.length} packs planned, ${((performance.now() - t0) / 1000).toFixed(0)} s with the open, peak RSS ${peakMiB().toFixed(0)} MiB`,
+        `${location}, steps of ${stepS} s: ${steps} steps (${markSteps} marking only; mark state ${(stateBytes / 2 ** 20).toFixed(2)} MiB), ${planned} packs planned, ${((performance.now() - t0) / 1000).toFixed(0)} s with the open, peak RSS ${peakMiB().toFixed(0)} MiB`,
       );
       return;
     }
