@@ -9,13 +9,15 @@
  *   node --import tsx bench/prune-measure.ts synthetic-store BLOBS DIR  writes that synthetic store at DIR and keeps it
  *   node --import tsx bench/prune-measure.ts prune-store DIR [BUDGET_MIB]  the two prune runs on a hard-linked copy of
  *     the store at DIR (the store is left as it was: a store is written once, measured many times)
+ *   node --import tsx bench/prune-measure.ts prune-steps DIR STEP_S [BUDGET_MIB]  the first run on such a copy in steps
+ *     of STEP_S seconds with a scratch place on local disk, as the maintenance task's slices run it: the mark too is cut
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStore, openStore } from '../layers/kloset/index.js';
+import { type PruneCheckpoint, type PruneScratch, createStore, openStore } from '../layers/kloset/index.js';
 import { writeSmallBackups, writeSyntheticStore } from './synthetic-prune-store.js';
 
 const PASSPHRASE = 'bench';
@@ -107,6 +109,51 @@ async function measureStore(root: string, location: string, budgetMiB: string | 
 }
 
 /**
+ * One prune run on a hard-linked copy of the store at `location`, in steps of `stepS` seconds:
+ * the steps, how many marked only, the mark state's size, the time and peak RSS.
+ */
+async function measureSteps(root: string, location: string, stepS: number, budgetMiB: string | undefined) {
+  const copy = join(root, 'store');
+  const linked = spawnSync('cp', ['-al', location, copy], { encoding: 'utf8' });
+  if (linked.status !== 0) throw new Error(`cp -al ${location}: ${linked.stderr}`);
+  const places = join(root, 'scratch');
+  await mkdir(places);
+  const scratch: PruneScratch = {
+    save: (name, bytes) => writeFile(join(places, name), bytes),
+    load: (name) => readFile(join(places, name)).catch(() => undefined),
+    remove: (name) => rm(join(places, name), { force: true }),
+  };
+  const budget = budgetMiB
+    ? { cacheDir: `${copy}-cache`, indexMemoryBudget: Number(budgetMiB) * 2 ** 20 }
+    : {};
+  const t0 = performance.now();
+  const store = await openStore(copy, { passphrase: PASSPHRASE, ...budget });
+  let checkpoint: PruneCheckpoint | undefined;
+  let markSteps = 0;
+  let stateBytes = 0;
+  let planned = 0;
+  for (let steps = 1; ; steps++) {
+    const step = await store.pruneStep({
+      graceMs: 0,
+      repackThreshold: 1,
+      deadline: Date.now() + stepS * 1000,
+      scratch,
+      ...(checkpoint && { checkpoint }),
+    });
+    planned += step.report.planned.length;
+    if (step.done) {
+      console.log(
+        `${location}, steps of ${stepS} s: ${steps} steps (${markSteps} marking only; mark state ${(stateBytes / 2 ** 20).toFixed(2)} MiB), ${planned} packs planned, ${((performance.now() - t0) / 1000).toFixed(0)} s with the open, peak RSS ${peakMiB().toFixed(0)} MiB`,
+      );
+      return;
+    }
+    if (step.report.planned.length === 0 && step.report.deltasReplaced === 0) markSteps++;
+    if (step.checkpoint.mark) stateBytes = (await stat(join(places, 'prune-mark'))).size;
+    checkpoint = step.checkpoint;
+  }
+}
+
+/**
  * Two prune runs in a process of their own, so that its peak RSS is prune's alone; it prints
  * each step's figures as it goes (a long run shows how far it got).
  */
@@ -190,9 +237,10 @@ else {
       const writeS = await createSynthetic(budgetMiB!, Number(arg));
       console.log(`synthetic store of ${arg} data blobs at ${budgetMiB} (written in ${writeS.toFixed(0)} s)`);
     } else if (mode === 'prune-store') await measureStore(root, arg!, budgetMiB);
+    else if (mode === 'prune-steps') await measureSteps(root, arg!, Number(budgetMiB), parentMode);
     else
       throw new Error(
-        'usage: prune-measure.ts open BACKUPS [writer] | rss FILES [BUDGET_MIB] | synthetic BLOBS [BUDGET_MIB] | synthetic-store BLOBS DIR | prune-store DIR [BUDGET_MIB]',
+        'usage: prune-measure.ts open BACKUPS [writer] | rss FILES [BUDGET_MIB] | synthetic BLOBS [BUDGET_MIB] | synthetic-store BLOBS DIR | prune-store DIR [BUDGET_MIB] | prune-steps DIR STEP_S [BUDGET_MIB]',
       );
   } finally {
     await rm(root, { recursive: true, force: true });

@@ -79,6 +79,19 @@ async function saveSnapshot(writer: RepositoryWriter, root: string, files: numbe
   return (await writer.saveBlob(BlobType.Snapshot, body)).id.toString('hex');
 }
 
+/**
+ * Empty packs stored this many at a time: a local store syncs each object it writes, and one at a
+ * time the 10,000 packs of a 10M-blob store waited on the disk (the generator used 14 % of a core).
+ */
+const PUTS_AT_ONCE = 32;
+
+async function putEmptyPacks(repo: Repository, names: readonly string[]): Promise<void> {
+  for (let at = 0; at < names.length; at += PUTS_AT_ONCE)
+    await Promise.all(
+      names.slice(at, at + PUTS_AT_ONCE).map((name) => repo.backend.put('packs', name, [Buffer.alloc(0)])),
+    );
+}
+
 /** Index deltas for blobs [0, blobs), in empty stored packs of 1,000 blobs each. */
 async function writeDataDeltas(repo: Repository, blobs: number): Promise<void> {
   for (let start = 0; start < blobs; start += BLOBS_PER_DELTA) {
@@ -87,7 +100,6 @@ async function writeDataDeltas(repo: Repository, blobs: number): Promise<void> {
     for (let i = start; i < Math.min(blobs, start + BLOBS_PER_DELTA); i++) {
       if ((i - start) % BLOBS_PER_PACK === 0) {
         const name = createHash('sha256').update(`synthetic pack ${i}`).digest('hex');
-        await repo.backend.put('packs', name, [Buffer.alloc(0)]);
         packs.push({ name, kind: PackKind.Data, size: BLOBS_PER_PACK * CHUNK_BYTES });
       }
       const at = (i - start) % BLOBS_PER_PACK;
@@ -100,6 +112,10 @@ async function writeDataDeltas(repo: Repository, blobs: number): Promise<void> {
         rawLength: CHUNK_BYTES,
       });
     }
+    await putEmptyPacks(
+      repo,
+      packs.map((p) => p.name),
+    );
     const sealed = await sealIndexTable(
       IndexTable.fromRecords(packs, records),
       repo.cipher,

@@ -70,6 +70,7 @@ export type {
   PruneOptions,
   PruneProgress,
   PruneReport,
+  PruneScratch,
   PruneStep,
   PruneStepOptions,
   PrunedPack,

@@ -3,18 +3,29 @@
  *
  * The first slice forgets (tombstones, instant: the engine's `forget`) and keeps what it forgot and
  * kept in the checkpoint; every slice then runs one prune step (Store.pruneStep) until its
- * deadline, the engine's small checkpoint carried in ours. Each prune step leaves the store valid
+ * deadline, the engine's small checkpoint carried in ours, its mark state (too large for an item) in
+ * the staging bucket under the task's prefix (`prunePlace`), so a mark longer than a slice
+ * continues in the next. Each prune step leaves the store valid
  * wherever it stops (docs/FORMAT.md, "Prune in steps"), so a slice that ends keeps all it did.
  * The grace period is the engine's: a pack found unused now is deleted by a maintenance at least
  * that long after (the next day's, on a daily schedule). `dryRun` forgets and prunes nothing and
  * reports what both would do, in one slice.
  */
 import { z } from 'zod';
-import type { ForgetGroup, PruneCheckpoint, PruneProgress, PruneReport, Store } from '../../kloset/index.js';
+import type {
+  ForgetGroup,
+  PruneCheckpoint,
+  PruneProgress,
+  PruneReport,
+  PruneScratch,
+  Store,
+} from '../../kloset/index.js';
 import { Unprocessable } from '../errors.js';
+import type { StagingArea } from '../staging/staging-area.js';
 import type { AppStores } from '../store-apps/app-store.js';
 import type { StoreAppRecord } from '../store-apps/store-app.js';
 import type { SliceInput, SliceOutcome, TaskWork } from '../tasks/task-work.js';
+import { prunePlace } from './prune-scratch.js';
 import { Retention, retentionPolicy } from './retention.js';
 
 export const MaintenanceParameters = z
@@ -85,6 +96,8 @@ export class MaintenanceWork implements TaskWork<
   constructor(
     private readonly stores: AppStores,
     private readonly options: MaintenanceOptions = {},
+    /** where a prune's mark waits between slices; without, each slice's prune step marks in one go */
+    private readonly staging?: StagingArea,
   ) {}
 
   async slice(
@@ -114,7 +127,14 @@ export class MaintenanceWork implements TaskWork<
         checkpoint = { result };
         if (Date.now() >= deadline || signal.aborted) return { done: false, checkpoint };
       }
-      return pruneSome(store, checkpoint, { ...this.options, deadline, signal, onProgress });
+      const scratch = this.staging && prunePlace(this.staging, task.id);
+      return pruneSome(store, checkpoint, {
+        ...this.options,
+        deadline,
+        signal,
+        onProgress,
+        ...(scratch && { scratch }),
+      });
     });
   }
 }
@@ -128,7 +148,13 @@ const PROGRESS_UNITS: Record<PruneProgress['phase'], string> = {
 async function pruneSome(
   store: Store,
   checkpoint: MaintenanceCheckpoint,
-  opts: { graceMs?: number; deadline: number; signal: AbortSignal; onProgress(p: PruneProgress): void },
+  opts: {
+    graceMs?: number;
+    deadline: number;
+    signal: AbortSignal;
+    onProgress(p: PruneProgress): void;
+    scratch?: PruneScratch;
+  },
 ): Promise<SliceOutcome<MaintenanceCheckpoint, MaintenanceResult>> {
   const step = await store.pruneStep({ ...opts, ...(checkpoint.prune && { checkpoint: checkpoint.prune }) });
   const result = withPrune(checkpoint.result, step.report);

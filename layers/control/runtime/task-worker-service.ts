@@ -36,7 +36,7 @@ export function taskWorker(): TaskWorker {
           safetyMarginMs: SAFETY_MARGIN_MS,
           failureOf,
         }),
-        maintenance: new MaintenanceWork(apps),
+        maintenance: new MaintenanceWork(apps, {}, services().staging),
         retrieval: new RetrievalSteps(repository, lifecycle, apps),
       },
       {

@@ -3,7 +3,13 @@
  * from a snapshot, a restore's archive) and answers a short-lived presigned URL to them. The
  * bucket expires its objects (lib/staging-bucket.ts); keys are `<kind>/<id>/<name>`.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Readable } from 'node:stream';
@@ -58,6 +64,22 @@ export class StagingArea {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  /** The bytes of the object at `key`, or undefined when there is none. */
+  async getBytes(key: string): Promise<Buffer | undefined> {
+    try {
+      const got = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return Buffer.from(await got.Body!.transformToByteArray());
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Removes the object at `key` (done when there is none). */
+  async remove(key: string): Promise<void> {
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   /** The size of the object at `key`, or undefined when there is none (a HEAD). */

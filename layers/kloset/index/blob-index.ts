@@ -14,6 +14,12 @@ export interface BlobIndex {
   find(id: Buffer): BlobLocation | undefined;
   /** The blob's rank in ID order (0 for the first blob), or -1: a key for a bitmap of blobs. */
   position(id: Buffer): number;
+  /**
+   * `position` of each ID packed end to end in `ids` (`ID_SIZE` bytes each, in any order), in
+   * their order: a spilled index reads each of its pages at most once per call, where lookups one
+   * at a time in random order read a page nearly every time.
+   */
+  positionsOf(ids: Buffer): Int32Array;
   /** Every blob, in ID order. */
   blobs(): Iterable<BlobLocation>;
   /** The records in ID order, as runs of `RECORD_SIZE`-byte records (one run, or one per page). */

@@ -32,9 +32,9 @@ export class BloomFilter {
     }
   }
 
-  mayHave(id: Buffer): boolean {
-    const h1 = id.readUInt32LE(24);
-    const h2 = (id.readUInt32LE(28) | 1) >>> 0;
+  mayHave(id: Buffer, at = 0): boolean {
+    const h1 = id.readUInt32LE(at + 24);
+    const h2 = (id.readUInt32LE(at + 28) | 1) >>> 0;
     for (let i = 0; i < this.hashes; i++) {
       const bit = (h1 + i * h2) % this.size;
       if ((this.bits[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;

@@ -106,9 +106,10 @@ export class IndexTable implements BlobIndex {
     return this.prefixCache;
   }
 
-  private search(id: Buffer): number {
+  /** The offset of the record of the ID at `id[from]`, or -1. */
+  private search(id: Buffer, from = 0): number {
     const prefixes = this.prefixes;
-    const p = id.readUInt32BE(0);
+    const p = id.readUInt32BE(from);
     let lo = 0;
     let hi = prefixes.length;
     while (lo < hi) {
@@ -118,7 +119,7 @@ export class IndexTable implements BlobIndex {
     }
     for (let i = lo; i < prefixes.length && prefixes[i] === p; i++) {
       const at = i * RECORD_SIZE;
-      const c = this.records.compare(id, 0, ID_SIZE, at, at + ID_SIZE);
+      const c = this.records.compare(id, from, from + ID_SIZE, at, at + ID_SIZE);
       if (c === 0) return at;
       if (c > 0) break;
     }
@@ -132,6 +133,15 @@ export class IndexTable implements BlobIndex {
   position(id: Buffer): number {
     const at = this.search(id);
     return at < 0 ? -1 : at / RECORD_SIZE;
+  }
+
+  positionsOf(ids: Buffer): Int32Array {
+    const out = new Int32Array(ids.length / ID_SIZE);
+    for (let i = 0; i < out.length; i++) {
+      const at = this.search(ids, i * ID_SIZE);
+      out[i] = at < 0 ? -1 : at / RECORD_SIZE;
+    }
+    return out;
   }
 
   find(id: Buffer): BlobLocation | undefined {

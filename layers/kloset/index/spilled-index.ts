@@ -200,6 +200,37 @@ export class SpilledIndex implements BlobIndex {
     return at < 0 ? -1 : p * PAGE_RECORDS + at;
   }
 
+  /**
+   * Groups the IDs by page (a counting sort on the fence's page numbers, no comparison of IDs),
+   * then reads each page at most once, in file order, past the cache (a batch would flush it).
+   */
+  positionsOf(ids: Buffer): Int32Array {
+    const n = ids.length / ID_SIZE;
+    const out = new Int32Array(n).fill(-1);
+    const pageOf = new Int32Array(n);
+    const starts = new Uint32Array(this.file.pages + 1);
+    for (let i = 0; i < n; i++) {
+      const from = i * ID_SIZE;
+      const p = this.filter && !this.filter.mayHave(ids, from) ? -1 : this.pageOf(ids, from);
+      pageOf[i] = p;
+      if (p >= 0) starts[p + 1]!++;
+    }
+    for (let p = 0; p < this.file.pages; p++) starts[p + 1]! += starts[p]!;
+    const byPage = new Uint32Array(starts[this.file.pages]!);
+    const next = starts.slice(0, this.file.pages);
+    for (let i = 0; i < n; i++) if (pageOf[i]! >= 0) byPage[next[pageOf[i]!]!++] = i;
+    for (let p = 0; p < this.file.pages; p++) {
+      if (starts[p] === starts[p + 1]) continue;
+      const table = this.cache.get(p) ?? new IndexTable(this.packs, this.readPage(p), [], []);
+      for (let k = starts[p]!; k < starts[p + 1]!; k++) {
+        const i = byPage[k]!;
+        const at = table.position(ids.subarray(i * ID_SIZE, i * ID_SIZE + ID_SIZE));
+        if (at >= 0) out[i] = p * PAGE_RECORDS + at;
+      }
+    }
+    return out;
+  }
+
   /** Every blob in ID order; reads each page once, past the cache (a scan would flush it). */
   *blobs(): Generator<BlobLocation> {
     for (let p = 0; p < this.file.pages; p++)
@@ -218,10 +249,10 @@ export class SpilledIndex implements BlobIndex {
     closeSync(this.file.fd);
   }
 
-  /** The last page whose first ID is not above `id`; -1 when `id` precedes them all. */
-  private pageOf(id: Buffer): number {
+  /** The last page whose first ID is not above the ID at `id[from]`; -1 when it precedes them all. */
+  private pageOf(id: Buffer, from = 0): number {
     const prefixes = this.fencePrefixes;
-    const p = id.readUInt32BE(0);
+    const p = id.readUInt32BE(from);
     let lo = 0;
     let hi = prefixes.length;
     while (lo < hi) {
@@ -235,7 +266,7 @@ export class SpilledIndex implements BlobIndex {
     while (
       page >= 0 &&
       prefixes[page] === p &&
-      fence.compare(id, 0, ID_SIZE, page * ID_SIZE, page * ID_SIZE + ID_SIZE) < 0
+      fence.compare(id, from, from + ID_SIZE, page * ID_SIZE, page * ID_SIZE + ID_SIZE) > 0
     )
       page--;
     return page;

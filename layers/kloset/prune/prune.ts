@@ -6,12 +6,19 @@ import { plannedPacks, readPrunePlans, writePrunePlan } from '../repository/prun
 import type { Repository } from '../repository/repository.js';
 import { consolidateIndex } from './consolidated-index.js';
 import { type EarlyDeletion, earlyDeletion } from './early-deletion.js';
-import { type PackUsage, packUsage } from './pack-usage.js';
+import {
+  loadMarkState,
+  MARK_STATE_NAME,
+  type MarkState,
+  type PruneScratch,
+  saveMarkState,
+} from './mark-state.js';
+import { liveBitmap, markBatchIds, markLive, type PackUsage, packUsage } from './pack-usage.js';
 import { buildPruneIndex } from './prune-index.js';
 import { repackPacks } from './repack.js';
 import { DEFAULT_GRACE_MS, DEFAULT_REPACK_THRESHOLD } from './prune-defaults.js';
 
-export { DEFAULT_GRACE_MS, DEFAULT_REPACK_THRESHOLD };
+export { DEFAULT_GRACE_MS, DEFAULT_REPACK_THRESHOLD, type PruneScratch };
 
 export interface PruneProgress {
   readonly phase: 'walk' | 'repack' | 'delete';
@@ -47,6 +54,8 @@ export interface PruneCheckpoint {
   readonly repackedBytes: number;
   /** the covered deltas were replaced by consolidated ones in an earlier step */
   readonly consolidated: boolean;
+  /** SHA-256 (hex) of the mark state saved in the scratch place: the only one the next step resumes */
+  readonly mark?: string;
 }
 
 export interface PruneStepOptions extends PruneOptions {
@@ -56,6 +65,11 @@ export interface PruneStepOptions extends PruneOptions {
   readonly deadline?: number;
   /** aborted: stop at the next unit boundary, as at the deadline */
   readonly signal?: AbortSignal;
+  /**
+   * where the mark is kept between steps: with one, the mark too stops at the deadline (after a
+   * tree marked whole) and the next step continues it; without, each step marks in one go
+   */
+  readonly scratch?: PruneScratch;
 }
 
 /** One step's outcome: its report covers what this step did (`mergePruneReports` adds steps up). */
@@ -143,11 +157,11 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
 
 /**
  * One step of a prune run that may span several processes (a Lambda's 15 minutes each): it marks
- * afresh, then applies units of work (plan, a repack of about one pack's worth, consolidate, a
- * pack deleted, the plans consumed) until the deadline, at least one. Each unit leaves the store as
- * a run stopped there would, and its effect is in the store, so the next step's mark finds what
- * is left to do; the checkpoint only carries what the store cannot say (docs/FORMAT.md, "Prune in
- * steps").
+ * (continuing the mark the checkpoint names, when there is a scratch place), then applies units of
+ * work (plan, a repack of about one pack's worth, consolidate, a pack deleted, the plans consumed)
+ * until the deadline, at least one. Each unit leaves the store as a run stopped there would, and
+ * its effect is in the store, so the next step's mark finds what is left to do; the checkpoint
+ * only carries what the store cannot say (docs/FORMAT.md, "Prune in steps").
  */
 export async function pruneStep(repo: Repository, opts: PruneStepOptions = {}): Promise<PruneStep> {
   const checkpoint: PruneCheckpoint = opts.checkpoint ?? {
@@ -160,17 +174,30 @@ export async function pruneStep(repo: Repository, opts: PruneStepOptions = {}): 
   if (repo.damagedDeltas.size > 0) {
     throw new KlosetError('CORRUPT', 'an index delta is damaged: nothing was pruned; run kloud repair first');
   }
-  const covered = repo.indexDeltas;
+  const scratch = opts.dryRun ? undefined : opts.scratch;
+  const resumed = await resumableMark(repo, scratch, checkpoint);
+  const covered = resumed?.covered ?? repo.indexDeltas;
   const { plans, damaged } = await readPrunePlans(repo);
   const index = await buildPruneIndex(repo, covered, plannedPacks(plans));
   try {
+    const fresh = liveBitmap(index);
+    // the same deltas merge to the same blobs: a bitmap of another length is not this index's
+    const live = resumed?.live.length === fresh.length ? resumed.live : fresh;
+    const deadline = opts.deadline ?? Number.POSITIVE_INFINITY;
+    const pastDeadline = () => Date.now() >= deadline || opts.signal?.aborted === true;
     let trees = 0;
-    const usage = await packUsage(
-      repo,
-      index,
-      () => opts.onProgress?.({ phase: 'walk', done: ++trees, total: 0 }),
-      opts.dryRun ? opts.assumeRemoved : undefined,
-    );
+    const marked = await markLive(repo, index, live, {
+      onTree: () => opts.onProgress?.({ phase: 'walk', done: ++trees, total: 0 }),
+      ...(opts.dryRun && opts.assumeRemoved && { assumeRemoved: opts.assumeRemoved }),
+      ...(scratch && { stopping: pastDeadline }),
+      batchIds: markBatchIds(repo.indexSpill?.budget),
+    });
+    const keepMark = async (state: PruneCheckpoint): Promise<PruneCheckpoint> => ({
+      ...state,
+      mark: await saveMarkState(repo, scratch!, state.startedAt, { covered, live }),
+    });
+    if (!marked) return { done: false, checkpoint: await keepMark(checkpoint), report: emptyReport() };
+    const usage = packUsage(index, live);
     const stored = await listPacks(repo);
     const ripeBefore = Date.now() - (opts.graceMs ?? DEFAULT_GRACE_MS);
     // a plan this run wrote is never ripe within it, whatever the grace period
@@ -191,10 +218,47 @@ export async function pruneStep(repo: Repository, opts: PruneStepOptions = {}): 
       consolidated: checkpoint.consolidated,
     });
     if (opts.dryRun) return { done: true, report: decision.report };
-    return await applyPrune(repo, covered, index, usage, decision, checkpoint, opts);
+    const step = await applyPrune(repo, covered, index, usage, decision, checkpoint, opts);
+    if (!scratch) return step;
+    if (step.done) {
+      await scratch.remove(MARK_STATE_NAME);
+      return step;
+    }
+    // a mark of the deltas just consolidated away is of no use: the next step marks afresh
+    if (step.report.deltasReplaced === 0) return { ...step, checkpoint: await keepMark(step.checkpoint) };
+    const { v, startedAt, repackedBytes, consolidated } = step.checkpoint;
+    return { ...step, checkpoint: { v, startedAt, repackedBytes, consolidated } };
   } finally {
     index.close();
   }
+}
+
+/**
+ * The mark the checkpoint names, if the scratch place holds it intact and every delta it covers
+ * is still in the store (a consolidation removes them); otherwise none: the step marks afresh.
+ */
+async function resumableMark(
+  repo: Repository,
+  scratch: PruneScratch | undefined,
+  checkpoint: PruneCheckpoint,
+): Promise<MarkState | undefined> {
+  if (!scratch || checkpoint.mark === undefined) return undefined;
+  const state = await loadMarkState(repo, scratch, checkpoint.startedAt, checkpoint.mark);
+  const present = new Set(repo.indexDeltas);
+  return state?.covered.every((name) => present.has(name)) ? state : undefined;
+}
+
+function emptyReport(): PruneReport {
+  return {
+    deleted: [],
+    planned: [],
+    repacked: [],
+    packsWritten: 0,
+    waiting: 0,
+    freedBytes: 0,
+    earlyDeletionUsd: 0,
+    deltasReplaced: 0,
+  };
 }
 
 function decide(

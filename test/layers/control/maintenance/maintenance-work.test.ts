@@ -12,13 +12,17 @@ import {
   MaintenanceWork,
 } from '../../../../layers/control/maintenance/maintenance-work.js';
 import { Retention, retentionPolicy } from '../../../../layers/control/maintenance/retention.js';
+import { StagingArea } from '../../../../layers/control/staging/staging-area.js';
 import { type StoreApp, UpdateStoreAppBody } from '../../../../layers/control/store-apps/store-app.js';
 import { TASK_KINDS } from '../../../../layers/control/tasks/task-kinds.js';
+import { s3rverForTests } from '../../kloset/connectors/s3/s3rver.js';
 import { tempDir, treeDigest, writeTree } from '../../kloset/fixtures.js';
 import { dynaliteForTests } from '../dynalite-table.js';
 import { runSlices, type TaskApps, taskApps, taskRecord } from '../tasks/task-apps.js';
 
+const STAGING = 'kloud-maintenance-staging';
 const dynamo = dynaliteForTests();
+const s3 = s3rverForTests([STAGING]);
 
 let t: TaskApps;
 
@@ -145,6 +149,40 @@ test('a maintenance in many slices forgets by the policy and prunes; the next on
 
   await withStore(app, async (store) => {
     expect((await store.snapshots()).map((s) => s.id).sort()).toEqual([ids[2], ids[3]].sort());
+    expect((await store.check({ readData: true })).problems).toEqual([]);
+    for (const id of [ids[2]!, ids[3]!]) {
+      const to = await tempDir();
+      expect((await store.restore(id, undefined, { to })).errors).toEqual([]);
+      expect(await treeDigest(join(to, src))).toEqual(digests.get(id));
+    }
+  });
+});
+
+test("a mark longer than a slice waits in the staging bucket under the task's prefix and continues in the next slice", async () => {
+  const app = await fsApp('long-mark');
+  const { src, ids, digests } = await history(app);
+  const staging = new StagingArea(s3.raw, STAGING);
+  const saved = new Set<string>();
+  const upload = staging.upload.bind(staging);
+  staging.upload = (key, body) => (saved.add(key), upload(key, body));
+  const work = new MaintenanceWork(t.stores, { graceMs: 0 }, staging);
+
+  const first = await maintenance(work, app.id, { retention: { keepLast: 2 } });
+  let wholeMark = 0;
+  await withStore(app, (store) =>
+    store.prune({ dryRun: true, onProgress: (p) => p.phase === 'walk' && wholeMark++ }),
+  );
+  const treesRead = first.progress.filter((p) => p.unit === 'trees').length;
+  // marking afresh, each prune slice (all but the forget's) would read every tree
+  expect(first.slices - 1).toBeGreaterThan(2);
+  expect(treesRead).toBeLessThan((first.slices - 1) * wholeMark);
+  expect([...saved]).toHaveLength(1);
+  expect([...saved][0]).toMatch(/^maintenance\/[0-9a-f-]{36}\/prune-mark$/);
+  // the finished run removed its state
+  expect(await staging.getBytes([...saved][0]!)).toBeUndefined();
+  expect(first.result.packs.planned).toBeGreaterThan(0);
+
+  await withStore(app, async (store) => {
     expect((await store.check({ readData: true })).problems).toEqual([]);
     for (const id of [ids[2]!, ids[3]!]) {
       const to = await tempDir();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -276,5 +277,61 @@ describe('a store opened with an index memory budget', () => {
     );
     expect(err.code).toBe('IO');
     expect(err.message).toContain('cannot spill the index to');
+  });
+});
+
+describe('positions of many IDs at once', () => {
+  /**
+   * IDs whose first 4 bytes come from a handful of values: many share a prefix, also across
+   * page boundaries, where the fence must compare whole IDs.
+   */
+  const idArb = fc
+    .tuple(fc.integer({ min: 0, max: 5 }), fc.uint8Array({ minLength: 28, maxLength: 28 }))
+    .map(([prefix, rest]) => {
+      const id = Buffer.alloc(32);
+      id.writeUInt32BE(prefix * 0x10000000, 0);
+      Buffer.from(rest).copy(id, 4);
+      return id;
+    });
+
+  test('positionsOf answers what position answers for each ID: the rank in ID order, or -1', async () => {
+    const dir = await tempDir();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(idArb, { minLength: 400, maxLength: 1500, selector: (id) => id.toString('hex') }),
+        fc.array(idArb, { maxLength: 200 }),
+        fc.integer({ min: 0, max: 3 }),
+        async (ids, misses, dupEvery) => {
+          const packList = packs(3);
+          const records = ids.map((id, i) => ({
+            id,
+            type: BlobType.Data,
+            packNo: i % 3,
+            offset: i,
+            length: 10,
+            rawLength: 10,
+          }));
+          const table = IndexTable.fromRecords(packList, records);
+          const rank = new Map([...table.blobs()].map((b, i) => [b.id.toString('hex'), i]));
+          // probes in random order, with repeats and IDs that are not indexed
+          const probes = [...ids.filter((_, i) => dupEvery > 0 && i % dupEvery === 0), ...misses, ...ids]
+            .map((id, i) => ({ id, key: (i * 2654435761) % 4093 }))
+            .sort((a, b) => a.key - b.key)
+            .map((p) => p.id);
+          const want = probes.map((id) => rank.get(id.toString('hex')) ?? -1);
+          const spilled = mergeWithin([table], dir, 8 * 1024);
+          expect(spilled instanceof SpilledIndex).toBe(true);
+          try {
+            for (const index of [table, spilled]) {
+              expect([...index.positionsOf(Buffer.concat(probes))]).toEqual(want);
+              expect(probes.map((id) => index.position(id))).toEqual(want);
+            }
+          } finally {
+            spilled.close();
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

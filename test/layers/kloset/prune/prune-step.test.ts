@@ -3,17 +3,19 @@
  * with the store one prune leaves, and the store is valid at every stop, also when the process
  * running the steps is killed and the run resumes from the last checkpoint it saved.
  */
-import { randomBytes } from 'node:crypto';
-import { cp } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import {
   type PruneCheckpoint,
   type PruneReport,
+  type PruneScratch,
   type Store,
   mergePruneReports,
   openStore,
 } from '../../../../layers/kloset/index.js';
+import { loadMarkState, MARK_STATE_NAME, saveMarkState } from '../../../../layers/kloset/prune/mark-state.js';
 import { spawnPruneSteps } from '../safety/child-process.js';
 import {
   PASSPHRASE,
@@ -41,69 +43,122 @@ async function historyStore() {
   return { store, location, src, round };
 }
 
+/** A scratch place in a directory, as the control plane's is a prefix of its staging bucket. */
+function dirScratch(dir: string): PruneScratch {
+  return {
+    save: (name, bytes) => writeFile(join(dir, name), bytes),
+    load: (name) => readFile(join(dir, name)).catch(() => undefined),
+    remove: (name) => rm(join(dir, name), { force: true }),
+  };
+}
+
+interface SteppedRun {
+  report: PruneReport;
+  steps: number;
+  /** trees read by each step */
+  trees: number[];
+}
+
 /** Steps until done, the checkpoint through JSON as a task's item keeps it; checks the store at each stop. */
-async function pruneInSteps(store: Store, graceMs: number): Promise<{ report: PruneReport; steps: number }> {
-  let checkpoint: PruneCheckpoint | undefined;
+async function pruneInSteps(
+  store: Store,
+  graceMs: number,
+  scratch?: PruneScratch,
+  from?: PruneCheckpoint,
+  deadline = () => Date.now(),
+): Promise<SteppedRun> {
+  let checkpoint = from;
   let report: PruneReport | undefined;
+  const trees: number[] = [];
   for (let steps = 1; steps < 1000; steps++) {
-    const step = await store.pruneStep({ graceMs, deadline: Date.now(), ...(checkpoint && { checkpoint }) });
+    trees.push(0);
+    const step = await store.pruneStep({
+      graceMs,
+      deadline: deadline(),
+      ...(checkpoint && { checkpoint }),
+      ...(scratch && { scratch }),
+      onProgress: (p) => p.phase === 'walk' && trees[trees.length - 1]!++,
+    });
     report = report ? mergePruneReports(report, step.report) : step.report;
     expect((await store.check()).problems).toEqual([]);
-    if (step.done) return { report, steps };
+    if (step.done) return { report, steps, trees };
     expect(JSON.stringify(step.checkpoint).length).toBeLessThan(200);
     checkpoint = JSON.parse(JSON.stringify(step.checkpoint)) as PruneCheckpoint;
   }
   throw new Error('the prune did not end');
 }
 
+/** Trees a whole mark of the store reads. */
+async function treesOfWholeMark(store: Store): Promise<number> {
+  let trees = 0;
+  await store.prune({ dryRun: true, onProgress: (p) => p.phase === 'walk' && trees++ });
+  return trees;
+}
+
 const names = (packs: readonly { name: string }[]) => packs.map((p) => p.name).sort();
 
-test('two runs in steps of one unit each leave the store two prunes leave: same packs gone, same snapshots, whole', async () => {
-  const { location, src } = await historyStore();
-  const copy = await tempDir();
-  await cp(location, copy, { recursive: true });
-  const original = new Set(await listFiles(join(location, 'packs')));
-  const oneShot = await openStore(location, { passphrase: PASSPHRASE });
-  const stepped = await openStore(copy, { passphrase: PASSPHRASE });
+test.each([
+  ['marks afresh at every step', false],
+  ['cuts its mark at every tree and continues it from its scratch place', true],
+])(
+  'two runs in steps of one unit each (%s) leave the store two prunes leave: same packs gone, same snapshots, whole',
+  async (_, withScratch) => {
+    const { location, src } = await historyStore();
+    const copy = await tempDir();
+    await cp(location, copy, { recursive: true });
+    const original = new Set(await listFiles(join(location, 'packs')));
+    const oneShot = await openStore(location, { passphrase: PASSPHRASE });
+    const stepped = await openStore(copy, { passphrase: PASSPHRASE });
+    const scratchDir = await tempDir();
+    const scratch = withScratch ? dirScratch(scratchDir) : undefined;
 
-  for (const run of [1, 2]) {
-    const whole = await oneShot.prune({ graceMs: 0 });
-    const { report, steps } = await pruneInSteps(stepped, 0);
-    // one unit a step: planning, each repack unit, consolidating, each pack deleted
-    const units =
-      Number(report.planned.length > 0) +
-      Number(report.repacked.length > 0) +
-      Number(report.deltasReplaced > 0) +
-      report.deleted.length;
-    expect(steps).toBeGreaterThanOrEqual(Math.max(units, 2));
-    expect(names(report.planned)).toEqual(names(whole.planned));
-    expect(names(report.repacked)).toEqual(names(whole.repacked));
-    expect(names(report.deleted)).toEqual(names(whole.deleted));
-    expect(report.freedBytes).toBe(whole.freedBytes);
-    if (run === 2) expect(report.deleted.length).toBeGreaterThan(0);
-  }
-  const left = async (dir: string) =>
-    (await listFiles(join(dir, 'packs'))).filter((name) => original.has(name)).sort();
-  expect(await left(copy)).toEqual(await left(location));
-  expect((await left(copy)).length).toBeLessThan(original.size);
+    for (const run of [1, 2]) {
+      const wholeMark = await treesOfWholeMark(stepped);
+      const whole = await oneShot.prune({ graceMs: 0 });
+      const { report, steps, trees } = await pruneInSteps(stepped, 0, scratch);
+      // one unit a step: planning, each repack unit, consolidating, each pack deleted
+      const units =
+        Number(report.planned.length > 0) +
+        Number(report.repacked.length > 0) +
+        Number(report.deltasReplaced > 0) +
+        report.deleted.length;
+      expect(steps).toBeGreaterThanOrEqual(Math.max(units, 2));
+      if (withScratch) {
+        // the mark took several steps, none read all the trees, and steps after it read none
+        expect(trees.filter((n) => n > 0).length).toBeGreaterThan(2);
+        expect(Math.max(...trees)).toBeLessThan(wholeMark);
+        expect(trees.filter((n) => n === 0).length).toBeGreaterThan(0);
+        expect(await readdir(scratchDir)).toEqual([]);
+      } else expect(trees).toEqual(trees.map(() => wholeMark));
+      expect(names(report.planned)).toEqual(names(whole.planned));
+      expect(names(report.repacked)).toEqual(names(whole.repacked));
+      expect(names(report.deleted)).toEqual(names(whole.deleted));
+      expect(report.freedBytes).toBe(whole.freedBytes);
+      if (run === 2) expect(report.deleted.length).toBeGreaterThan(0);
+    }
+    const left = async (dir: string) =>
+      (await listFiles(join(dir, 'packs'))).filter((name) => original.has(name)).sort();
+    expect(await left(copy)).toEqual(await left(location));
+    expect((await left(copy)).length).toBeLessThan(original.size);
 
-  const [a, b] = [
-    await openStore(location, { passphrase: PASSPHRASE }),
-    await openStore(copy, { passphrase: PASSPHRASE }),
-  ];
-  expect((await b.snapshots()).map((s) => s.id)).toEqual((await a.snapshots()).map((s) => s.id));
-  expect(await b.snapshots()).toHaveLength(2);
-  expect((await b.check({ readData: true })).problems).toEqual([]);
-  for (const s of await b.snapshots()) {
-    const [toA, toB] = [await tempDir(), await tempDir()];
-    await a.restore(s.id, undefined, { to: toA });
-    expect((await b.restore(s.id, undefined, { to: toB })).errors).toEqual([]);
-    expect(await treeDigest(toB)).toEqual(await treeDigest(toA));
-  }
-  const to = await tempDir();
-  await b.restore('latest', undefined, { to });
-  expect(await treeDigest(join(to, src))).toEqual(await treeDigest(src));
-});
+    const [a, b] = [
+      await openStore(location, { passphrase: PASSPHRASE }),
+      await openStore(copy, { passphrase: PASSPHRASE }),
+    ];
+    expect((await b.snapshots()).map((s) => s.id)).toEqual((await a.snapshots()).map((s) => s.id));
+    expect(await b.snapshots()).toHaveLength(2);
+    expect((await b.check({ readData: true })).problems).toEqual([]);
+    for (const s of await b.snapshots()) {
+      const [toA, toB] = [await tempDir(), await tempDir()];
+      await a.restore(s.id, undefined, { to: toA });
+      expect((await b.restore(s.id, undefined, { to: toB })).errors).toEqual([]);
+      expect(await treeDigest(toB)).toEqual(await treeDigest(toA));
+    }
+    const to = await tempDir();
+    await b.restore('latest', undefined, { to });
+    expect(await treeDigest(join(to, src))).toEqual(await treeDigest(src));
+  },
+);
 
 test('a dry run with snapshots assumed removed reports what forgetting them and pruning would plan', async () => {
   const { store } = await historyStore();
@@ -145,3 +200,53 @@ test(`a prune in steps SIGKILLed at ${KILLS} seeded moments leaves a valid store
   await reopened.restore('latest', undefined, { to });
   expect(await treeDigest(join(to, src))).toEqual(await treeDigest(src));
 });
+
+test.each([
+  ['another state of the same run', 'older'],
+  ['a state sealed for another run, marking everything', 'other-run'],
+  ['a state altered after it was sealed', 'altered'],
+])(
+  'a mark state that is not the one the checkpoint names is not trusted (%s): the mark starts afresh',
+  async (_, tamper) => {
+    const { location } = await historyStore();
+    const copy = await tempDir();
+    await cp(location, copy, { recursive: true });
+    const whole = await (await openStore(location, { passphrase: PASSPHRASE })).prune({ graceMs: 0 });
+    const stepped = await openStore(copy, { passphrase: PASSPHRASE });
+    const wholeMark = await treesOfWholeMark(stepped);
+    const dir = await tempDir();
+    const scratch = dirScratch(dir);
+    const state = join(dir, MARK_STATE_NAME);
+    const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+    const first = await stepped.pruneStep({ graceMs: 0, deadline: 0, scratch });
+    if (first.done) throw new Error('the mark was not cut');
+    let checkpoint = first.checkpoint;
+    expect(checkpoint.mark).toBe(digest(await readFile(state)));
+    if (tamper === 'older') {
+      const older = await readFile(state);
+      const second = await stepped.pruneStep({ graceMs: 0, deadline: 0, scratch, checkpoint });
+      if (second.done) throw new Error('the mark was not cut');
+      checkpoint = second.checkpoint;
+      await writeFile(state, older);
+    } else if (tamper === 'other-run') {
+      const genuine = await loadMarkState(stepped.repo, scratch, checkpoint.startedAt, checkpoint.mark!);
+      const everything = new Uint8Array(genuine!.live.length).fill(0xff);
+      const forged = { covered: genuine!.covered, live: everything };
+      checkpoint = {
+        ...checkpoint,
+        mark: await saveMarkState(stepped.repo, scratch, checkpoint.startedAt + 1, forged),
+      };
+    } else {
+      const bytes = await readFile(state);
+      bytes[bytes.length >> 1]! ^= 1;
+      await writeFile(state, bytes);
+      checkpoint = { ...checkpoint, mark: digest(bytes) };
+    }
+    const rest = await pruneInSteps(stepped, 0, scratch, checkpoint, () => Number.POSITIVE_INFINITY);
+    expect(rest.trees[0]).toBe(wholeMark);
+    expect(names(rest.report.planned)).toEqual(names(whole.planned));
+    expect(names(rest.report.repacked)).toEqual(names(whole.repacked));
+    expect((await stepped.check({ readData: true })).problems).toEqual([]);
+  },
+);
