@@ -130,10 +130,13 @@ export class BatchRun {
   private lastProgress = 0;
   /** a plan's batch: its ranges read (the first parts of files cut at the deadline among them) */
   private readonly ranges: RangeResult[] = [];
-  /** a plan's batch: the place in it of each file it may cut at the deadline, by path */
-  private readonly cuttable = new Map<string, number>();
-  /** a plan's batch: the rest of each file cut at the deadline, by its place in the batch */
-  private readonly rests = new Map<number, RangeItem>();
+  /** a plan's batch: each file it may cut at the deadline, by path, with its place in the batch */
+  private readonly cuttable = new Map<string, { index: number; item: BatchItem }>();
+  /**
+   * a plan's batch: what the deadline left of items it had started, by their place in the
+   * batch: the rest of a file cut at a chunk boundary, or a file still waiting to be read
+   */
+  private readonly rests = new Map<number, BatchItem>();
 
   constructor(
     private readonly writer: RepositoryWriter,
@@ -208,7 +211,7 @@ export class BatchRun {
       } else {
         // only a kept file needs its parent's entry: the others are read (or have no content)
         const prev = item.keep ? await this.previous(item.path) : undefined;
-        this.cuttable.set(item.path, index);
+        this.cuttable.set(item.path, { index, item });
         const entry = await this.start(item.path, fromPlannedEntry(item.entry), prev);
         pending.push(raisedLater(this.collect(items, item.path, entry)));
       }
@@ -229,6 +232,18 @@ export class BatchRun {
     return this.opts.deadline !== undefined && Date.now() >= this.opts.deadline;
   }
 
+  /**
+   * Whether a file of a plan's batch whose turn to be read came only past the deadline (it
+   * waited for one of the few streams) is left whole for the next run: else every file started
+   * would still be read, from a slow source far past the deadline. The batch's first item is
+   * always read: every run makes progress.
+   */
+  private leftUnread(index: number, item: BatchItem): boolean {
+    if (index === 0 || !this.pastDeadline()) return false;
+    this.rests.set(index, item);
+    return true;
+  }
+
   private async collect(items: PartialTree['items'], path: string, started: Started): Promise<void> {
     const entry = await started.entry;
     if (entry) items.push({ path, entry });
@@ -240,8 +255,10 @@ export class BatchRun {
     await this.filesInFlight.acquire();
     try {
       const local = this.opts.source.localPath?.(item.path) !== undefined;
-      const content = await this.streams[local ? 'local' : 'remote'].run(() =>
-        this.readContent(item.path, item.entry.size, { offset, length }, true),
+      const content = await this.streams[local ? 'local' : 'remote'].run(async () =>
+        this.leftUnread(index, item)
+          ? undefined
+          : this.readContent(item.path, item.entry.size, { offset, length }, true),
       );
       if (content) this.rangeRead(item.path, item.entry, { offset, length }, content, index);
     } finally {
@@ -454,11 +471,12 @@ export class BatchRun {
    * the deadline cuts becomes a range of its first bytes, joined by the commit with its rest's.
    */
   private streamFile(path: string, st: SourceEntry, local: boolean): Promise<TreeEntry | undefined> {
-    const index = this.cuttable.get(path);
+    const planned = this.cuttable.get(path);
     return this.streams[local ? 'local' : 'remote'].run(async () => {
-      const content = await this.readContent(path, st.size, undefined, index !== undefined);
-      if (content?.cut !== true) return content && this.fileRead(path, st, content);
-      this.rangeRead(path, toPlannedEntry(st), { offset: 0, length: st.size }, content, index!);
+      if (planned && this.leftUnread(planned.index, planned.item)) return undefined;
+      const content = await this.readContent(path, st.size, undefined, planned !== undefined);
+      if (!content?.cut) return content && this.fileRead(path, st, content);
+      this.rangeRead(path, toPlannedEntry(st), { offset: 0, length: st.size }, content, planned!.index);
       return undefined;
     });
   }

@@ -9,6 +9,7 @@ import {
   planBackup,
 } from '../../../../layers/kloset/index.js';
 import { FsSource } from '../../../../layers/kloset/connectors/fs/fs-source.js';
+import type { BackupSource, ByteRange } from '../../../../layers/kloset/core/backup-source.js';
 import { newStore, removeTempDirs, tempDir, treeDigest, writeTree } from '../fixtures.js';
 import { itemsOf, planBatches } from './distributed.js';
 
@@ -32,6 +33,24 @@ async function backupInParts(store: Store, batch: WorkBatch, maxCalls = 1000) {
     left = part.remaining && (JSON.parse(JSON.stringify(part.remaining)) as WorkBatch);
   }
   return parts;
+}
+
+/** Local files as a slow remote source (no local paths: every file is streamed, a few at once) that counts its reads. */
+class SlowSource implements BackupSource {
+  reads = 0;
+  private readonly fs = new FsSource();
+  constructor(private readonly delayMs: number) {}
+  stat(path: string) {
+    return this.fs.stat(path);
+  }
+  list(dir: string) {
+    return this.fs.list(dir);
+  }
+  async *read(path: string, size: number, range?: ByteRange): AsyncIterable<Buffer> {
+    this.reads++;
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    yield* this.fs.read(path, size, range);
+  }
 }
 
 describe('a batch cut at its deadline continues in the next call', () => {
@@ -111,5 +130,37 @@ describe('a batch cut at its deadline continues in the next call', () => {
     expect(first.remaining!.items.length).toBe(batch!.items.length - 1);
     // the plan's counts go with the first part only
     expect(first.remaining!.counted).toEqual({ files: 0, dirs: 0, symlinks: 0, bytes: 0 });
+  });
+
+  test('files still waiting for a stream when the deadline passes are left whole, unread, for the next call', async () => {
+    const { store } = await newStore({ chunking: CHUNKING });
+    const src = join(await tempDir(), 'src');
+    await writeTree(
+      src,
+      Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}.txt`, `file ${i}`])),
+    );
+    const source = new SlowSource(500);
+    const { plan, batches } = await planBatches(
+      store,
+      [src],
+      { ...BATCHES, maxBatchEntries: 100, parent: null },
+      source,
+    );
+    expect(batches).toHaveLength(1);
+    const [batch] = batches;
+    // four files are read at once from a remote source; the deadline passes while the others wait
+    const first = await backupBatch(store.repo, batch!, { source, deadline: Date.now() + 200 });
+    expect(source.reads).toBe(4);
+    const files = batch!.items.filter((i) => i.kind === 'entry' && i.entry.type === 'file');
+    expect(first.remaining!.items).toEqual(files.slice(4));
+    const rest = await backupBatch(store.repo, first.remaining!, { source });
+    expect(rest.remaining).toBeUndefined();
+    expect(source.reads).toBe(12);
+
+    const meta = { sources: plan.sources, startedAt: 1_000, time: 2_000_000 };
+    const parts = await commitSnapshot(store.repo, [first.partialTree, rest.partialTree], meta);
+    const one = await backupBatch(store.repo, batch!, { source: new FsSource() });
+    expect(parts.root).toBe((await commitSnapshot(store.repo, [one.partialTree], meta)).root);
+    expect(parts.summary).toMatchObject({ files: 12, filesRead: 12 });
   });
 });
