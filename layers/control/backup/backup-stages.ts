@@ -47,7 +47,10 @@ import type { BackupAnswer, BackupEvent, BatchAnswer, PlanAnswer, StageAnswer } 
 import { BackupParameters } from './backup-parameters.js';
 import { BackupStaging, type BatchRecord } from './backup-staging.js';
 
-/** A batch's bounds by default: 1 GiB read and 5,000 entries take a 2 GB worker minutes, well inside 15. */
+/**
+ * A batch's bounds by default: 1 GiB read and 5,000 entries take a 2 GB worker minutes, well
+ * inside 15; from a slower source a batch goes on in the next invocation.
+ */
 export const DEFAULT_BATCH_BYTES = 2 ** 30;
 export const DEFAULT_BATCH_ENTRIES = 5000;
 
