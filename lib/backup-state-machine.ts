@@ -47,7 +47,9 @@ export const BACKUP_STATES = {
   plan: 'Plan the backup for one invocation',
   planned: 'Is the plan complete?',
   batches: 'Back up the batches',
-  batch: 'Back up a batch',
+  batch: 'Back up a batch for one invocation',
+  batchDone: 'Is the batch done?',
+  batchEnded: 'The batch is done',
   commit: 'Commit the snapshot',
   record: 'Record the result',
   ended: 'The task has ended',
@@ -75,12 +77,14 @@ const DEFAULT_CONCURRENCY = 40;
  * The backup workflow (docs/ARCHITECTURE.md, "Backups"): the task is marked running; the plan runs
  * invocation after invocation (each to its deadline, its cursor in staging) until its manifest
  * lists every batch; a Distributed Map backs up one batch per child execution, MaxConcurrency at
- * once, and fails at the first batch that keeps failing; the commit makes the snapshot and the
+ * once, each in invocations to their deadline (a slow source's batch takes several) until it is
+ * done, and fails at the first batch that keeps failing; the commit makes the snapshot and the
  * task records its result. Every state's failure goes to the worker's `fail`.
  *
  * Child executions are STANDARD: a batch's worker may take the whole 15 minutes of a Lambda
- * invocation and its retries, past an EXPRESS execution's 5-minute limit; a child is a handful of
- * transitions per batch of up to a GiB, so STANDARD's price per transition does not count.
+ * invocation, and a batch several invocations and their retries, past an EXPRESS execution's
+ * 5-minute limit; a child is a handful of transitions per invocation, so STANDARD's price per
+ * transition does not count.
  */
 export class BackupStateMachine extends Construct {
   public readonly stateMachine: StateMachine;
@@ -123,9 +127,18 @@ export class BackupStateMachine extends Construct {
         taskId: JsonPath.stringAt('$.Items[0].taskId'),
         items: JsonPath.listAt('$.Items'),
       },
-      resultSelector: { 'backedUp.$': '$.Payload.backedUp' },
+      resultSelector: { 'done.$': '$.Payload.done' },
       resultPath: '$.result',
     });
+    // a batch goes on invocation after invocation, each to its deadline, until it is done
+    const batchLoop = batch.next(
+      new Choice(this, BACKUP_STATES.batchDone, { stateName: BACKUP_STATES.batchDone })
+        .when(
+          Condition.booleanEquals('$.result.done', true),
+          new Succeed(this, BACKUP_STATES.batchEnded, { stateName: BACKUP_STATES.batchEnded }),
+        )
+        .otherwise(batch),
+    );
     const commit = workerCall(this, {
       stateName: BACKUP_STATES.commit,
       worker,
@@ -139,8 +152,8 @@ export class BackupStateMachine extends Construct {
       resultPath: JsonPath.DISCARD,
     });
     const batches = props.local
-      ? this.inlineMap(props).itemProcessor(batch)
-      : this.distributedMap(props).itemProcessor(batch);
+      ? this.inlineMap(props).itemProcessor(batchLoop)
+      : this.distributedMap(props).itemProcessor(batchLoop);
     for (const state of [start, plan, commit, record]) state.addCatch(failed, { resultPath: '$.error' });
     batches.addCatch(failed, { resultPath: '$.error' });
 

@@ -111,6 +111,26 @@ test('the batches: a Distributed Map reading the manifest, one batch a STANDARD 
   });
 });
 
+/** The item processor's loop: the batch, then again until the worker answers it done. */
+function expectBatchLoop(processor: Asl): void {
+  expect(processor.StartAt).toBe(BACKUP_STATES.batch);
+  expect(processor.States[BACKUP_STATES.batch]).toMatchObject({
+    ResultSelector: { 'done.$': '$.Payload.done' },
+    ResultPath: '$.result',
+    Next: BACKUP_STATES.batchDone,
+  });
+  expect(processor.States[BACKUP_STATES.batchDone]).toEqual({
+    Type: 'Choice',
+    Choices: [{ Variable: '$.result.done', BooleanEquals: true, Next: BACKUP_STATES.batchEnded }],
+    Default: BACKUP_STATES.batch,
+  });
+  expect(processor.States[BACKUP_STATES.batchEnded]).toEqual({ Type: 'Succeed' });
+}
+
+test("the Distributed Map's item processor runs a batch invocation after invocation until it is done", () => {
+  expectBatchLoop(definition.States[BACKUP_STATES.batches].ItemProcessor as Asl);
+});
+
 test('every Lambda state retries throttling with full jitter and a crashed invocation twice', () => {
   const lambdaStates = [
     ...Object.entries(definition.States),
@@ -160,7 +180,7 @@ test("the worker's staging grants: restores/ and backups/, nothing else of the b
   expect(staging.map((r) => r.replace(/^<Staging\w+>/, '')).sort()).toEqual(['/backups/*', '/restores/*']);
 });
 
-test('the local variant: an inline Map over the batches the plan answers, the same processor', () => {
+test('the local variant: an inline Map over the batches the plan answers, the same processor and its loop', () => {
   const local = workflowDefinitions().backup as unknown as Asl;
   expect(local.States[BACKUP_STATES.plan].Parameters.Payload).toMatchObject({ answerItems: true });
   const map = local.States[BACKUP_STATES.batches];
@@ -174,4 +194,5 @@ test('the local variant: an inline Map over the batches the plan answers, the sa
   expect(map.ItemProcessor.States[BACKUP_STATES.batch].Parameters.Payload).toEqual(
     definition.States[BACKUP_STATES.batches].ItemProcessor.States[BACKUP_STATES.batch].Parameters.Payload,
   );
+  expectBatchLoop(map.ItemProcessor as Asl);
 });

@@ -37,7 +37,12 @@ export interface PlanAnswer {
 }
 
 export interface BatchAnswer {
-  /** batches backed up by this invocation (not those a previous attempt had done) */
+  /**
+   * every batch of the call is backed up (or the task has ended); false: the invocation's time ran
+   * out, what is left is recorded in staging, and the state machine calls again
+   */
+  readonly done: boolean;
+  /** batches this invocation finished (not those a previous one had) */
   readonly backedUp: number;
 }
 

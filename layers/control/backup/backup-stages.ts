@@ -5,8 +5,10 @@
  * - **plan**: one invocation of the engine's plan, until its deadline; it writes each batch to the
  *   staging bucket and, between invocations, the plan's cursor; the task's checkpoint counts the
  *   batches. The last invocation writes the manifest the Distributed Map reads.
- * - **batch**: one worker's batches: each backed up into the store (`backupBatch`), its partial
- *   tree's ID recorded beside it in staging, the task's counters added to atomically.
+ * - **batch**: one worker's batches: each backed up into the store (`backupBatch`) until the
+ *   invocation's deadline, what it did (the partial tree's ID, counts) and what is left recorded
+ *   beside it in staging after each invocation, the task's counters added to atomically; the
+ *   state machine calls again until the answer says done.
  * - **commit**: one snapshot of the recorded partial trees and the parent's unchanged part, at
  *   a time saved in the checkpoint first, so that a retry of a commit that died after writing the
  *   snapshot makes the same record and the engine writes nothing twice; the result is kept in
@@ -19,8 +21,10 @@
  * (`batchFailure`). The task's `failure` is only ever written with its end.
  */
 import {
+  type BackupCounts,
   backupBatch,
   type BackupSource,
+  type BatchResult,
   batchBytes,
   commitSnapshot,
   type KlosetAdapter,
@@ -43,7 +47,10 @@ import type { BackupAnswer, BackupEvent, BatchAnswer, PlanAnswer, StageAnswer } 
 import { BackupParameters } from './backup-parameters.js';
 import { BackupStaging, type BatchRecord } from './backup-staging.js';
 
-/** A batch's bounds by default: 1 GiB read and 5,000 entries take a 2 GB worker minutes, well inside 15. */
+/**
+ * A batch's bounds by default: 1 GiB read and 5,000 entries take a 2 GB worker minutes, well
+ * inside 15; from a slower source a batch goes on in the next invocation.
+ */
 export const DEFAULT_BATCH_BYTES = 2 ** 30;
 export const DEFAULT_BATCH_ENTRIES = 5000;
 
@@ -95,9 +102,9 @@ interface BackupCheckpoint {
 export interface BackupStageOptions {
   readonly batchBytes?: number;
   readonly batchEntries?: number;
-  /** caps each plan invocation's time (KLOUD_TASK_SLICE_MS) */
+  /** caps each plan and batch invocation's time (KLOUD_TASK_SLICE_MS) */
   readonly sliceMs?: number;
-  /** kept free at the end of a plan invocation */
+  /** kept free at the end of a plan or batch invocation */
   readonly safetyMarginMs: number;
   /** why a thrown error failed the task, in words a user can act on; undefined: internal */
   failureOf(err: unknown): TaskFailure | undefined;
@@ -123,6 +130,7 @@ export class BackupStages {
         return this.batch(
           event.taskId,
           event.items.map((i) => i.key),
+          remainingMs,
         );
       case 'commit':
         return this.commit(event.taskId);
@@ -151,9 +159,7 @@ export class BackupStages {
     const before = task.checkpoint as BackupCheckpoint | undefined;
     // a retried invocation whose plan had completed
     if (before?.planned) return answer(false, before);
-    // the invocation's end bounds the plan; the slice cap (tests) counts from when the walk starts
-    const lambdaDeadline = started + Math.max(remainingMs - this.options.safetyMarginMs, 0);
-    const deadline = () => Math.min(lambdaDeadline, Date.now() + (this.options.sliceMs ?? Infinity));
+    const deadline = this.deadlineOf(started, remainingMs);
     const step = await this.failing(task, () =>
       this.withStoreAndSource(task, (store, parameters, source, path) =>
         this.planSome(store, parameters, source, path, staging, before, deadline, started),
@@ -238,32 +244,47 @@ export class BackupStages {
   }
 
   /**
-   * Backs up one worker's batches, each recorded in staging once done: a retried invocation
-   * passes over the batches an earlier attempt recorded (and does not count them again).
+   * When an invocation stops: its end less the safety margin; the slice cap (tests) counts from
+   * when its work starts (the deadline is asked for then).
    */
-  private async batch(taskId: string, keys: readonly string[]): Promise<BatchAnswer> {
+  private deadlineOf(started: number, remainingMs: number): () => number {
+    const lambdaDeadline = started + Math.max(remainingMs - this.options.safetyMarginMs, 0);
+    return () => Math.min(lambdaDeadline, Date.now() + (this.options.sliceMs ?? Infinity));
+  }
+
+  /**
+   * Backs up one worker's batches until the invocation's deadline, recording each invocation's
+   * part of a batch in staging: a later invocation, or the retry of one that died, goes on from
+   * the last part recorded, and passes over the batches recorded done (not counting them again).
+   */
+  private async batch(taskId: string, keys: readonly string[], remainingMs: number): Promise<BatchAnswer> {
+    const started = Date.now();
     const task = await this.repository.get(taskId);
-    if (task.state !== 'running') return { backedUp: 0 };
+    if (task.state !== 'running') return { done: true, backedUp: 0 };
     const staging = this.stagingOf(taskId);
-    const todo: number[] = [];
+    const todo: { index: number; record?: BatchRecord }[] = [];
     for (const key of keys) {
       const index = staging.batchIndex(key);
-      if (!(await staging.getRecord(index))) todo.push(index);
+      const record = await staging.getRecord(index);
+      if (!record || record.remaining) todo.push({ index, ...(record && { record }) });
     }
-    if (todo.length === 0) return { backedUp: 0 };
+    if (todo.length === 0) return { done: true, backedUp: 0 };
+    const deadline = this.deadlineOf(started, remainingMs);
+    let backedUp = 0;
     try {
       await this.withStoreAndSource(task, async (store, _parameters, source) => {
-        for (const index of todo) {
-          const batch = parseWorkBatch(await staging.get(staging.batchKey(index)));
-          const bytesRead = batchBytes(batch);
-          const { partialTree, counts } = await backupBatch(store.repo, batch, { source });
-          const record: BatchRecord = { partialTree, bytesRead, counts };
-          await staging.putRecord(index, record);
+        for (const { index, record } of todo) {
+          const batch = record?.remaining ?? parseWorkBatch(await staging.get(staging.batchKey(index)));
+          const part = await backupBatch(store.repo, batch, { source, deadline: deadline() });
+          const bytesRead = batchBytes(batch) - (part.remaining ? batchBytes(part.remaining) : 0);
+          await staging.putRecord(index, withPart(record, part, bytesRead));
           await this.repository.addProgress(taskId, {
-            done: 1,
+            done: part.remaining ? 0 : 1,
             bytesDone: bytesRead,
-            newBytes: counts.newBytes,
+            newBytes: part.counts.newBytes,
           });
+          if (part.remaining) return; // the deadline passed
+          backedUp++;
         }
       });
     } catch (err) {
@@ -272,7 +293,7 @@ export class BackupStages {
       if (failure) await staging.putFailure(failure);
       throw err;
     }
-    return { backedUp: todo.length };
+    return { done: backedUp === todo.length, backedUp };
   }
 
   /**
@@ -297,7 +318,7 @@ export class BackupStages {
           checkpoint.parent === null ? undefined : await store.resolveSnapshot(checkpoint.parent);
         const snapshot = await commitSnapshot(
           store.repo,
-          records.map((r) => r.partialTree),
+          records.flatMap((r) => r.partialTrees),
           {
             sources: checkpoint.sources,
             ...(parent && { parent }),
@@ -397,7 +418,19 @@ export class BackupStages {
   }
 }
 
-/** Every batch's record, in plan order; a batch without one is an internal error (the Map said done). */
+/** A batch's record with an invocation's part added: its partial tree after the others, its counts to theirs. */
+function withPart(record: BatchRecord | undefined, part: BatchResult, bytesRead: number): BatchRecord {
+  const counts = { ...part.counts };
+  if (record) for (const k of Object.keys(counts) as (keyof BackupCounts)[]) counts[k] += record.counts[k];
+  return {
+    partialTrees: [...(record?.partialTrees ?? []), part.partialTree],
+    bytesRead: (record?.bytesRead ?? 0) + bytesRead,
+    counts,
+    ...(part.remaining && { remaining: part.remaining }),
+  };
+}
+
+/** Every batch's record, in plan order; a batch not recorded done is an internal error (the Map said done). */
 async function readRecords(staging: BackupStaging, batches: number): Promise<BatchRecord[]> {
   const records: BatchRecord[] = new Array<BatchRecord>(batches);
   let next = 0;
@@ -405,7 +438,7 @@ async function readRecords(staging: BackupStaging, batches: number): Promise<Bat
     while (next < batches) {
       const index = next++;
       const record = await staging.getRecord(index);
-      if (!record) throw new Error(`batch ${index} of the backup recorded no result`);
+      if (!record || record.remaining) throw new Error(`batch ${index} of the backup is not done`);
       records[index] = record;
     }
   };

@@ -1,11 +1,11 @@
 /**
  * What a backup keeps in the staging bucket while it runs, under `backups/<taskId>/` (the bucket
  * expires it): the plan's batches, its cursor between invocations, the manifest the Distributed
- * Map reads, each batch's result as its worker recorded it, why a batch failed (for the task's
+ * Map reads, each batch's result as its workers recorded it part by part, why a batch failed (for the task's
  * end), and the Map's own ResultWriter output under `results/`. Batches are numbered in plan
  * order, fixed width, so they list in order.
  */
-import type { BackupCounts } from '../engine/kloset-adapter.js';
+import type { BackupCounts, WorkBatch } from '../engine/kloset-adapter.js';
 import type { StagingArea } from '../staging/staging-area.js';
 import type { TaskFailure } from '../tasks/task.js';
 import type { BatchItemRef } from './backup-events.js';
@@ -15,13 +15,18 @@ export const BACKUP_PREFIX = 'backups/';
 
 const WIDTH = 8;
 
-/** What a worker records of its batch, for the commit and the counters. */
+/**
+ * What the workers record of a batch, for the commit and the counters: rewritten (one PUT, so
+ * at once) after each invocation's part, so a retry resumes from the last part recorded.
+ */
 export interface BatchRecord {
-  /** the saved partial tree's ID */
-  readonly partialTree: string;
+  /** the saved partial trees' IDs, one an invocation, in order */
+  readonly partialTrees: string[];
   /** content bytes read from the source */
   readonly bytesRead: number;
   readonly counts: BackupCounts;
+  /** what is left of the batch, until it is done */
+  readonly remaining?: WorkBatch;
 }
 
 export class BackupStaging {

@@ -153,12 +153,19 @@ export interface BatchResult {
   readonly counts: BackupCounts;
   readonly errors: readonly SnapshotError[];
   readonly warnings: readonly SnapshotError[];
+  /**
+   * what the deadline left of the batch, for the next call (absent: the batch is done); the
+   * commit takes the partial trees of all of a batch's calls
+   */
+  readonly remaining?: WorkBatch;
 }
 
 /**
  * One worker's share of a distributed backup: backs up a batch of a plan (planBackup), writes
  * its packs and its own index delta, and returns the partial tree's ID. A batch read from JSON
- * is validated (INVALID_ARGUMENT when it is not one).
+ * is validated (INVALID_ARGUMENT when it is not one). Past `deadline` (epoch milliseconds), after
+ * at least one item or one chunk, it stops and answers what it did and what is left: the items it
+ * did not start and the rest of files it cut at a chunk boundary.
  */
 export async function backupBatch(
   repo: Repository,
@@ -167,6 +174,7 @@ export async function backupBatch(
     source?: BackupSource;
     onProgress?: (p: BackupProgress) => void;
     onWarning?: (w: SnapshotError) => void;
+    deadline?: number;
   } = {},
 ): Promise<BatchResult> {
   const planned = parseWorkBatch(batch);
@@ -176,10 +184,16 @@ export async function backupBatch(
     source: opts.source ?? new FsSource(),
     parentRoot: planned.parentRoot,
   });
-  const partial = await run.runBatch(planned);
+  const { partial, remaining } = await run.runBatch(planned);
   const partialTree = await savePartialTree(writer, partial);
   await writer.commit();
-  return { partialTree, counts: partial.counts, errors: partial.errors, warnings: run.warnings };
+  return {
+    partialTree,
+    counts: partial.counts,
+    errors: partial.errors,
+    warnings: run.warnings,
+    ...(remaining && { remaining }),
+  };
 }
 
 /**

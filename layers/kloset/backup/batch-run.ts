@@ -12,12 +12,19 @@ import { SealQueue, type SealingWorkers } from '../sealing/seal-queue.js';
 import { saveDirectory } from './directory-writer.js';
 import { excludeMatcher } from './exclude.js';
 import { type PartialTree, type RangeResult, emptyCounts } from './partial-tree.js';
-import { type BatchItem, type WorkBatch, fromPlannedEntry } from './work-batch.js';
-
-type RangeItem = Extract<BatchItem, { kind: 'range' }>;
+import {
+  type BatchItem,
+  type PlannedEntry,
+  type WorkBatch,
+  emptyBatch,
+  fromPlannedEntry,
+  toPlannedEntry,
+} from './work-batch.js';
 import { sameEntry } from '../core/entry-difference.js';
 import { ancestors } from './source-set.js';
 import { keepsContent, metadataOf } from './unchanged.js';
+
+type RangeItem = Extract<BatchItem, { kind: 'range' }>;
 
 export interface BackupProgress {
   readonly files: number;
@@ -40,6 +47,26 @@ export interface BatchOptions {
   onWarning?: (w: SnapshotError) => void;
   /** starts the threads that seal data blobs (one per core by default) */
   startSealing?: (settings: SealSettings) => SealingWorkers;
+  /**
+   * epoch milliseconds: past it, a plan's batch starts no more items (after its first), and a
+   * file it streams stops at the next chunk boundary (after at least one chunk); what is left is
+   * handed back (BatchPart.remaining)
+   */
+  deadline?: number;
+}
+
+/** What one run of a plan's batch did, and what it left for the next when its deadline cut it. */
+export interface BatchPart {
+  readonly partial: PartialTree;
+  /** the items not started and the rest of files cut at a chunk boundary, in the batch's order */
+  readonly remaining?: WorkBatch;
+}
+
+/** What a file's content was read into: its chunks; `cut` when the deadline stopped it short of the end. */
+interface Content {
+  readonly size: number;
+  readonly chunks: string[];
+  readonly cut?: true;
 }
 
 /**
@@ -101,6 +128,15 @@ export class BatchRun {
   readonly warnings: SnapshotError[] = [];
   private readonly counts = emptyCounts();
   private lastProgress = 0;
+  /** a plan's batch: its ranges read (the first parts of files cut at the deadline among them) */
+  private readonly ranges: RangeResult[] = [];
+  /** a plan's batch: each file it may cut at the deadline, by path, with its place in the batch */
+  private readonly cuttable = new Map<string, { index: number; item: BatchItem }>();
+  /**
+   * a plan's batch: what the deadline left of items it had started, by their place in the
+   * batch: the rest of a file cut at a chunk boundary, or a file still waiting to be read
+   */
+  private readonly rests = new Map<number, BatchItem>();
 
   constructor(
     private readonly writer: RepositoryWriter,
@@ -116,12 +152,12 @@ export class BatchRun {
     return this.sealed(() => this.walk(paths));
   }
 
-  /** Backs up a plan's batch: entries, ranges of files, and what passes on to the commit. */
-  runBatch(batch: WorkBatch): Promise<PartialTree> {
+  /** Backs up a plan's batch (entries, ranges of files, what passes on to the commit), up to the deadline. */
+  runBatch(batch: WorkBatch): Promise<BatchPart> {
     return this.sealed(() => this.batch(batch));
   }
 
-  private async sealed(work: () => Promise<PartialTree>): Promise<PartialTree> {
+  private async sealed<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } finally {
@@ -157,30 +193,55 @@ export class BatchRun {
     return this.partialTree({ items, dirs });
   }
 
-  private async batch(batch: WorkBatch): Promise<PartialTree> {
+  private async batch(batch: WorkBatch): Promise<BatchPart> {
     const items: PartialTree['items'] = [];
     const dirs: PartialTree['dirs'] = [];
-    const ranges: RangeResult[] = [];
     const gone: string[] = [];
     const pending: Promise<unknown>[] = [];
+    let started = 0;
     for (const item of batch.items) {
+      // the first item is always started: every run makes progress
+      if (started > 0 && this.pastDeadline()) break;
+      const index = started++;
       if (item.kind === 'gone') gone.push(item.path);
       else if (item.kind === 'error') this.errors.push({ path: item.path, message: item.message });
-      else if (item.kind === 'range') pending.push(raisedLater(this.range(item, ranges)));
+      else if (item.kind === 'range') pending.push(raisedLater(this.range(item, index)));
       else if (item.entry.type === 'dir') {
         dirs.push({ path: item.path, meta: metadataOf(fromPlannedEntry(item.entry)) });
       } else {
         // only a kept file needs its parent's entry: the others are read (or have no content)
         const prev = item.keep ? await this.previous(item.path) : undefined;
-        const started = await this.start(item.path, fromPlannedEntry(item.entry), prev);
-        pending.push(raisedLater(this.collect(items, item.path, started)));
+        this.cuttable.set(item.path, { index, item });
+        const entry = await this.start(item.path, fromPlannedEntry(item.entry), prev);
+        pending.push(raisedLater(this.collect(items, item.path, entry)));
       }
     }
     await Promise.all(pending);
     await this.sealing.drain();
     const { counted } = batch;
     for (const k of ['files', 'dirs', 'symlinks', 'bytes'] as const) this.counts[k] += counted[k];
-    return this.partialTree({ items, dirs, ranges, gone, base: batch.parentRoot });
+    const ranges = this.ranges;
+    const partial = this.partialTree({ items, dirs, ranges, gone, base: batch.parentRoot });
+    const rests = [...this.rests.entries()].sort(([a], [b]) => a - b).map(([, rest]) => rest);
+    const left = [...rests, ...batch.items.slice(started)];
+    if (left.length === 0) return { partial };
+    return { partial, remaining: { ...emptyBatch(batch.parentRoot), items: left } };
+  }
+
+  private pastDeadline(): boolean {
+    return this.opts.deadline !== undefined && Date.now() >= this.opts.deadline;
+  }
+
+  /**
+   * Whether a file of a plan's batch whose turn to be read came only past the deadline (it
+   * waited for one of the few streams) is left whole for the next run: else every file started
+   * would still be read, from a slow source far past the deadline. The batch's first item is
+   * always read: every run makes progress.
+   */
+  private leftUnread(index: number, item: BatchItem): boolean {
+    if (index === 0 || !this.pastDeadline()) return false;
+    this.rests.set(index, item);
+    return true;
   }
 
   private async collect(items: PartialTree['items'], path: string, started: Started): Promise<void> {
@@ -189,24 +250,52 @@ export class BatchRun {
   }
 
   /** A range of a file, read and cut on its own: its chunks are the range's share of the file. */
-  private async range(item: RangeItem, out: RangeResult[]): Promise<void> {
-    const st = fromPlannedEntry(item.entry);
+  private async range(item: RangeItem, index: number): Promise<void> {
     const { offset, length } = item;
     await this.filesInFlight.acquire();
     try {
       const local = this.opts.source.localPath?.(item.path) !== undefined;
-      const content = await this.streams[local ? 'local' : 'remote'].run(() =>
-        this.readContent(item.path, st.size, { offset, length }),
+      const content = await this.streams[local ? 'local' : 'remote'].run(async () =>
+        this.leftUnread(index, item)
+          ? undefined
+          : this.readContent(item.path, item.entry.size, { offset, length }, true),
       );
-      if (!content) return;
-      if (content.size !== length) this.warn(item.path, 'file changed while it was read');
-      this.counts.bytes += content.size;
-      this.progress(item.path);
-      const entry = this.newFileEntry(st, st.size, content.chunks);
-      out.push({ path: item.path, offset, length, read: content.size, entry });
+      if (content) this.rangeRead(item.path, item.entry, { offset, length }, content, index);
     } finally {
       this.filesInFlight.release();
     }
+  }
+
+  /**
+   * Records a range read; a range the deadline cut is recorded as far as it was read (a chunk
+   * boundary) and its rest is left for the next run. The chunker keeps no state across a
+   * boundary, so the rest, cut on its own, makes the chunks one read would have.
+   */
+  private rangeRead(
+    path: string,
+    planned: PlannedEntry,
+    range: ByteRange,
+    content: Content,
+    index: number,
+  ): void {
+    const { offset, length } = range;
+    if (content.cut) {
+      const rest = length - content.size;
+      this.rests.set(index, {
+        kind: 'range',
+        path,
+        entry: planned,
+        offset: offset + content.size,
+        length: rest,
+      });
+    } else if (content.size !== length) this.warn(path, 'file changed while it was read');
+    this.counts.bytes += content.size;
+    this.progress(path);
+    const st = fromPlannedEntry(planned);
+    const entry = this.newFileEntry(st, st.size, content.chunks);
+    // a cut range covers what it read; a whole one its planned length, whatever the file did
+    const covered = content.cut ? content.size : length;
+    this.ranges.push({ path, offset, length: covered, read: content.size, entry });
   }
 
   private partialTree(parts: Pick<PartialTree, 'items' | 'dirs'> & Partial<PartialTree>): PartialTree {
@@ -377,32 +466,47 @@ export class BatchRun {
     return this.fileRead(path, st, read);
   }
 
-  /** A file read here in pieces and cut here; its chunks are sealed in the threads. */
+  /**
+   * A file read here in pieces and cut here; its chunks are sealed in the threads. A plan's file
+   * the deadline cuts becomes a range of its first bytes, joined by the commit with its rest's.
+   */
   private streamFile(path: string, st: SourceEntry, local: boolean): Promise<TreeEntry | undefined> {
+    const planned = this.cuttable.get(path);
     return this.streams[local ? 'local' : 'remote'].run(async () => {
-      const content = await this.readContent(path, st.size);
-      return content && this.fileRead(path, st, content);
+      if (planned && this.leftUnread(planned.index, planned.item)) return undefined;
+      const content = await this.readContent(path, st.size, undefined, planned !== undefined);
+      if (!content?.cut) return content && this.fileRead(path, st, content);
+      this.rangeRead(path, toPlannedEntry(st), { offset: 0, length: st.size }, content, planned!.index);
+      return undefined;
     });
   }
 
-  private fileRead(path: string, st: SourceEntry, content: { size: number; chunks: string[] }): FileEntry {
+  private fileRead(path: string, st: SourceEntry, content: Content): FileEntry {
     if (content.size !== st.size) this.warn(path, 'file changed while it was read');
     this.counts.filesRead++;
     this.progress(path);
     return this.fileEntry(st, content.size, content.chunks);
   }
 
+  /**
+   * Reads and cuts a file's content (or a range of it); `cuttable`: past the deadline, it stops at
+   * a chunk boundary once it has read a chunk, short of the end.
+   */
   private async readContent(
     path: string,
     expectedSize: number,
     range?: ByteRange,
-  ): Promise<{ size: number; chunks: string[] } | undefined> {
+    cuttable = false,
+  ): Promise<Content | undefined> {
     const ids: string[] = [];
     let size = 0;
     const { repo } = this.writer;
+    const end = range?.length ?? expectedSize;
     const chunks = chunkStream(repo.chunker, this.opts.source.read(path, expectedSize, range));
     try {
       for (;;) {
+        if (cuttable && size > 0 && size < end && this.pastDeadline())
+          return { size, chunks: ids, cut: true };
         let next: IteratorResult<Buffer>;
         try {
           next = await chunks.next();
