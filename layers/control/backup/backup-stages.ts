@@ -271,9 +271,11 @@ export class BackupStages {
     if (todo.length === 0) return { done: true, backedUp: 0 };
     const deadline = this.deadlineOf(started, remainingMs);
     let backedUp = 0;
+    let current = todo[0]!.index;
     try {
       await this.withStoreAndSource(task, async (store, _parameters, source) => {
         for (const { index, record } of todo) {
+          current = index;
           const batch = record?.remaining ?? parseWorkBatch(await staging.get(staging.batchKey(index)));
           const part = await backupBatch(store.repo, batch, { source, deadline: deadline() });
           const bytesRead = batchBytes(batch) - (part.remaining ? batchBytes(part.remaining) : 0);
@@ -290,7 +292,7 @@ export class BackupStages {
     } catch (err) {
       const failure = this.options.failureOf(err);
       // the Map fails on this worker; the execution's Catch reads the reason recorded here
-      if (failure) await staging.putFailure(failure);
+      if (failure) await staging.putFailure(current, failure);
       throw err;
     }
     return { done: backedUp === todo.length, backedUp };
@@ -353,13 +355,27 @@ export class BackupStages {
 
   /**
    * Why a batch failed, as its worker recorded it; undefined when none did (or no staging is
-   * bound: none ran), or once the commit has begun: the Map went through, so that batch's retry
-   * did, and the task failed for another reason.
+   * bound: none ran), when that batch was done by a retry since (the task failed for another
+   * reason: a later failure of another worker, say), or once the commit has begun.
    */
   async batchFailure(task: TaskRecord): Promise<TaskFailure | undefined> {
     const checkpoint = task.checkpoint as BackupCheckpoint | undefined;
     if (!this.staging || checkpoint?.committedAt !== undefined) return undefined;
-    return this.stagingOf(task.id).getFailure();
+    const staging = this.stagingOf(task.id);
+    const recorded = await staging.getFailure();
+    if (!recorded) return undefined;
+    const record = await staging.getRecord(recorded.index);
+    return record && !record.remaining ? undefined : recorded.failure;
+  }
+
+  /**
+   * Whether batch workers may still be running when the task's execution fails: from the end of
+   * the plan to the start of the commit (the Map's span). Before it the plan, after it the commit
+   * or the record, was the only invocation, and it has ended.
+   */
+  batchWorkersMayRun(task: TaskRecord): boolean {
+    const checkpoint = task.checkpoint as BackupCheckpoint | undefined;
+    return checkpoint?.planned === true && checkpoint.committedAt === undefined;
   }
 
   /** The task succeeds with the commit's result. */

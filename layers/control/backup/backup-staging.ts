@@ -97,12 +97,13 @@ export class BackupStaging {
     return (await this.area.getJson(this.recordKey(index))) as BatchRecord | undefined;
   }
 
-  /** Why a batch failed, in words a user can act on: the last worker's to fail says it. */
-  putFailure(failure: TaskFailure): Promise<void> {
-    return this.area.putJson(`${this.prefix}failure.json`, failure);
+  /** Why batch `index` failed, in words a user can act on: the last worker's to fail says it. */
+  putFailure(index: number, failure: TaskFailure): Promise<void> {
+    return this.area.putJson(`${this.prefix}failure.json`, { index, failure });
   }
 
-  async getFailure(): Promise<TaskFailure | undefined> {
-    return (await this.area.getJson(`${this.prefix}failure.json`)) as TaskFailure | undefined;
+  async getFailure(): Promise<{ index: number; failure: TaskFailure } | undefined> {
+    return (await this.area.getJson(`${this.prefix}failure.json`)) as
+      { index: number; failure: TaskFailure } | undefined;
   }
 }

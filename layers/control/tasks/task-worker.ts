@@ -186,14 +186,14 @@ export class TaskWorker {
    * A state of the execution failed (the Catch of the state machine): the error's text is
    * internal, so the task says where to look, not what it was, unless the work recorded its
    * reason (a backup's batch worker, in staging: the Map's error does not carry it). The Catch
-   * follows the failed invocation's end, so the work has stopped, except in the backup workflow,
-   * whose other batch workers may still be running: there the lease stays with them.
+   * follows the failed invocation's end, so the work has stopped, except while the backup
+   * workflow's Map runs, whose other batch workers may still be running: the lease stays with them.
    */
   private async fail(taskId: string, error: { Error?: string; Cause?: string }): Promise<WorkerAnswer> {
     logger.error('task failed', { error: error.Error, cause: error.Cause });
     const timedOut = error.Error === 'States.Timeout' || error.Error === 'Sandbox.Timedout';
     const task = await this.repository.get(taskId);
-    const parallel = workflowOf(task.type) === 'backup';
+    const parallel = workflowOf(task.type) === 'backup' && this.context.backup.batchWorkersMayRun(task);
     const recorded = task.type === 'backup' ? await this.context.backup.batchFailure(task) : undefined;
     const end = parallel
       ? this.lifecycle.move.bind(this.lifecycle)

@@ -281,6 +281,7 @@ test('a commit that dies after writing its snapshot is retried into that snapsho
 test("a batch's passing failure is not the reason of a later one: a commit that keeps dying fails the task as INTERNAL", async () => {
   await writeFile(join(apps.settings.localRoot!, 'files', 'data', 'f2.txt'), 'changed as well');
   calls.length = 0;
+  claimsAhead = 0;
   refuseFirstBatch = true;
   // the commit and its two retries
   repository.dying = 3;
@@ -292,4 +293,7 @@ test("a batch's passing failure is not the reason of a later one: a commit that 
     state: 'failed',
     failure: { code: 'INTERNAL', message: expect.stringContaining(ended.id) },
   });
+  // the Map had ended before the commit began: no batch worker runs, the store is free at once
+  expect(ended).not.toHaveProperty('workMayRunUntil');
+  expect(await backUp()).toMatchObject({ state: 'succeeded' });
 }, 120_000);
