@@ -5,27 +5,29 @@
  */
 import Sequencer from '@jest/test-sequencer';
 
-/** Slowest first, as measured on a full run (docs/PERFORMANCE.md); paths relative to test/. */
+/** Slowest first, as a full run on main measured them (docs/PERFORMANCE.md); paths under test/. */
 const SLOW_SUITES = [
   'local/backups.test.ts',
-  'cli/aliases.test.ts',
-  'cli/snapshots.test.ts',
-  'cli/remote.test.ts',
-  'cli/usage.test.ts',
   'cli/store-commands.test.ts',
-  'cli/remote-tasks.test.ts',
-  'bench/serverless.test.ts',
   'cli/damage.test.ts',
-  'layers/kloset/roundtrip.test.ts',
-  'cli/cold-storage.test.ts',
-  'local/browse.test.ts',
-  'layers/kloset/backup/batch.test.ts',
-  'cli/s3.test.ts',
-  'layers/kloset/prune/prune.test.ts',
-  'cli/failures.test.ts',
-  'cli/sync.test.ts',
   'local/tasks.test.ts',
+  'local/browse.test.ts',
+  'cli/cold-storage.test.ts',
+  'cli/sync.test.ts',
   'lib/function-bundles.test.ts',
+  'layers/kloset/safety/kill.test.ts',
+  'cli/s3.test.ts',
+  'cli/snapshots.test.ts',
+  'cli/failures.test.ts',
+  'layers/kloset/roundtrip.test.ts',
+  'layers/kloset/backup/s3-plan.test.ts',
+  'cli/prune.test.ts',
+  'cli/sftp.test.ts',
+  'local/maintenance.test.ts',
+  'bench/harness.test.ts',
+  'cli/remote.test.ts',
+  'cli/remote-tasks.test.ts',
+  'local/control-plane.test.ts',
 ];
 
 const rankOf = (path) => {
