@@ -115,6 +115,19 @@ export class Sandbox {
     return succeeded(args, await this.runHere(args, options));
   }
 
+  /**
+   * Creates an encrypted store at a local path in this process, as `kloud at PATH create` does but
+   * with the tests' cheap key derivation (FAST_KDF): every later command then opens it with ~4 ms
+   * of scrypt instead of the product's ~220 ms. For suites about what commands do with a store;
+   * `create` itself and its key derivation are tested with the built CLI (store-commands.test.ts).
+   */
+  async createStore(path: string, passphrase: string): Promise<void> {
+    // loaded at the first use, like main: suites that do not create stores so do not load the engine
+    const { createStore } = await import('../../layers/kloset/index.js');
+    const { FAST_KDF } = await import('../layers/kloset/fixtures.js');
+    await createStore(path, { passphrase, kdf: FAST_KDF });
+  }
+
   /** The IDs of the snapshots `ls` lists in `store`, newest first. */
   async snapshotIds(store: string): Promise<string[]> {
     const run = await this.ok(['at', store, 'ls', '--json']);
