@@ -17,4 +17,6 @@ export default {
   testTimeout: 120000,
   // three on two cores: many suites wait on child processes (the CLI, local mode, sshd, s3rver)
   maxWorkers: 3,
+  // the long suites start first, so none of them ends the run alone
+  testSequencer: '<rootDir>/jest-sequencer.js',
 };

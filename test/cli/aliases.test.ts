@@ -1,3 +1,8 @@
+/**
+ * Alias commands read and write the config file alone: the many runs that check their answers run
+ * the CLI in this process (Sandbox.runHere); the config file on disk and aliases used with a store
+ * are checked with the built CLI, as a user runs it.
+ */
 import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
@@ -12,22 +17,22 @@ afterEach(() => sandbox.dispose());
 describe.each(['store', 'source', 'destination'])('kloud %s aliases', (role) => {
   test('add, ls, show, set, unset, default and rm round-trip through the config file', async () => {
     const keys = ['access_key=AKIA1', 'secret_access_key=s3cr3t'];
-    await sandbox.ok([role, 'add', 'one', 's3://bucket-one/p', 'region=eu-west-1', ...keys]);
-    await sandbox.ok([role, 'add', 'two', 'sftp://me@host:2222/data']);
-    await sandbox.ok([role, 'default', 'two']);
+    await sandbox.okHere([role, 'add', 'one', 's3://bucket-one/p', 'region=eu-west-1', ...keys]);
+    await sandbox.okHere([role, 'add', 'two', 'sftp://me@host:2222/data']);
+    await sandbox.okHere([role, 'default', 'two']);
 
-    const ls = await sandbox.ok([role, 'ls']);
+    const ls = await sandbox.okHere([role, 'ls']);
     expect(ls.stdout).toBe('  one  s3://bucket-one/p\n* two  sftp://me@host:2222/data\n');
 
-    const show = await sandbox.ok([role, 'show', 'one']);
+    const show = await sandbox.okHere([role, 'show', 'one']);
     expect(show.stdout).toBe(
       'one\n  location: s3://bucket-one/p\n  region: eu-west-1\n  access_key: AKIA1\n  secret_access_key: ********\n',
     );
-    const secrets = await sandbox.ok([role, 'show', 'one', '--secrets']);
+    const secrets = await sandbox.okHere([role, 'show', 'one', '--secrets']);
     expect(secrets.stdout).toContain('secret_access_key: s3cr3t');
 
-    await sandbox.ok([role, 'set', 'one', 'region=us-east-1', 'location=s3://bucket-uno/p']);
-    await sandbox.ok([role, 'unset', 'one', 'access_key', 'secret_access_key']);
+    await sandbox.okHere([role, 'set', 'one', 'region=us-east-1', 'location=s3://bucket-uno/p']);
+    await sandbox.okHere([role, 'unset', 'one', 'access_key', 'secret_access_key']);
     expect(parse(await sandbox.readConfig())).toEqual({
       [`${role}s`]: {
         one: { location: 's3://bucket-uno/p', region: 'us-east-1' },
@@ -36,7 +41,7 @@ describe.each(['store', 'source', 'destination'])('kloud %s aliases', (role) => 
       defaults: { [role]: 'two' },
     });
 
-    await sandbox.ok([role, 'rm', 'two']);
+    await sandbox.okHere([role, 'rm', 'two']);
     expect(parse(await sandbox.readConfig())).toEqual({
       [`${role}s`]: { one: { location: 's3://bucket-uno/p', region: 'us-east-1' } },
       defaults: {},
@@ -44,20 +49,20 @@ describe.each(['store', 'source', 'destination'])('kloud %s aliases', (role) => 
   });
 
   test('--json prints one JSON document and nothing else', async () => {
-    await sandbox.ok([role, 'add', 'one', 'sftp://me@host/srv/one', 'password=pw']);
-    const add = await sandbox.ok(['--json', role, 'add', 'two', 's3://bucket-two/prefix']);
+    await sandbox.okHere([role, 'add', 'one', 'sftp://me@host/srv/one', 'password=pw']);
+    const add = await sandbox.okHere(['--json', role, 'add', 'two', 's3://bucket-two/prefix']);
     expect(JSON.parse(add.stdout)).toEqual({
       name: 'two',
       location: 's3://bucket-two/prefix',
       default: false,
       options: {},
     });
-    const ls = await sandbox.ok([role, 'ls', '--json']);
+    const ls = await sandbox.okHere([role, 'ls', '--json']);
     expect(JSON.parse(ls.stdout)).toEqual([
       { name: 'one', location: 'sftp://me@host/srv/one', default: false, options: { password: '********' } },
       { name: 'two', location: 's3://bucket-two/prefix', default: false, options: {} },
     ]);
-    const show = await sandbox.ok([role, 'show', '--json', '--secrets']);
+    const show = await sandbox.okHere([role, 'show', '--json', '--secrets']);
     expect(JSON.parse(show.stdout)[0].options).toEqual({ password: 'pw' });
   });
 });
@@ -185,7 +190,7 @@ describe('bad alias commands change nothing on disk', () => {
   test.each(cases)('%s', async (_name, args, code, message) => {
     await sandbox.writeConfig(HOME_AND_S3);
     const before = await sandbox.readConfig();
-    const run = await sandbox.run(args);
+    const run = await sandbox.runHere(args);
     expect(run.code).toBe(code);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
@@ -236,7 +241,7 @@ describe.each(['store', 'source', 'destination'])(
       ],
     ];
     test.each(cases)('%s', async (_name, args, message) => {
-      const run = await sandbox.run([role, 'add', 'x', ...args]);
+      const run = await sandbox.runHere([role, 'add', 'x', ...args]);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(
         new RegExp(`^error: ${role} x: ${message.source}.* — nothing was saved: fix or drop that option\n$`),

@@ -32,7 +32,7 @@ test.each(broken)(
   'a config file with %s is refused with its line, and left alone',
   async (_name, text, where) => {
     await sandbox.writeConfig(text);
-    const run = await sandbox.run(['store', 'add', 'new', '/srv/new']);
+    const run = await sandbox.runHere(['store', 'add', 'new', '/srv/new']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: bad config file .*config\.yaml, line \d+: .* — fix that line/);
     expect(run.stderr).toMatch(where);

@@ -16,7 +16,7 @@ const secret = { KLOUD_PASSPHRASE: 'correct horse' };
 
 /** A store with two snapshots of two folders; what the first backup wrote, by kind. */
 async function twoSnapshots(store: string) {
-  await sandbox.ok(['at', store, 'create'], { env: secret });
+  await sandbox.createStore(store, secret.KLOUD_PASSPHRASE);
   const a = await sandbox.writeTree('a', { 'one.txt': 'first '.repeat(1000), 'd/two.txt': 'second' });
   const b = await sandbox.writeTree('b', { 'three.txt': 'third' });
   await sandbox.ok(['at', store, 'backup', a], { env: secret });
@@ -102,7 +102,7 @@ test('a truncated snapshot record hides no other snapshot: ls lists the rest, re
 
 test('check says what a damaged config or key slot means, also as JSON', async () => {
   const store = sandbox.path('store');
-  await sandbox.ok(['at', store, 'create'], { env: secret });
+  await sandbox.createStore(store, secret.KLOUD_PASSPHRASE);
   const slot = join(store, 'keys', (await readdir(join(store, 'keys')))[0]!);
   const slotBytes = await readFile(slot);
   slotBytes[20] ^= 1;
@@ -155,7 +155,7 @@ test('a damaged index delta: rm and sync name it for a ref it hides; sync, find 
   const other = sandbox.path('other');
   const { b, delta, first } = await twoSnapshots(store);
   const env = { ...secret, KLOUD_OTHER_PASSPHRASE: 'correct horse' };
-  await sandbox.ok(['at', other, 'create'], { env });
+  await sandbox.createStore(other, env.KLOUD_OTHER_PASSPHRASE);
   await truncate(join(store, 'index', delta), 100);
   const damaged = `index delta ${delta.slice(0, 12)} is damaged`;
 

@@ -65,13 +65,13 @@ test('a location that is a file is refused with its own message', async () => {
 
 test('create refuses a directory holding other things at once, without a passphrase; an empty one is fine', async () => {
   const dir = await sandbox.writeTree('occupied', { 'photo.jpg': 'jpeg' });
-  const started = Date.now();
+  // no passphrase anywhere (no KLOUD_PASSPHRASE, stdin no terminal): had create sought one before
+  // looking at the directory, it would have failed for the want of it; it answers about the directory
   const create = await sandbox.run(['at', dir, 'create']);
   expect(create.code).toBe(1);
   expect(create.stderr).toBe(
     `error: ${dir} is not empty and is not a store — choose a new or empty directory\n`,
   );
-  expect(Date.now() - started).toBeLessThan(5000);
   expect(await readdir(dir)).toEqual(['photo.jpg']);
   const empty = sandbox.path('empty');
   await mkdir(empty);
@@ -89,13 +89,12 @@ test('a missing store says how to create it', async () => {
 test('without a passphrase and without a terminal, commands fail at once', async () => {
   const store = sandbox.path('store');
   await sandbox.ok(['at', store, 'create'], { env: secret });
-  const started = Date.now();
+  // the answer is the want of a passphrase, not a prompt waiting on stdin (which is no terminal)
   const run = await sandbox.run(['at', store, 'ls']);
   expect(run.code).toBe(1);
   expect(run.stderr).toBe(
     `error: no passphrase for ${store} — use --passphrase-file FILE, set KLOUD_PASSPHRASE, or run the command in a terminal\n`,
   );
-  expect(Date.now() - started).toBeLessThan(5000);
   const create = await sandbox.run(['at', sandbox.path('other'), 'create']);
   expect(create.code).toBe(1);
   expect(create.stderr).toMatch(/^error: no passphrase for .*other — /);

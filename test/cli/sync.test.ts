@@ -32,7 +32,7 @@ async function snapshots(store: string, env: Record<string, string>) {
 }
 
 test('sync to a store created with the same chunking; again, nothing is copied', async () => {
-  await sandbox.ok(['at', here, 'create'], { env: HERE });
+  await sandbox.createStore(here, HERE.KLOUD_PASSPHRASE);
   const id = await backup(here, HERE, { 'a.txt': 'a\n'.repeat(1000), 'b/c.bin': 'c'.repeat(5000) });
   await sandbox.ok(['at', there, 'create', '--copy-chunking-from', here], { env: THERE });
   const file = sandbox.path('there.pass');
@@ -65,8 +65,8 @@ test('sync to a store created with the same chunking; again, nothing is copied',
 });
 
 test('sync from copies the named snapshots; sync with, both ways, takes passphrases from aliases', async () => {
-  await sandbox.ok(['at', here, 'create'], { env: HERE });
-  await sandbox.ok(['at', there, 'create'], { env: THERE });
+  await sandbox.createStore(here, HERE.KLOUD_PASSPHRASE);
+  await sandbox.createStore(there, THERE.KLOUD_PASSPHRASE);
   const older = await backup(there, THERE, { 'old.txt': 'old' });
   const newer = await backup(there, THERE, { 'new.txt': 'new' });
 
@@ -88,7 +88,7 @@ test('sync from copies the named snapshots; sync with, both ways, takes passphra
 });
 
 test("the other store never gets this store's passphrase, and a missing one says how to create it", async () => {
-  await sandbox.ok(['at', here, 'create'], { env: HERE });
+  await sandbox.createStore(here, HERE.KLOUD_PASSPHRASE);
   await backup(here, HERE, { 'a.txt': 'a' });
 
   const missing = await sandbox.run(['at', here, 'sync', 'to', there], { env: HERE });
@@ -97,7 +97,7 @@ test("the other store never gets this store's passphrase, and a missing one says
     `error: no store at ${there} — create one with: kloud at ${there} create --copy-chunking-from ${here}\n`,
   );
 
-  await sandbox.ok(['at', there, 'create'], { env: THERE });
+  await sandbox.createStore(there, THERE.KLOUD_PASSPHRASE);
   const none = await sandbox.run(['at', here, 'sync', 'to', there], { env: HERE });
   expect(none.code).toBe(1);
   expect(none.stderr).toBe(
@@ -112,7 +112,7 @@ test("the other store never gets this store's passphrase, and a missing one says
 });
 
 test('copies into a plaintext store come with a note saying so', async () => {
-  await sandbox.ok(['at', here, 'create'], { env: HERE });
+  await sandbox.createStore(here, HERE.KLOUD_PASSPHRASE);
   await backup(here, HERE, { 'a.txt': 'a' });
   await sandbox.ok(['at', there, 'create', '--plaintext']);
   const run = await sandbox.ok(['at', here, 'sync', 'to', there], { env: HERE });

@@ -1,3 +1,8 @@
+/**
+ * What kloud says about its own use. The overview, the main help, --debug and what a command
+ * loads run the built CLI; the many answers about arguments and each command's help run the CLI
+ * in this process (Sandbox.runHere).
+ */
 import { KLOUD, Sandbox, runProcess } from './sandbox.js';
 
 let sandbox: Sandbox;
@@ -53,20 +58,20 @@ test.each([
     "error: no command after 'at /srv' — add one, e.g. kloud at /srv ls",
   ],
 ])('%s is a one-line usage error with exit code 2', async (_name, args, message) => {
-  const run = await sandbox.run(args);
+  const run = await sandbox.runHere(args);
   expect(run.code).toBe(2);
   expect(run.stderr).toBe(`${message}\n`);
   expect(run.stdout).toBe('');
 });
 
 test('help, as a command or an option, succeeds', async () => {
-  const run = await sandbox.ok(['help', 'store']);
+  const run = await sandbox.okHere(['help', 'store']);
   expect(run.stdout).toMatch(/^Usage: kloud store /);
-  expect((await sandbox.ok(['store', '--help'])).stdout).toBe(run.stdout);
+  expect((await sandbox.okHere(['store', '--help'])).stdout).toBe(run.stdout);
 });
 
 test('a command group without its subcommand shows its help and exits 2', async () => {
-  const run = await sandbox.run(['key']);
+  const run = await sandbox.runHere(['key']);
   expect(run.code).toBe(2);
   expect(run.stderr).toMatch(/^Usage: kloud key /);
 });
@@ -104,7 +109,7 @@ const COMMANDS = [
 ];
 
 test.each(COMMANDS)('kloud %s --help shows examples', async (command) => {
-  const run = await sandbox.ok([...command.split(' '), '--help']);
+  const run = await sandbox.okHere([...command.split(' '), '--help']);
   // a command with an alias is shown as both: kloud find|locate
   expect(run.stdout).toMatch(new RegExp(`^Usage: kloud (\\w+\\|)?${command}[ |]`));
   expect(run.stdout).toMatch(/\nExamples?:\n {2}kloud /);

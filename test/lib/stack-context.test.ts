@@ -1,8 +1,16 @@
-import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { kloudStackPropsFromContext } from '../../lib/stack-context.js';
 
-const propsFrom = (context: Record<string, unknown>) => kloudStackPropsFromContext(new App({ context }).node);
+/** An App without an outdir makes a cdk.out* folder in the temp dir that nothing removes. */
+const outdir = mkdtempSync(join(tmpdir(), 'kloud-cdk-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+const propsFrom = (context: Record<string, unknown>) =>
+  kloudStackPropsFromContext(new App({ context, outdir }).node);
 
 describe('kloudStackPropsFromContext', () => {
   test('reads the lists cdk.json holds as JSON arrays', () => {

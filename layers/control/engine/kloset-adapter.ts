@@ -35,6 +35,7 @@ import {
   type WorkBatch,
 } from '../../kloset/index.js';
 import type { ConnectorTarget } from './connector-target.js';
+import { closeQuietly, StoreCache } from './store-cache.js';
 
 export type {
   BackupCounts,
@@ -68,6 +69,8 @@ export class KlosetAdapter {
    * the sandbox. The adapter is made once per cold start, so that is when leftovers are removed.
    */
   private readonly swept: Promise<void>;
+  /** stores kept open between calls, while the process (a warm sandbox) lives */
+  private readonly stores = new StoreCache();
 
   constructor(
     private readonly cacheDir: string,
@@ -106,22 +109,38 @@ export class KlosetAdapter {
   }
 
   /**
-   * Opens the store at the target for the duration of `call` (the merged index cached and,
-   * with a budget, spilled under the cache folder) and closes it after, whatever happens.
+   * Runs `call` on the store at the target. The store stays open after a call that succeeded, for
+   * the next call with the same target and passphrase in this process (StoreCache: its index is
+   * refreshed before each use); a call that failed closes it. The merged index is cached and,
+   * with a budget, spilled under the cache folder.
    */
-  withStore<T>(target: ConnectorTarget, passphrase: string, call: (store: Store) => Promise<T>): Promise<T> {
-    return this.connected(target, async (connection) => {
-      const store = await connection.unlock({
+  async withStore<T>(
+    target: ConnectorTarget,
+    passphrase: string,
+    call: (store: Store) => Promise<T>,
+  ): Promise<T> {
+    const key = this.stores.keyOf(target, passphrase);
+    const store = (await this.stores.take(key)) ?? (await this.open(target, passphrase));
+    let result: T;
+    try {
+      result = await call(store);
+    } catch (err) {
+      await closeQuietly(store);
+      throw err;
+    }
+    await this.stores.keep(key, store);
+    return result;
+  }
+
+  /** Opens the store at the target; its key files are needed only while it connects. */
+  private open(target: ConnectorTarget, passphrase: string): Promise<Store> {
+    return this.connected(target, (connection) =>
+      connection.unlock({
         passphrase,
         cacheDir: join(this.cacheDir, 'index'),
         ...(this.indexMemoryBudget !== undefined && { indexMemoryBudget: this.indexMemoryBudget }),
-      });
-      try {
-        return await call(store);
-      } finally {
-        await store.close();
-      }
-    });
+      }),
+    );
   }
 
   /** Opens the target as a restore destination (not a store) for the duration of `call`. */
