@@ -134,6 +134,8 @@ beforeAll(async () => {
     KLOUD_BACKUP_BATCH_ENTRIES: String(BATCH_ENTRIES),
     // each plan invocation (and restore slice) stops soon: the plan continues across invocations
     KLOUD_TASK_SLICE_MS: '100',
+    // a batch in one invocation (batches cut across invocations: backup-workflow-parts.test.ts)
+    KLOUD_BACKUP_BATCH_SLICE_MS: '600000',
     // a minute of schedule time lasts a second (local mode only)
     KLOUD_SCHEDULE_MINUTE_MS: '1000',
   });

@@ -104,6 +104,8 @@ export interface BackupStageOptions {
   readonly batchEntries?: number;
   /** caps each plan and batch invocation's time (KLOUD_TASK_SLICE_MS) */
   readonly sliceMs?: number;
+  /** caps each batch invocation's time instead (KLOUD_BACKUP_BATCH_SLICE_MS; default: `sliceMs`) */
+  readonly batchSliceMs?: number;
   /** kept free at the end of a plan or batch invocation */
   readonly safetyMarginMs: number;
   /** why a thrown error failed the task, in words a user can act on; undefined: internal */
@@ -159,7 +161,7 @@ export class BackupStages {
     const before = task.checkpoint as BackupCheckpoint | undefined;
     // a retried invocation whose plan had completed
     if (before?.planned) return answer(false, before);
-    const deadline = this.deadlineOf(started, remainingMs);
+    const deadline = this.deadlineOf(started, remainingMs, this.options.sliceMs);
     const step = await this.failing(task, () =>
       this.withStoreAndSource(task, (store, parameters, source, path) =>
         this.planSome(store, parameters, source, path, staging, before, deadline, started),
@@ -244,12 +246,12 @@ export class BackupStages {
   }
 
   /**
-   * When an invocation stops: its end less the safety margin; the slice cap (tests) counts from
-   * when its work starts (the deadline is asked for then).
+   * When an invocation stops: its end less the safety margin; the cap (tests) counts from when
+   * its work starts (the deadline is asked for then).
    */
-  private deadlineOf(started: number, remainingMs: number): () => number {
+  private deadlineOf(started: number, remainingMs: number, capMs = Infinity): () => number {
     const lambdaDeadline = started + Math.max(remainingMs - this.options.safetyMarginMs, 0);
-    return () => Math.min(lambdaDeadline, Date.now() + (this.options.sliceMs ?? Infinity));
+    return () => Math.min(lambdaDeadline, Date.now() + capMs);
   }
 
   /**
@@ -269,7 +271,7 @@ export class BackupStages {
       if (!record || record.remaining) todo.push({ index, ...(record && { record }) });
     }
     if (todo.length === 0) return { done: true, backedUp: 0 };
-    const deadline = this.deadlineOf(started, remainingMs);
+    const deadline = this.deadlineOf(started, remainingMs, this.options.batchSliceMs ?? this.options.sliceMs);
     let backedUp = 0;
     let current = todo[0]!.index;
     try {

@@ -30,6 +30,8 @@ export interface Settings {
   readonly eventBus?: string;
   /** caps each task slice's time (ms), below what the invocation has left; tests make it tiny */
   readonly taskSliceMs?: number;
+  /** caps each backup batch invocation's time instead (default: taskSliceMs); tests set it apart */
+  readonly backupBatchSliceMs?: number;
   // a backup batch's bounds, for one worker invocation (docs/ARCHITECTURE.md, "Backups")
   /** content bytes one backup batch reads at most, a larger file split in ranges (default: 1 GiB) */
   readonly backupBatchBytes?: number;
@@ -106,6 +108,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(env.KLOUD_TASK_STATE_MACHINE_ARN && { stateMachineArns: stateMachineArns(env) }),
     ...(env.KLOUD_EVENT_BUS && { eventBus: env.KLOUD_EVENT_BUS }),
     ...(env.KLOUD_TASK_SLICE_MS && { taskSliceMs: positiveInteger(env, 'KLOUD_TASK_SLICE_MS') }),
+    ...(env.KLOUD_BACKUP_BATCH_SLICE_MS && {
+      backupBatchSliceMs: positiveInteger(env, 'KLOUD_BACKUP_BATCH_SLICE_MS'),
+    }),
     ...(env.KLOUD_BACKUP_BATCH_BYTES && {
       backupBatchBytes: positiveInteger(env, 'KLOUD_BACKUP_BATCH_BYTES'),
     }),

@@ -33,6 +33,7 @@ export function taskWorker(): TaskWorker {
           ...(settings.backupBatchBytes !== undefined && { batchBytes: settings.backupBatchBytes }),
           ...(settings.backupBatchEntries !== undefined && { batchEntries: settings.backupBatchEntries }),
           ...(settings.taskSliceMs !== undefined && { sliceMs: settings.taskSliceMs }),
+          ...(settings.backupBatchSliceMs !== undefined && { batchSliceMs: settings.backupBatchSliceMs }),
           safetyMarginMs: SAFETY_MARGIN_MS,
           failureOf,
         }),
