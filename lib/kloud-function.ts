@@ -238,14 +238,20 @@ export class KloudFunction extends Construct {
    * listing the bucket, so that reading a missing object answers 404 rather than 403 (S3 grants
    * that only to ListBucket on the bucket: a condition on `s3:prefix` does not count, a GET having
    * no prefix). The bucket holds the control plane's own scratch files only. The bucket key serves
-   * only calls made through S3.
+   * only calls made through S3. `remove`: deleting them too (a scratch object its task is done
+   * with; the bucket's expiry removes the rest).
    */
-  bindStagingBucket(bucket: IBucket, prefix: string): this {
+  bindStagingBucket(bucket: IBucket, prefix: string, opts: { remove?: boolean } = {}): this {
     this.fn.addEnvironment('KLOUD_STAGING_BUCKET', bucket.bucketName);
     const objects = bucket.arnForObjects(`${prefix}*`);
     this.role.addToPolicy(
       new PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        actions: [
+          's3:GetObject',
+          's3:PutObject',
+          's3:AbortMultipartUpload',
+          ...(opts.remove ? ['s3:DeleteObject'] : []),
+        ],
         resources: [objects],
       }),
     );

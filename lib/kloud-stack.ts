@@ -12,6 +12,7 @@ import { TaskExecutionWatch } from './task-execution-watch.js';
 import { RestoreStateMachine } from './restore-state-machine.js';
 import { TaskStateMachine } from './task-state-machine.js';
 import { BACKUP_PREFIX } from '../layers/control/backup/backup-staging.js';
+import { MAINTENANCE_PREFIX } from '../layers/control/maintenance/prune-scratch.js';
 import type { StoreBucket } from './store-buckets.js';
 
 export interface KloudStackProps extends StackProps {
@@ -104,6 +105,8 @@ export class KloudStack extends Stack {
       .bindStoreBuckets(storeBuckets, 'maintain')
       .bindStagingBucket(staging.bucket, 'restores/')
       .bindStagingBucket(staging.bucket, BACKUP_PREFIX)
+      // a maintenance's mark state between slices, removed when its prune is done
+      .bindStagingBucket(staging.bucket, MAINTENANCE_PREFIX, { remove: true })
       .bindArchiveRetrieval(storeBuckets)
       .bindTaskEvents();
     // a quarter of the memory for the store's index; the rest spills to /tmp (docs/ARCHITECTURE.md, "Tasks")

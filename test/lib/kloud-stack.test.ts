@@ -522,8 +522,19 @@ describe('the task state machine', () => {
     // a maintenance's prune deletes store objects: the worker alone may
     const deletes = statements.filter((st) => actionsOf(st).includes('s3:DeleteObject'));
     expect(deletes.map((st) => render(st.Resource)).sort()).toEqual([
+      '<StagingBucketF0D7AEDD>/maintenance/*',
       'arn:aws:s3:::team-stores/kloud/*',
       'arn:aws:s3:::whole-bucket/*',
+    ]);
+    // a maintenance's mark state waits in staging between slices: read, written and removed there
+    const scratch = statements.filter((st) =>
+      [st.Resource].flat().map(render).join(' ').includes('/maintenance/*'),
+    );
+    expect(scratch.flatMap(actionsOf)).toEqual([
+      's3:GetObject',
+      's3:PutObject',
+      's3:AbortMultipartUpload',
+      's3:DeleteObject',
     ]);
     // archives of restores are staged under restores/ only
     const staged = statements.filter((st) =>

@@ -112,7 +112,8 @@ export class KlosetAdapter {
    * Runs `call` on the store at the target. The store stays open after a call that succeeded, for
    * the next call with the same target and passphrase in this process (StoreCache: its index is
    * refreshed before each use); a call that failed closes it. The merged index is cached and,
-   * with a budget, spilled under the cache folder.
+   * with a budget, spilled under the cache folder. A budget is the function's memory for one
+   * store at a time: idle stores are closed before another is opened.
    */
   async withStore<T>(
     target: ConnectorTarget,
@@ -120,7 +121,11 @@ export class KlosetAdapter {
     call: (store: Store) => Promise<T>,
   ): Promise<T> {
     const key = this.stores.keyOf(target, passphrase);
-    const store = (await this.stores.take(key)) ?? (await this.open(target, passphrase));
+    let store = await this.stores.take(key);
+    if (!store) {
+      if (this.indexMemoryBudget !== undefined) await this.stores.closeIdle();
+      store = await this.open(target, passphrase);
+    }
     let result: T;
     try {
       result = await call(store);

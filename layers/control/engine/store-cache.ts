@@ -51,6 +51,13 @@ export class StoreCache {
     return store;
   }
 
+  /** Closes every idle store (before opening another within a memory budget). */
+  async closeIdle(): Promise<void> {
+    const closing = [...this.idle.values()];
+    this.idle.clear();
+    await Promise.all(closing.map(closeQuietly));
+  }
+
   /**
    * Keeps a store that served a call without error: one per key (another kept under it, opened
    * while this one was in use, is closed) and at most `limit`, the least recently used closed.

@@ -7,8 +7,11 @@ import type { StagingArea } from '../staging/staging-area.js';
  * staging bucket, so the mark continues in the task's next slice, in another Lambda. The bucket
  * expires what a failed task leaves.
  */
+/** Where maintenance tasks keep their scratch objects in the staging bucket (the worker's grant). */
+export const MAINTENANCE_PREFIX = 'maintenance/';
+
 export function prunePlace(staging: StagingArea, taskId: string): PruneScratch {
-  const key = (name: string) => `maintenance/${taskId}/${name}`;
+  const key = (name: string) => `${MAINTENANCE_PREFIX}${taskId}/${name}`;
   return {
     save: async (name, bytes) => {
       await staging.upload(key(name), bytes);

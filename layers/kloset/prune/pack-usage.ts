@@ -90,9 +90,10 @@ export async function markLive(
     else outside.add(treeId);
     if (opts.stopping?.()) throw STOPPED;
   };
-  // sync reads the records of removed snapshots, not to copy them again: records stay, trees go
+  // sync reads the records of removed snapshots, not to copy them again: records stay, trees go;
+  // the store's own tombstones too, for a snapshot removed since the covered deltas (between steps)
   const assumeRemoved = opts.assumeRemoved ?? [];
-  for (const id of [...index.tombstones, ...assumeRemoved]) batch.add(id);
+  for (const id of new Set([...index.tombstones, ...repo.index.tombstones, ...assumeRemoved])) batch.add(id);
   const removed = new Set(assumeRemoved);
   try {
     for (const id of visibleSnapshotIds(repo).filter((s) => !removed.has(s))) {

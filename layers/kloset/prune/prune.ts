@@ -396,6 +396,10 @@ async function applyPrune(
   }
   if (report.deltasReplaced > 0) {
     if (stopping()) return stopped();
+    // a step killed inside the consolidation leaves new deltas beside the covered ones: the mark
+    // of the covered ones alone must not be resumed then (the new ones would stay, naming packs
+    // the retry deletes), so it goes first and the retry marks afresh over every delta
+    await opts.scratch?.remove(MARK_STATE_NAME);
     await consolidateIndex(repo, covered, index, deletable);
     did.deltasReplaced = report.deltasReplaced;
     state = { ...state, consolidated: true };

@@ -94,6 +94,16 @@ describe('stores kept open between calls', () => {
     expect((await listed(adapter, targetAt(others[0]!.location))).store).not.toBe(second.store);
   });
 
+  test('within an index memory budget, opening another store closes the kept ones first: one store in memory at a time', async () => {
+    const budgeted = new KlosetAdapter(join(await tempDir('kloud-adapter-cache-'), 'cache'), 4 * 2 ** 20);
+    const other = await newStore();
+    await other.store.close();
+    const first = await listed(budgeted, targetAt(location));
+    expect((await listed(budgeted, targetAt(location))).store).toBe(first.store);
+    await listed(budgeted, targetAt(other.location));
+    expect((await listed(budgeted, targetAt(location))).store).not.toBe(first.store);
+  });
+
   test('a call that fails closes its store: the next call opens it afresh', async () => {
     let failed: Store | undefined;
     const refused = adapter.withStore(targetAt(location), PASSPHRASE, async (store) => {

@@ -250,3 +250,46 @@ test.each([
     expect((await stepped.check({ readData: true })).problems).toEqual([]);
   },
 );
+
+test('a step consolidates only once its mark state is gone: one killed inside the consolidation leaves none to resume', async () => {
+  const { location } = await historyStore();
+  const store = await openStore(location, { passphrase: PASSPHRASE });
+  const dir = await tempDir();
+  const scratch = dirScratch(dir);
+  const state = join(dir, MARK_STATE_NAME);
+  // whether the mark state was there at each index delta the step wrote
+  let stateAtIndexPuts: boolean[] = [];
+  const backend = store.repo.backend;
+  const put = backend.put.bind(backend);
+  backend.put = async (kind, name, parts, opts) => {
+    if (kind === 'index')
+      stateAtIndexPuts.push(
+        await readFile(state).then(
+          () => true,
+          () => false,
+        ),
+      );
+    return put(kind, name, parts, opts);
+  };
+  let checkpoint: PruneCheckpoint | undefined;
+  let consolidations = 0;
+  for (let steps = 0; steps < 1000; steps++) {
+    stateAtIndexPuts = [];
+    const step = await store.pruneStep({
+      graceMs: 0,
+      deadline: 0,
+      scratch,
+      ...(checkpoint && { checkpoint }),
+    });
+    if (step.report.deltasReplaced > 0) {
+      consolidations++;
+      // one unit a step: the deltas this step wrote are the consolidation's
+      expect(stateAtIndexPuts.length).toBeGreaterThan(0);
+      expect(stateAtIndexPuts.every((there) => !there)).toBe(true);
+    }
+    if (step.done) break;
+    checkpoint = step.checkpoint;
+  }
+  expect(consolidations).toBeGreaterThan(0);
+  expect((await store.check({ readData: true })).problems).toEqual([]);
+});
