@@ -21,12 +21,29 @@ export function keepsContent(
 ): prev is FileEntry {
   return (
     prev?.type === 'file' &&
-    prev.size === st.size &&
     prev.mtime === st.mtimeNs.toString() &&
-    prev.inode === st.inode &&
-    prev.device === st.device &&
+    sameIdentity(st, prev) &&
     prev.chunks.every((c) => has(Buffer.from(c, 'hex')))
   );
+}
+
+/** Same size and identity (device and inode; an S3 source's inode stands for the ETag). */
+function sameIdentity(st: SourceEntry, other: Pick<FileEntry, 'size' | 'device' | 'inode'>): boolean {
+  return other.size === st.size && other.inode === st.inode && other.device === st.device;
+}
+
+const NS_PER_SECOND = 1_000_000_000n;
+
+/**
+ * Whether a file stat'ed again is the version a plan listed: same size, identity and mtime. The
+ * mtimes are compared to the second when one of them is whole seconds: an S3 source's HEAD gives
+ * seconds where its listing gives milliseconds.
+ */
+export function sameVersion(st: SourceEntry, planned: SourceEntry): boolean {
+  const [a, b] = [st.mtimeNs, planned.mtimeNs];
+  const wholeSeconds = a % NS_PER_SECOND === 0n || b % NS_PER_SECOND === 0n;
+  const sameMtime = a === b || (wholeSeconds && a / NS_PER_SECOND === b / NS_PER_SECOND);
+  return sameMtime && sameIdentity(st, planned);
 }
 
 /** Whether the parent's entry records the same metadata (and, for a file, link count) as the source's. */
