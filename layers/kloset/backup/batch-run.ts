@@ -273,13 +273,14 @@ export class BatchRun {
    * Whether a file read in parts changed since the plan listed it, stat'ed again before a part
    * past its first byte (the rest of a file the deadline cut, a plan's range of a large file):
    * the parts would join versions of it, so it is flagged as one read at once that changed while
-   * read is. Undefined when the stat fails (the file is gone): recorded as an unreadable file,
-   * the commit leaves its other parts out.
+   * read is. Undefined when the stat fails (the file is gone): its error is recorded as an
+   * unreadable file's, and the commit leaves its other parts out.
    */
   private async changedSincePlan(item: RangeItem): Promise<boolean | undefined> {
     if (item.offset === 0) return false;
     try {
-      return !sameVersion(await this.opts.source.stat(item.path), fromPlannedEntry(item.entry));
+      const { entry } = item;
+      return !sameVersion(await this.opts.source.stat(item.path), { ...entry, mtime: entry.mtimeNs });
     } catch (err) {
       return this.fail(item.path, err);
     }

@@ -11,8 +11,7 @@ export function metadataOf(st: SourceEntry): EntryMetadata {
 
 /**
  * Whether a file's content can be taken from its entry in the parent snapshot without reading
- * it: same size, mtime and identity (device and inode; an S3 source's inode stands for the ETag),
- * and every chunk still in the store.
+ * it: the same version, and every chunk still in the store.
  */
 export function keepsContent(
   st: SourceEntry,
@@ -20,30 +19,24 @@ export function keepsContent(
   has: (id: Buffer) => boolean,
 ): prev is FileEntry {
   return (
-    prev?.type === 'file' &&
-    prev.mtime === st.mtimeNs.toString() &&
-    sameIdentity(st, prev) &&
-    prev.chunks.every((c) => has(Buffer.from(c, 'hex')))
+    prev?.type === 'file' && sameVersion(st, prev) && prev.chunks.every((c) => has(Buffer.from(c, 'hex')))
   );
 }
 
-/** Same size and identity (device and inode; an S3 source's inode stands for the ETag). */
-function sameIdentity(st: SourceEntry, other: Pick<FileEntry, 'size' | 'device' | 'inode'>): boolean {
-  return other.size === st.size && other.inode === st.inode && other.device === st.device;
-}
-
-const NS_PER_SECOND = 1_000_000_000n;
-
 /**
- * Whether a file stat'ed again is the version a plan listed: same size, identity and mtime. The
- * mtimes are compared to the second when one of them is whole seconds: an S3 source's HEAD gives
- * seconds where its listing gives milliseconds.
+ * Whether a file is the version an entry recorded (the parent snapshot's, the plan's): same size,
+ * mtime and identity (device and inode; an S3 source's inode stands for the ETag).
  */
-export function sameVersion(st: SourceEntry, planned: SourceEntry): boolean {
-  const [a, b] = [st.mtimeNs, planned.mtimeNs];
-  const wholeSeconds = a % NS_PER_SECOND === 0n || b % NS_PER_SECOND === 0n;
-  const sameMtime = a === b || (wholeSeconds && a / NS_PER_SECOND === b / NS_PER_SECOND);
-  return sameMtime && sameIdentity(st, planned);
+export function sameVersion(
+  st: SourceEntry,
+  known: Pick<FileEntry, 'size' | 'mtime' | 'device' | 'inode'>,
+): boolean {
+  return (
+    known.size === st.size &&
+    known.mtime === st.mtimeNs.toString() &&
+    known.inode === st.inode &&
+    known.device === st.device
+  );
 }
 
 /** Whether the parent's entry records the same metadata (and, for a file, link count) as the source's. */
