@@ -13,6 +13,8 @@ export interface AssembledTree {
   readonly root: string;
   /** files joined from ranges */
   readonly joinedFiles: number;
+  /** bytes the batches counted of ranges left out (files that could not be read to the end) */
+  readonly leftOutBytes: number;
   readonly errors: readonly SnapshotError[];
 }
 
@@ -37,10 +39,15 @@ export async function assembleTree(
     for (const { path, meta } of p.dirs) metas.set(path, meta);
     for (const path of p.gone) gone.add(path);
   }
-  const joined = joinRanges(partials.flatMap((p) => p.ranges));
+  const unreadable = new Set(partials.flatMap((p) => p.errors.map((e) => e.path)));
+  const { joined, leftOutBytes } = joinRanges(
+    partials.flatMap((p) => p.ranges),
+    unreadable,
+  );
   for (const [path, entry] of joined) items.set(path, entry);
+  const joinedFiles = joined.size;
   const rootItem = items.get('/');
-  if (rootItem?.type === 'dir') return { root: rootItem.subtree, joinedFiles: joined.size, errors: [] };
+  if (rootItem?.type === 'dir') return { root: rootItem.subtree, joinedFiles, leftOutBytes, errors: [] };
 
   const reader = new TreeReader(writer.repo);
   const errors: SnapshotError[] = [];
@@ -73,18 +80,29 @@ export async function assembleTree(
   };
   const changed = sourceTrie([...items.keys(), ...metas.keys(), ...gone]);
   const root = await saveDirectory(writer, await build('/', changed, base));
-  return { root, joinedFiles: joined.size, errors };
+  return { root, joinedFiles, leftOutBytes, errors };
 }
 
 /**
  * The file entries of files backed up in ranges: each file's ranges in offset order, covering it
- * from its first byte to its last, else INVALID_ARGUMENT (a batch of the plan is missing).
+ * from its first byte to its last, else INVALID_ARGUMENT (a batch of the plan is missing). A file
+ * with an error recorded (a range of it could not be read: it was deleted or shrank after its
+ * first part was read) is left out, as a file that cannot be read at once is: its error stays in
+ * the snapshot's, and its entry in the base, if any, stays as it was.
  */
-function joinRanges(ranges: readonly RangeResult[]): Map<string, FileEntry> {
+function joinRanges(
+  ranges: readonly RangeResult[],
+  unreadable: ReadonlySet<string>,
+): { joined: Map<string, FileEntry>; leftOutBytes: number } {
   const byPath = new Map<string, RangeResult[]>();
   for (const r of ranges) byPath.set(r.path, [...(byPath.get(r.path) ?? []), r]);
   const files = new Map<string, FileEntry>();
+  let leftOutBytes = 0;
   for (const [path, parts] of byPath) {
+    if (unreadable.has(path)) {
+      leftOutBytes += parts.reduce((sum, p) => sum + p.read, 0);
+      continue;
+    }
     parts.sort((a, b) => a.offset - b.offset);
     const size = parts[0]!.entry.size;
     let end = 0;
@@ -104,5 +122,5 @@ function joinRanges(ranges: readonly RangeResult[]): Map<string, FileEntry> {
     const read = parts.reduce((sum, p) => sum + p.read, 0);
     files.set(path, { ...parts[0]!.entry, size: read, chunks: parts.flatMap((p) => p.entry.chunks) });
   }
-  return files;
+  return { joined: files, leftOutBytes };
 }

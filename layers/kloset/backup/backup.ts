@@ -86,12 +86,13 @@ async function assembleSnapshot(
   meta: SnapshotMeta,
   base?: string,
 ) {
-  const { root, joinedFiles, errors } = await assembleTree(writer, partials, base);
+  const { root, joinedFiles, leftOutBytes, errors } = await assembleTree(writer, partials, base);
   const counts = emptyCounts();
   for (const p of partials)
     for (const k of Object.keys(counts) as (keyof typeof counts)[]) counts[k] += p.counts[k];
   counts.files += joinedFiles;
   counts.filesRead += joinedFiles;
+  counts.bytes -= leftOutBytes;
   const time = meta.time ?? Date.now();
   const summary: SnapshotSummary = { ...counts, durationMs: time - meta.startedAt };
   const body: SnapshotBody = {

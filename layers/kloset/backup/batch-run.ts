@@ -22,7 +22,7 @@ import {
 } from './work-batch.js';
 import { sameEntry } from '../core/entry-difference.js';
 import { ancestors } from './source-set.js';
-import { keepsContent, metadataOf } from './unchanged.js';
+import { keepsContent, metadataOf, sameVersion } from './unchanged.js';
 
 type RangeItem = Extract<BatchItem, { kind: 'range' }>;
 
@@ -83,6 +83,7 @@ const STREAMS_REMOTE = 4;
  */
 const FILES_IN_FLIGHT = 1024;
 const PROGRESS_INTERVAL_MS = 100;
+const FILE_CHANGED = 'file changed while it was read';
 /** Parent directory nodes loaded ahead of the walk (well under the tree reader's cache size). */
 const PARENT_PREFETCH = 64;
 
@@ -255,14 +256,33 @@ export class BatchRun {
     await this.filesInFlight.acquire();
     try {
       const local = this.opts.source.localPath?.(item.path) !== undefined;
-      const content = await this.streams[local ? 'local' : 'remote'].run(async () =>
-        this.leftUnread(index, item)
-          ? undefined
-          : this.readContent(item.path, item.entry.size, { offset, length }, true),
-      );
-      if (content) this.rangeRead(item.path, item.entry, { offset, length }, content, index);
+      const read = await this.streams[local ? 'local' : 'remote'].run(async () => {
+        if (this.leftUnread(index, item)) return undefined;
+        const changed = await this.changedSincePlan(item);
+        if (changed === undefined) return undefined;
+        const content = await this.readContent(item.path, item.entry.size, { offset, length }, true);
+        return content && { content, changed };
+      });
+      if (read) this.rangeRead(item.path, item.entry, { offset, length }, read.content, index, read.changed);
     } finally {
       this.filesInFlight.release();
+    }
+  }
+
+  /**
+   * Whether a file read in parts changed since the plan listed it, stat'ed again before a part
+   * past its first byte (the rest of a file the deadline cut, a plan's range of a large file):
+   * the parts would join versions of it, so it is flagged as one read at once that changed while
+   * read is. Undefined when the stat fails (the file is gone): its error is recorded as an
+   * unreadable file's, and the commit leaves its other parts out.
+   */
+  private async changedSincePlan(item: RangeItem): Promise<boolean | undefined> {
+    if (item.offset === 0) return false;
+    try {
+      const { entry } = item;
+      return !sameVersion(await this.opts.source.stat(item.path), { ...entry, mtime: entry.mtimeNs });
+    } catch (err) {
+      return this.fail(item.path, err);
     }
   }
 
@@ -277,8 +297,10 @@ export class BatchRun {
     range: ByteRange,
     content: Content,
     index: number,
+    changed = false,
   ): void {
     const { offset, length } = range;
+    if (changed || (!content.cut && content.size !== length)) this.warn(path, FILE_CHANGED);
     if (content.cut) {
       const rest = length - content.size;
       this.rests.set(index, {
@@ -288,7 +310,7 @@ export class BatchRun {
         offset: offset + content.size,
         length: rest,
       });
-    } else if (content.size !== length) this.warn(path, 'file changed while it was read');
+    }
     this.counts.bytes += content.size;
     this.progress(path);
     const st = fromPlannedEntry(planned);
@@ -482,7 +504,7 @@ export class BatchRun {
   }
 
   private fileRead(path: string, st: SourceEntry, content: Content): FileEntry {
-    if (content.size !== st.size) this.warn(path, 'file changed while it was read');
+    if (content.size !== st.size) this.warn(path, FILE_CHANGED);
     this.counts.filesRead++;
     this.progress(path);
     return this.fileEntry(st, content.size, content.chunks);

@@ -11,8 +11,7 @@ export function metadataOf(st: SourceEntry): EntryMetadata {
 
 /**
  * Whether a file's content can be taken from its entry in the parent snapshot without reading
- * it: same size, mtime and identity (device and inode; an S3 source's inode stands for the ETag),
- * and every chunk still in the store.
+ * it: the same version, and every chunk still in the store.
  */
 export function keepsContent(
   st: SourceEntry,
@@ -20,12 +19,23 @@ export function keepsContent(
   has: (id: Buffer) => boolean,
 ): prev is FileEntry {
   return (
-    prev?.type === 'file' &&
-    prev.size === st.size &&
-    prev.mtime === st.mtimeNs.toString() &&
-    prev.inode === st.inode &&
-    prev.device === st.device &&
-    prev.chunks.every((c) => has(Buffer.from(c, 'hex')))
+    prev?.type === 'file' && sameVersion(st, prev) && prev.chunks.every((c) => has(Buffer.from(c, 'hex')))
+  );
+}
+
+/**
+ * Whether a file is the version an entry recorded (the parent snapshot's, the plan's): same size,
+ * mtime and identity (device and inode; an S3 source's inode stands for the ETag).
+ */
+export function sameVersion(
+  st: SourceEntry,
+  known: Pick<FileEntry, 'size' | 'mtime' | 'device' | 'inode'>,
+): boolean {
+  return (
+    known.size === st.size &&
+    known.mtime === st.mtimeNs.toString() &&
+    known.inode === st.inode &&
+    known.device === st.device
   );
 }
 

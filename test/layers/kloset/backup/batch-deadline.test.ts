@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   type BatchResult,
   type Store,
@@ -9,8 +11,11 @@ import {
   planBackup,
 } from '../../../../layers/kloset/index.js';
 import { FsSource } from '../../../../layers/kloset/connectors/fs/fs-source.js';
+import { S3Source } from '../../../../layers/kloset/connectors/s3/s3-source.js';
+import { type S3Location, parseLocation } from '../../../../layers/kloset/core/location.js';
 import type { BackupSource, ByteRange } from '../../../../layers/kloset/core/backup-source.js';
 import { newStore, removeTempDirs, tempDir, treeDigest, writeTree } from '../fixtures.js';
+import { s3rverForTests } from '../connectors/s3/s3rver.js';
 import { itemsOf, planBatches } from './distributed.js';
 
 afterAll(removeTempDirs);
@@ -33,6 +38,36 @@ async function backupInParts(store: Store, batch: WorkBatch, maxCalls = 1000) {
     left = part.remaining && (JSON.parse(JSON.stringify(part.remaining)) as WorkBatch);
   }
   return parts;
+}
+
+/**
+ * A batch backed up by calls that each stop at once until `path` is cut at a chunk boundary; then
+ * `change` (the file changes between its parts) and the rest in one call. Answers every call's
+ * result and the byte where the rest starts.
+ */
+async function cutThenChange(
+  store: Store,
+  batch: WorkBatch,
+  path: string,
+  change: () => Promise<unknown>,
+  source: BackupSource = new FsSource(),
+) {
+  const parts: BatchResult[] = [];
+  const restOf = (b: WorkBatch | undefined) =>
+    b?.items.find((i) => i.kind === 'range' && i.path === path && i.offset > 0);
+  let left: WorkBatch | undefined = batch;
+  while (left && !restOf(left)) {
+    if (parts.length >= 100) throw new Error(`${path} was not cut in 100 calls`);
+    const part = await backupBatch(store.repo, left, { source, deadline: 0 });
+    parts.push(part);
+    left = part.remaining;
+  }
+  const rest = restOf(left);
+  if (!left || rest?.kind !== 'range') throw new Error(`${path} was read without a cut`);
+  await change();
+  const last = await backupBatch(store.repo, left, { source });
+  expect(last.remaining).toBeUndefined();
+  return { parts: [...parts, last], cutAt: rest.offset };
 }
 
 /** Local files as a slow remote source (no local paths: every file is streamed, a few at once) that counts its reads. */
@@ -111,6 +146,8 @@ describe('a batch cut at its deadline continues in the next call', () => {
     expect(parts.summary).toMatchObject({ files, dirs, symlinks, bytes, filesRead });
     expect(bytes).toBeGreaterThan(17 * MiB);
     expect(parts.errors).toEqual([]);
+    // an unchanged file is not taken for changed when its rest (or a plan's range) is stat'ed again
+    expect(cut.flatMap((p) => p.warnings)).toEqual([]);
 
     const to = await tempDir();
     expect((await store.restore(parts.id, undefined, { to })).errors).toEqual([]);
@@ -162,5 +199,137 @@ describe('a batch cut at its deadline continues in the next call', () => {
     const one = await backupBatch(store.repo, batch!, { source: new FsSource() });
     expect(parts.root).toBe((await commitSnapshot(store.repo, [one.partialTree], meta)).root);
     expect(parts.summary).toMatchObject({ files: 12, filesRead: 12 });
+  });
+});
+
+describe('a file that changes between the parts of a cut batch', () => {
+  const meta = (sources: string[]) => ({ sources, startedAt: 1_000, time: 2_000_000 });
+
+  /** A source tree with a file larger than a sealing thread takes (streamed here, so cut), planned in one batch. */
+  async function plannedLog() {
+    const { store } = await newStore({ chunking: CHUNKING });
+    const src = join(await tempDir(), 'src');
+    const log = randomBytes(5 * MiB + 777);
+    await writeTree(src, { 'kept.txt': 'kept', 'log.bin': log });
+    const { plan, batches } = await planBatches(store, [src], { ...BATCHES, parent: null });
+    expect(batches).toHaveLength(1);
+    return { store, src, log, path: `${src}/log.bin`, sources: plan.sources, batch: batches[0]! };
+  }
+
+  test('deleted before its rest: the backup commits without it, its error recorded, and the store checks clean', async () => {
+    const { store, src, path, sources, batch } = await plannedLog();
+    const { parts } = await cutThenChange(store, batch, path, () => rm(path));
+    expect(parts.at(-1)!.errors).toEqual([{ path, message: 'vanished during the backup' }]);
+
+    const snapshot = await commitSnapshot(
+      store.repo,
+      parts.map((p) => p.partialTree),
+      meta(sources),
+    );
+    expect(snapshot.errors).toEqual([{ path, message: 'vanished during the backup' }]);
+    // its first part's bytes are not counted: the summary is that of a backup without the file
+    expect(snapshot.summary).toMatchObject({ files: 1, filesRead: 1, bytes: 'kept'.length });
+    const to = await tempDir();
+    expect((await store.restore(snapshot.id, undefined, { to })).errors).toEqual([]);
+    expect(await readFile(join(to, src, 'kept.txt'), 'utf8')).toBe('kept');
+    await expect(stat(join(to, path))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect((await store.check({ readData: true })).ok).toBe(true);
+  });
+
+  test('changed in place before its rest: flagged as a file changed while it was read, as one read at once is', async () => {
+    const { store, src, log, path, sources, batch } = await plannedLog();
+    const other = randomBytes(log.length); // same size, same inode: only the mtime tells
+    const { parts, cutAt } = await cutThenChange(store, batch, path, () => writeFile(path, other));
+    expect((await stat(path)).size).toBe(log.length);
+    expect(parts.flatMap((p) => p.warnings)).toEqual([{ path, message: 'file changed while it was read' }]);
+
+    // what was read is stored, as for a file that changes during one read: its head then its new tail
+    const snapshot = await commitSnapshot(
+      store.repo,
+      parts.map((p) => p.partialTree),
+      meta(sources),
+    );
+    expect(snapshot.errors).toEqual([]);
+    const to = await tempDir();
+    await store.restore(snapshot.id, undefined, { to });
+    const restored = await readFile(join(to, path));
+    expect(restored.equals(Buffer.concat([log.subarray(0, cutAt), other.subarray(cutAt)]))).toBe(true);
+    expect(await readFile(join(to, src, 'kept.txt'), 'utf8')).toBe('kept');
+  });
+
+  test('shrunk below its cut before its rest: flagged, and what is left of it stored', async () => {
+    const { store, log, path, sources, batch } = await plannedLog();
+    const { parts, cutAt } = await cutThenChange(store, batch, path, () => truncate(path, 100));
+    expect(parts.flatMap((p) => p.warnings)).toEqual([{ path, message: 'file changed while it was read' }]);
+    const snapshot = await commitSnapshot(
+      store.repo,
+      parts.map((p) => p.partialTree),
+      meta(sources),
+    );
+    const to = await tempDir();
+    await store.restore(snapshot.id, undefined, { to });
+    // the rest reads nothing past the end: the file holds the head read before it shrank
+    expect((await readFile(join(to, path))).equals(log.subarray(0, cutAt))).toBe(true);
+  });
+
+  describe('an S3 object', () => {
+    const BUCKET = 'kloud-cut';
+    const s3 = s3rverForTests([BUCKET]);
+    const KEY = 'data/log.bin';
+
+    async function plannedObject() {
+      const { store } = await newStore({ chunking: CHUNKING });
+      const log = randomBytes(2 * MiB + 99);
+      await s3.raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: log }));
+      const source = new S3Source(parseLocation(`s3://${BUCKET}/data`, s3.server.options) as S3Location);
+      const { plan, batches } = await planBatches(store, ['/'], { ...BATCHES, parent: null }, source);
+      expect(batches).toHaveLength(1);
+      return { store, log, source, sources: plan.sources, batch: batches[0]! };
+    }
+
+    test('unchanged between its parts: no warning (the HEAD of its rest matches the listing), joined byte for byte', async () => {
+      const { store, log, source, sources, batch } = await plannedObject();
+      const { parts } = await cutThenChange(store, batch, '/log.bin', async () => undefined, source);
+      expect(parts.flatMap((p) => [...p.warnings, ...p.errors])).toEqual([]);
+      const snapshot = await commitSnapshot(
+        store.repo,
+        parts.map((p) => p.partialTree),
+        meta(sources),
+      );
+      const to = await tempDir();
+      await store.restore(snapshot.id, undefined, { to });
+      expect((await readFile(join(to, 'log.bin'))).equals(log)).toBe(true);
+    });
+
+    test('shrunk below its cut before its rest (the range read refused): the backup commits without it, its error recorded', async () => {
+      const { store, source, sources, batch } = await plannedObject();
+      const { parts } = await cutThenChange(
+        store,
+        batch,
+        '/log.bin',
+        () => s3.raw.send(new PutObjectCommand({ Bucket: BUCKET, Key: KEY, Body: 'short' })),
+        source,
+      );
+      const last = parts.at(-1)!;
+      // a file whose read fails is an error only, as in one read
+      expect(last.warnings).toEqual([]);
+      expect(last.errors).toEqual([
+        {
+          path: '/log.bin',
+          message: expect.stringMatching(/GetObject .* failed: InvalidRange \(HTTP 416\)/),
+        },
+      ]);
+      const snapshot = await commitSnapshot(
+        store.repo,
+        parts.map((p) => p.partialTree),
+        meta(sources),
+      );
+      expect(snapshot.errors).toEqual(last.errors);
+      expect(snapshot.summary).toMatchObject({ files: 0, bytes: 0 });
+      const to = await tempDir();
+      await store.restore(snapshot.id, undefined, { to });
+      await expect(stat(join(to, 'log.bin'))).rejects.toMatchObject({ code: 'ENOENT' });
+      expect((await store.check({ readData: true })).ok).toBe(true);
+    });
   });
 });
