@@ -53,6 +53,12 @@ import { BackupStaging, type BatchRecord } from './backup-staging.js';
  */
 export const DEFAULT_BATCH_BYTES = 2 ** 30;
 export const DEFAULT_BATCH_ENTRIES = 5000;
+/**
+ * Entries each plan invocation compares at least, whatever its deadline: resuming costs a listing
+ * and the parent's path walked again, and an invocation that had little time left after that
+ * (a throttled worker, a tiny test cap) must still advance by more than one entry.
+ */
+const PLAN_MIN_ENTRIES = 256;
 
 /**
  * The hostname backups record: workers have no stable host of their own, and a backup's parent
@@ -220,6 +226,7 @@ export class BackupStages {
       ...(parameters.excludes && { excludes: parameters.excludes }),
       ...(cursor && { cursor }),
       deadline: deadline(),
+      minEntries: PLAN_MIN_ENTRIES,
     });
     let batches = before?.batches ?? 0;
     let bytes = before?.bytes ?? 0;

@@ -38,8 +38,10 @@ export interface PlanOptions {
   excludes?: string[];
   /** where an earlier invocation of this plan stopped */
   cursor?: PlanCursor;
-  /** epoch milliseconds: past it, the plan stops (after at least one entry) with a cursor */
+  /** epoch milliseconds: past it, the plan stops (after at least `minEntries`) with a cursor */
   deadline?: number;
+  /** entries compared before the deadline may stop the plan (default: 1): progress whatever it costs to resume */
+  minEntries?: number;
 }
 
 /**
@@ -147,10 +149,13 @@ class PlanRun {
     const par = this.parent
       ? walkParent(this.repo, this.parent.root, resumed, (path) => path !== this.goneDir)
       : undefined;
+    const minEntries = this.opts.minEntries ?? 1;
+    let entries = 0;
     try {
       let s = await src.next();
       let p = par ? await par.next() : undefined;
       while (!s.done || (p && !p.done)) {
+        entries++;
         const inParent = p && !p.done ? p.value : undefined;
         let after: string;
         const cmp = s.done ? 1 : !inParent ? -1 : compareWalkKeys(s.value.key, inParent.key);
@@ -167,7 +172,12 @@ class PlanRun {
           if (prev) p = await par!.next();
         }
         const more = !s.done || (p && !p.done);
-        if (more && this.opts.deadline !== undefined && Date.now() >= this.opts.deadline) {
+        if (
+          more &&
+          entries >= minEntries &&
+          this.opts.deadline !== undefined &&
+          Date.now() >= this.opts.deadline
+        ) {
           yield {
             stopped: {
               sources: this.sources,

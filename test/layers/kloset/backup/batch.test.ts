@@ -150,6 +150,10 @@ describe('distributed backups: a plan, batches backed up by workers, a commit', 
     const stepped = await planBatchesInSteps(store, [src], BATCHES);
     expect(stepped.invocations).toBeGreaterThan(20);
     expect(belowSource(stepped.batches, src)).toEqual(belowSource(once.batches, src));
+    // with `minEntries`, each invocation compares that many before the passed deadline stops it
+    const inTens = await planBatchesInSteps(store, [src], { ...BATCHES, minEntries: 10 });
+    expect(inTens.invocations).toBe(Math.ceil(stepped.invocations / 10));
+    expect(belowSource(inTens.batches, src)).toEqual(belowSource(once.batches, src));
     // and against a parent, with a directory gone (its entries are not listed again on resuming)
     await distributedBackup(store, location, [src], BATCHES);
     await rm(join(src, 'many'), { recursive: true });
