@@ -173,11 +173,15 @@ test("the machine's role: the staging bucket's backups/ prefix only, its own exe
   expect(granting(statements, 'lambda:InvokeFunction').every((r) => r.startsWith('<TaskWorker'))).toBe(true);
 });
 
-test("the worker's staging grants: restores/ and backups/, nothing else of the bucket", () => {
+test("the worker's staging grants: restores/, backups/ and maintenance/, nothing else of the bucket", () => {
   const fnId = ofType('AWS::Lambda::Function').find((f) => f.startsWith('TaskWorkerFunction'))!;
   const roleId = (resources[fnId]!.Properties.Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]!;
   const staging = granting(statementsOf(roleId), 's3:PutObject').filter((r) => r.startsWith('<Staging'));
-  expect(staging.map((r) => r.replace(/^<Staging\w+>/, '')).sort()).toEqual(['/backups/*', '/restores/*']);
+  expect(staging.map((r) => r.replace(/^<Staging\w+>/, '')).sort()).toEqual([
+    '/backups/*',
+    '/maintenance/*',
+    '/restores/*',
+  ]);
 });
 
 test('the local variant: an inline Map over the batches the plan answers, the same processor and its loop', () => {

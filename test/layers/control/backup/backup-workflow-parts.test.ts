@@ -11,23 +11,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import type { Context } from 'aws-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { storeLease } from '../../../../layers/control/backup/backup-parameters.js';
 import { BackupStages } from '../../../../layers/control/backup/backup-stages.js';
 import { StagingArea } from '../../../../layers/control/staging/staging-area.js';
 import { DestinationTargets } from '../../../../layers/control/tasks/restore/destination-target.js';
-import { newTaskId, type TaskRecord } from '../../../../layers/control/tasks/task.js';
+import type { TaskRecord } from '../../../../layers/control/tasks/task.js';
 import { TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
 import type { TaskContext } from '../../../../layers/control/tasks/task-kinds.js';
 import { TaskLifecycle } from '../../../../layers/control/tasks/task-lifecycle.js';
 import { TaskRepository } from '../../../../layers/control/tasks/task-repository.js';
-import type { WorkerEvent } from '../../../../layers/control/tasks/task-runner.js';
 import { failureOf, SAFETY_MARGIN_MS, TaskWorker } from '../../../../layers/control/tasks/task-worker.js';
 import { BACKUP_STATES } from '../../../../lib/backup-state-machine.js';
-import { LocalTaskRunner } from '../../../../local/local-task-runner.js';
+import { runBackup } from './backup-run.js';
 import { startS3rver, type S3rverHandle } from '../../../../local/s3rver.js';
-import { localFunctionArn, workflowDefinitions } from '../../../../local/state-machine-definitions.js';
 import { dynaliteForTests } from '../dynalite-table.js';
 import { type TaskApps, taskApps } from '../tasks/task-apps.js';
 import { tempDir, treeDigest } from '../../kloset/fixtures.js';
@@ -120,45 +116,23 @@ async function storeAndSource(name: string) {
 }
 
 /** Runs one backup through the state machine to its end; the task as it ended. */
-async function backUp(vaultId: string, sourceId: string): Promise<TaskRecord> {
-  const id = newTaskId();
-  const lease = storeLease(vaultId);
-  await claims.lease(lease.key, id, lease.what);
-  const task: TaskRecord = {
-    id,
-    exclusiveKey: lease.key,
-    type: 'backup',
-    appId: vaultId,
-    parameters: { source: { appId: sourceId, path: 'data' } },
-    state: 'queued',
-    principal: 'test',
-    createdAt: new Date().toISOString(),
-    version: 1,
-  };
-  await repository.insert(task);
-  const runner = new LocalTaskRunner(
-    workflowDefinitions(),
-    {
-      [localFunctionArn('task-worker')]: {
-        timeoutMs: 900_000,
-        handler: async (event: unknown, context: Context) => {
-          const e = event as WorkerEvent;
-          calls.push(e.action);
-          const answer = await worker.handle(e, context.getRemainingTimeInMillis());
-          if (e.action === 'batch' && (answer as { done: boolean }).done === false && dyingAnswers > 0) {
-            dyingAnswers--;
-            throw new Error('the sandbox died after recording its part');
-          }
-          return answer;
-        },
-      },
+function backUp(vaultId: string, sourceId: string): Promise<TaskRecord> {
+  return runBackup({
+    repository,
+    claims,
+    vaultId,
+    sourceId,
+    retryAtOnce: [BACKUP_STATES.batch],
+    handler: async (e, context) => {
+      calls.push(e.action);
+      const answer = await worker.handle(e, context.getRemainingTimeInMillis());
+      if (e.action === 'batch' && (answer as { done: boolean }).done === false && dyingAnswers > 0) {
+        dyingAnswers--;
+        throw new Error('the sandbox died after recording its part');
+      }
+      return answer;
     },
-    () => undefined,
-    { retryIntervalOverrides: { [BACKUP_STATES.batch]: 0 } },
-  );
-  await runner.start(task);
-  await runner.settled();
-  return repository.get(task.id);
+  });
 }
 
 /** The snapshot restored and compared with the source; the store checked with its data read. */
@@ -187,8 +161,9 @@ test('batches cut at 1 ms invocations go on invocation after invocation, through
   // every byte read once: no item lost or read twice across the parts and the retries
   expect(result.bytesRead).toBe(result.bytes);
   expect(result.bytes).toBeGreaterThan(10 * MiB);
-  // one item or one chunk an invocation: far more invocations than batches
-  expect(calls.filter((a) => a === 'batch').length).toBeGreaterThan(result.batches + 13);
+  // at least a chunk an invocation: the 10 MiB file alone is cut many times (how many small files
+  // share an invocation depends on how many were already started when its deadline passed)
+  expect(calls.filter((a) => a === 'batch').length).toBeGreaterThan(result.batches + 5);
   expect(ended.progress).toMatchObject({ done: result.batches, bytesDone: result.bytesRead });
   await expectReadsBack(vaultId, result.snapshot, data);
 }, 180_000);

@@ -12,8 +12,6 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import type { Context } from 'aws-lambda';
-import { storeLease } from '../../../../layers/control/backup/backup-parameters.js';
 import { BackupStages } from '../../../../layers/control/backup/backup-stages.js';
 import { type ConnectorTarget } from '../../../../layers/control/engine/connector-target.js';
 import {
@@ -23,18 +21,16 @@ import {
 } from '../../../../layers/control/engine/kloset-adapter.js';
 import { StagingArea } from '../../../../layers/control/staging/staging-area.js';
 import { DestinationTargets } from '../../../../layers/control/tasks/restore/destination-target.js';
-import { newTaskId, type TaskRecord } from '../../../../layers/control/tasks/task.js';
+import type { TaskRecord } from '../../../../layers/control/tasks/task.js';
 import { LAST_SLICE_MS, TaskClaims } from '../../../../layers/control/tasks/task-claims.js';
 import type { TaskContext } from '../../../../layers/control/tasks/task-kinds.js';
 import { TaskLifecycle } from '../../../../layers/control/tasks/task-lifecycle.js';
 import { TaskRepository } from '../../../../layers/control/tasks/task-repository.js';
-import type { WorkerEvent } from '../../../../layers/control/tasks/task-runner.js';
 import { failureOf, SAFETY_MARGIN_MS, TaskWorker } from '../../../../layers/control/tasks/task-worker.js';
 import { S3Client } from '@aws-sdk/client-s3';
 import { BACKUP_STATES } from '../../../../lib/backup-state-machine.js';
-import { LocalTaskRunner } from '../../../../local/local-task-runner.js';
+import { runBackup } from './backup-run.js';
 import { startS3rver, type S3rverHandle } from '../../../../local/s3rver.js';
-import { localFunctionArn, workflowDefinitions } from '../../../../local/state-machine-definitions.js';
 import { dynaliteForTests } from '../dynalite-table.js';
 import { type TaskApps, taskApps } from '../tasks/task-apps.js';
 import { tempDir } from '../../kloset/fixtures.js';
@@ -165,54 +161,32 @@ afterAll(async () => {
 });
 
 /** Runs one backup, holding the store's lease, through the state machine to its end; the task as it ended. */
-async function backUp(): Promise<TaskRecord> {
-  const id = newTaskId();
-  const lease = storeLease(vaultId);
-  await claims.lease(lease.key, id, lease.what);
-  const task: TaskRecord = {
-    id,
-    exclusiveKey: lease.key,
-    type: 'backup',
-    appId: vaultId,
-    parameters: { source: { appId: sourceId, path: 'data' } },
-    state: 'queued',
-    principal: 'test',
-    createdAt: new Date().toISOString(),
-    version: 1,
-  };
-  await repository.insert(task);
-  const runner = new LocalTaskRunner(
-    workflowDefinitions(),
-    {
-      [localFunctionArn('task-worker')]: {
-        timeoutMs: 900_000,
-        handler: async (event: unknown, context: Context) => {
-          const e = event as WorkerEvent;
-          calls.push(e.action);
-          if (e.action === 'fail') failuresBeforeFail.push((await repository.get(e.taskId)).failure);
-          if (e.action === 'batch' && refuseFirstBatch) {
-            refuseFirstBatch = false;
-            engine.refusals = 1;
-          }
-          if (e.action === 'batch' && crashes > 0) {
-            crashes--;
-            throw new Error('the sandbox crashed');
-          }
-          try {
-            return await worker.handle(e, context.getRemainingTimeInMillis());
-          } finally {
-            if (e.action === 'commit')
-              deltasAfterCommits.push((await readdir(join(vaultPath, 'store', 'index'))).sort());
-          }
-        },
-      },
+function backUp(): Promise<TaskRecord> {
+  return runBackup({
+    repository,
+    claims,
+    vaultId,
+    sourceId,
+    retryAtOnce: [BACKUP_STATES.batch, BACKUP_STATES.commit],
+    handler: async (e, context) => {
+      calls.push(e.action);
+      if (e.action === 'fail') failuresBeforeFail.push((await repository.get(e.taskId)).failure);
+      if (e.action === 'batch' && refuseFirstBatch) {
+        refuseFirstBatch = false;
+        engine.refusals = 1;
+      }
+      if (e.action === 'batch' && crashes > 0) {
+        crashes--;
+        throw new Error('the sandbox crashed');
+      }
+      try {
+        return await worker.handle(e, context.getRemainingTimeInMillis());
+      } finally {
+        if (e.action === 'commit')
+          deltasAfterCommits.push((await readdir(join(vaultPath, 'store', 'index'))).sort());
+      }
     },
-    () => undefined,
-    { retryIntervalOverrides: { [BACKUP_STATES.batch]: 0, [BACKUP_STATES.commit]: 0 } },
-  );
-  await runner.start(task);
-  await runner.settled();
-  return repository.get(task.id);
+  });
 }
 
 test('a batch worker that crashes twice is retried, and the backup succeeds', async () => {
