@@ -4,7 +4,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type CreateOptions, createStore, openStore } from '../../layers/kloset/index.js';
 import { fileURLToPath } from 'node:url';
 
 const START = fileURLToPath(new URL('../../dist/local/start.js', import.meta.url));
@@ -97,6 +99,35 @@ export class LocalMode {
     if (tested.body?.outcome !== 'store' || tested.body.app?.state !== 'ready')
       throw new Error(`app ${name} is not a ready store: ${JSON.stringify(tested.body)}`);
     return created.body.id as string;
+  }
+
+  /**
+   * A store of `rounds` backups made by the engine at `directories/backups/NAME`, the source
+   * changed by `change` before each, registered as a ready app (readyDirectoryApp). Answers the
+   * app's ID, the store's folder and its snapshots, oldest first.
+   */
+  async directoryAppWithBackups(
+    name: string,
+    passphrase: string,
+    rounds: number,
+    change: (source: string, round: number) => Promise<void>,
+    create: Omit<CreateOptions, 'passphrase'> = {},
+  ): Promise<{ appId: string; storeDir: string; snapshots: string[] }> {
+    const storeDir = join(this.dataDir, 'directories', 'backups', name);
+    const source = join(this.dataDir, 'sources', name);
+    await mkdir(source, { recursive: true });
+    await createStore(storeDir, { ...create, passphrase });
+    const store = await openStore(storeDir, { passphrase });
+    const snapshots: string[] = [];
+    try {
+      for (let round = 0; round < rounds; round++) {
+        await change(source, round);
+        snapshots.push((await store.backup([source])).snapshot!.id);
+      }
+    } finally {
+      await store.close();
+    }
+    return { appId: await this.readyDirectoryApp(name, passphrase), storeDir, snapshots };
   }
 
   async call(

@@ -6,11 +6,11 @@
  * `kloud remote maintenance` on the same routes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { createStore, openStore } from '../../layers/kloset/index.js';
+import { openStore } from '../../layers/kloset/index.js';
 import { TASK_STATES } from '../../lib/task-state-machine.js';
 import { Sandbox } from '../cli/sandbox.js';
 import { type Answer, LocalMode } from './local-mode.js';
@@ -30,22 +30,16 @@ beforeAll(async () => {
   local = new LocalMode(join(dir, 'data'), [], { KLOUD_TASK_SLICE_MS: '1' });
   await local.start();
   // four backups by the engine, each with a file of its own, then adopted by an app
-  storeDir = join(dir, 'data', 'directories', 'backups', 'main');
-  const source = join(dir, 'source');
-  await mkdir(source, { recursive: true });
-  await createStore(storeDir, { passphrase: PASSPHRASE, packSize: 128 * 1024 });
-  const store = await openStore(storeDir, { passphrase: PASSPHRASE });
-  snapshots = [];
-  try {
-    for (let i = 0; i < 4; i++) {
+  ({ appId, storeDir, snapshots } = await local.directoryAppWithBackups(
+    'main',
+    PASSPHRASE,
+    4,
+    async (source, i) => {
       if (i > 0) await rm(join(source, `round-${i - 1}.bin`));
       await writeFile(join(source, `round-${i}.bin`), randomBytes(100_000));
-      snapshots.push((await store.backup([source])).snapshot!.id);
-    }
-  } finally {
-    await store.close();
-  }
-  appId = await local.readyDirectoryApp('main', PASSPHRASE);
+    },
+    { packSize: 128 * 1024 },
+  ));
 }, 120_000);
 
 afterAll(async () => {

@@ -5,11 +5,11 @@
  * snapshots, the schedule one: the run leaves one. Local mode's scheduler fires on a clock where a
  * minute lasts KLOUD_SCHEDULE_MINUTE_MS = 1 s.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { createStore, openStore } from '../../layers/kloset/index.js';
+import { openStore } from '../../layers/kloset/index.js';
 import { type Answer, LocalMode } from './local-mode.js';
 
 const PASSPHRASE = 'schedule retention e2e passphrase never logged';
@@ -30,21 +30,9 @@ beforeAll(async () => {
   local = new LocalMode(join(dir, 'data'), [], { KLOUD_SCHEDULE_MINUTE_MS: String(MINUTE_MS) });
   await local.start();
   // three backups by the engine, each of a changed file, then adopted by an app keeping all three
-  storeDir = join(dir, 'data', 'directories', 'backups', 'main');
-  const source = join(dir, 'source');
-  await mkdir(source, { recursive: true });
-  await createStore(storeDir, { passphrase: PASSPHRASE });
-  const store = await openStore(storeDir, { passphrase: PASSPHRASE });
-  snapshots = [];
-  try {
-    for (let i = 0; i < 3; i++) {
-      await writeFile(join(source, 'file.txt'), `round ${i}`);
-      snapshots.push((await store.backup([source])).snapshot!.id);
-    }
-  } finally {
-    await store.close();
-  }
-  appId = await local.readyDirectoryApp('main', PASSPHRASE);
+  ({ appId, storeDir, snapshots } = await local.directoryAppWithBackups('main', PASSPHRASE, 3, (source, i) =>
+    writeFile(join(source, 'file.txt'), `round ${i}`),
+  ));
   const set = await local.call('PATCH', `/store-apps/${appId}`, { retention: APP_RETENTION });
   expect(set.status).toBe(200);
 }, 120_000);

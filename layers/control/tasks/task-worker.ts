@@ -13,13 +13,7 @@ import type { TaskLifecycle } from './task-lifecycle.js';
 import { ProgressWriter } from './task-progress.js';
 import type { TaskRepository } from './task-repository.js';
 import type { RetrievalAnswer, RetrievalEvent } from './restore/retrieval-steps.js';
-import {
-  type ExecutionEnd,
-  type WorkerAnswer,
-  type WorkerEvent,
-  type WorkerReply,
-  workflowOf,
-} from './task-runner.js';
+import type { ExecutionEnd, WorkerAnswer, WorkerEvent, WorkerReply } from './task-runner.js';
 
 /** Kept free at the end of an invocation: the unit under way (a pack) and the checkpoint's write. */
 export const SAFETY_MARGIN_MS = 30_000;
@@ -193,12 +187,11 @@ export class TaskWorker {
     logger.error('task failed', { error: error.Error, cause: error.Cause });
     const timedOut = error.Error === 'States.Timeout' || error.Error === 'Sandbox.Timedout';
     const task = await this.repository.get(taskId);
-    const parallel = workflowOf(task.type) === 'backup' && this.context.backup.batchWorkersMayRun(task);
-    const recorded = task.type === 'backup' ? await this.context.backup.batchFailure(task) : undefined;
-    const end = parallel
-      ? this.lifecycle.move.bind(this.lifecycle)
-      : this.lifecycle.finish.bind(this.lifecycle);
-    const { moved, task: now } = await end(taskId, 'failed', {
+    const backup = task.type === 'backup';
+    const parallel = backup && this.context.backup.batchWorkersMayRun(task);
+    const recorded = backup ? await this.context.backup.batchFailure(task) : undefined;
+    // batch workers may still run: an end by someone else; else the work's own (its lease free at once)
+    const { moved, task: now } = await this.lifecycle[parallel ? 'move' : 'finish'](taskId, 'failed', {
       failure: recorded
         ? recorded
         : timedOut

@@ -203,7 +203,19 @@ describe('a batch cut at its deadline continues in the next call', () => {
 });
 
 describe('a file that changes between the parts of a cut batch', () => {
-  const meta = (sources: string[]) => ({ sources, startedAt: 1_000, time: 2_000_000 });
+  /** The snapshot of the parts' partial trees. */
+  const committed = (store: Store, parts: readonly { partialTree: string }[], sources: string[]) =>
+    commitSnapshot(
+      store.repo,
+      parts.map((p) => p.partialTree),
+      { sources, startedAt: 1_000, time: 2_000_000 },
+    );
+  /** Where the snapshot was restored. */
+  const restored = async (store: Store, snapshotId: string): Promise<string> => {
+    const to = await tempDir();
+    await store.restore(snapshotId, undefined, { to });
+    return to;
+  };
 
   /** A source tree with a file larger than a sealing thread takes (streamed here, so cut), planned in one batch. */
   async function plannedLog() {
@@ -221,11 +233,7 @@ describe('a file that changes between the parts of a cut batch', () => {
     const { parts } = await cutThenChange(store, batch, path, () => rm(path));
     expect(parts.at(-1)!.errors).toEqual([{ path, message: 'vanished during the backup' }]);
 
-    const snapshot = await commitSnapshot(
-      store.repo,
-      parts.map((p) => p.partialTree),
-      meta(sources),
-    );
+    const snapshot = await committed(store, parts, sources);
     expect(snapshot.errors).toEqual([{ path, message: 'vanished during the backup' }]);
     // its first part's bytes are not counted: the summary is that of a backup without the file
     expect(snapshot.summary).toMatchObject({ files: 1, filesRead: 1, bytes: 'kept'.length });
@@ -244,16 +252,11 @@ describe('a file that changes between the parts of a cut batch', () => {
     expect(parts.flatMap((p) => p.warnings)).toEqual([{ path, message: 'file changed while it was read' }]);
 
     // what was read is stored, as for a file that changes during one read: its head then its new tail
-    const snapshot = await commitSnapshot(
-      store.repo,
-      parts.map((p) => p.partialTree),
-      meta(sources),
-    );
+    const snapshot = await committed(store, parts, sources);
     expect(snapshot.errors).toEqual([]);
-    const to = await tempDir();
-    await store.restore(snapshot.id, undefined, { to });
-    const restored = await readFile(join(to, path));
-    expect(restored.equals(Buffer.concat([log.subarray(0, cutAt), other.subarray(cutAt)]))).toBe(true);
+    const to = await restored(store, snapshot.id);
+    const joined = await readFile(join(to, path));
+    expect(joined.equals(Buffer.concat([log.subarray(0, cutAt), other.subarray(cutAt)]))).toBe(true);
     expect(await readFile(join(to, src, 'kept.txt'), 'utf8')).toBe('kept');
   });
 
@@ -261,13 +264,8 @@ describe('a file that changes between the parts of a cut batch', () => {
     const { store, log, path, sources, batch } = await plannedLog();
     const { parts, cutAt } = await cutThenChange(store, batch, path, () => truncate(path, 100));
     expect(parts.flatMap((p) => p.warnings)).toEqual([{ path, message: 'file changed while it was read' }]);
-    const snapshot = await commitSnapshot(
-      store.repo,
-      parts.map((p) => p.partialTree),
-      meta(sources),
-    );
-    const to = await tempDir();
-    await store.restore(snapshot.id, undefined, { to });
+    const snapshot = await committed(store, parts, sources);
+    const to = await restored(store, snapshot.id);
     // the rest reads nothing past the end: the file holds the head read before it shrank
     expect((await readFile(join(to, path))).equals(log.subarray(0, cutAt))).toBe(true);
   });
@@ -291,13 +289,8 @@ describe('a file that changes between the parts of a cut batch', () => {
       const { store, log, source, sources, batch } = await plannedObject();
       const { parts } = await cutThenChange(store, batch, '/log.bin', async () => undefined, source);
       expect(parts.flatMap((p) => [...p.warnings, ...p.errors])).toEqual([]);
-      const snapshot = await commitSnapshot(
-        store.repo,
-        parts.map((p) => p.partialTree),
-        meta(sources),
-      );
-      const to = await tempDir();
-      await store.restore(snapshot.id, undefined, { to });
+      const snapshot = await committed(store, parts, sources);
+      const to = await restored(store, snapshot.id);
       expect((await readFile(join(to, 'log.bin'))).equals(log)).toBe(true);
     });
 
@@ -319,15 +312,10 @@ describe('a file that changes between the parts of a cut batch', () => {
           message: expect.stringMatching(/GetObject .* failed: InvalidRange \(HTTP 416\)/),
         },
       ]);
-      const snapshot = await commitSnapshot(
-        store.repo,
-        parts.map((p) => p.partialTree),
-        meta(sources),
-      );
+      const snapshot = await committed(store, parts, sources);
       expect(snapshot.errors).toEqual(last.errors);
       expect(snapshot.summary).toMatchObject({ files: 0, bytes: 0 });
-      const to = await tempDir();
-      await store.restore(snapshot.id, undefined, { to });
+      const to = await restored(store, snapshot.id);
       await expect(stat(join(to, 'log.bin'))).rejects.toMatchObject({ code: 'ENOENT' });
       expect((await store.check({ readData: true })).ok).toBe(true);
     });
